@@ -1,0 +1,1 @@
+"""choso core: the Flask application (factory in core.app, models, services, web and API blueprints)."""

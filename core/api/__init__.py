@@ -1,0 +1,108 @@
+"""REST API under /api/v1: JSON in and out, bearer-token auth, field-level errors in the caller's language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from flask_babel import gettext as _
+from marshmallow import Schema, ValidationError
+from sqlalchemy import Select
+from werkzeug.exceptions import HTTPException
+
+from core.auth.current import api_user
+from core.db import session
+from core.errors import ChosoError, Invalid
+from core.i18n import translate_errors
+from core.models import User
+from core.schemas.common import page_meta
+from core.services.communes import count
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class Unauthorized(ChosoError):
+    status = 401
+
+
+def error_response(status: int, message: str, fields: dict[str, Any] | None = None):
+    body: dict[str, Any] = {"error": {"status": status, "message": message}}
+    if fields:
+        body["error"]["fields"] = fields
+    response = jsonify(body)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="choso"'
+    return response
+
+
+@bp.errorhandler(ChosoError)
+def _domain_error(exc: ChosoError):
+    return error_response(exc.status, str(exc.message), exc.fields)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    messages = {
+        400: _("The request is malformed."),
+        404: _("Nothing here."),
+        405: _("This method is not allowed here."),
+        413: _("The upload is too large."),
+        429: _("Too many requests; wait a moment and try again."),
+    }
+    return error_response(exc.code or 500, messages.get(exc.code or 500, exc.description or ""))
+
+
+def load(schema: Schema, data: Any, *, status_cls: type[ChosoError] = Invalid, **kw) -> dict[str, Any]:
+    """Validate with a schema; errors become a field-level ChosoError in the caller's language."""
+    if not isinstance(data, dict):
+        raise ChosoError(_("Send a JSON object."))
+    try:
+        return schema.load(data, **kw)
+    except ValidationError as err:
+        fields = translate_errors(err.messages)
+        raise status_cls(_("Some fields are not valid."), fields) from err
+
+
+def json_body() -> Any:
+    body = request.get_json(silent=True)
+    if body is None:
+        raise ChosoError(_("Send a JSON body with Content-Type: application/json."))
+    return body
+
+
+def query(schema: Schema) -> dict[str, Any]:
+    args = {k: v for k, v in request.args.items() if k != "lang"}  # lang picks the language of errors
+    return load(schema, args, status_cls=ChosoError)
+
+
+def require_user() -> User:
+    user = api_user()
+    if user is None:
+        raise Unauthorized(_("Sign in with an API token: Authorization: Bearer TOKEN."))
+    return user
+
+
+def authenticated(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        require_user()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def page(stmt: Select, schema: Schema, page_no: int, per_page: int):
+    db = session()
+    total = count(db, stmt)
+    items = db.scalars(stmt.limit(per_page).offset((page_no - 1) * per_page)).unique().all()
+    return jsonify({"items": schema.dump(items, many=True), "meta": page_meta(page_no, per_page, total)})
+
+
+def register(app) -> None:
+    from core.api import communes, products, shops, spec  # noqa: F401  (routes attach to bp)
+
+    app.register_blueprint(bp)
+    app.register_blueprint(spec.docs_bp)

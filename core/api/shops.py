@@ -1,0 +1,126 @@
+"""Household businesses, their bank accounts, and CSV import/export of their products."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify, request
+from flask_babel import gettext as _
+
+from core.api import authenticated, bp, json_body, load, page, query, require_user
+from core.api.spec import operation
+from core.auth import policy
+from core.auth.current import api_user
+from core.db import session
+from core.errors import Invalid, NotFound
+from core.models import BankAccount
+from core.schemas.households import BankAccountSchema, HouseholdQuerySchema, HouseholdSchema
+from core.services import csv_io, shops
+from core.services.shops import require
+
+
+def _visible_shop(shop_id: int):
+    shop = shops.get_shop(session(), shop_id)
+    if not (policy.is_public(shop) or policy.can_view_private(api_user(), shop)):
+        raise NotFound(_("This shop does not exist."))
+    return shop
+
+
+@bp.get("/households")
+@operation("List household businesses (shops)", query=HouseholdQuerySchema, response=HouseholdSchema, many=True)
+def list_households():
+    args = query(HouseholdQuerySchema())
+    stmt = shops.shops_query(api_user(), commune=args["commune"], q=args["q"], mine=args["mine"])
+    return page(stmt, HouseholdSchema(), args["page"], args["per_page"])
+
+
+@bp.post("/households")
+@authenticated
+@operation("Open a shop (helpers: for the household given by owner_phone)", body=HouseholdSchema,
+           response=HouseholdSchema, auth=True, status=201)
+def create_household():
+    data = load(HouseholdSchema(exclude=("status",)), json_body())
+    shop = shops.open_shop(session(), require_user(), data)
+    return jsonify(HouseholdSchema().dump(shop)), 201
+
+
+@bp.get("/households/<int:shop_id>")
+@operation("One shop", response=HouseholdSchema)
+def get_household(shop_id: int):
+    return jsonify(HouseholdSchema().dump(_visible_shop(shop_id)))
+
+
+@bp.patch("/households/<int:shop_id>")
+@authenticated
+@operation("Edit a shop; staff may change its status", body=HouseholdSchema, response=HouseholdSchema, auth=True)
+def update_household(shop_id: int):
+    shop = _visible_shop(shop_id)
+    data = load(HouseholdSchema(partial=True, exclude=("commune_code", "owner_phone")), json_body())
+    return jsonify(HouseholdSchema().dump(shops.update_shop(session(), require_user(), shop, data)))
+
+
+@bp.get("/households/<int:shop_id>/bank-accounts")
+@authenticated
+@operation("Bank accounts of a shop", response=BankAccountSchema, auth=True)
+def list_bank_accounts(shop_id: int):
+    shop = _visible_shop(shop_id)
+    require(policy.can_view_private(require_user(), shop))
+    return jsonify({"items": BankAccountSchema(many=True).dump(shop.bank_accounts)})
+
+
+@bp.post("/households/<int:shop_id>/bank-accounts")
+@authenticated
+@operation("Add a bank account (bank by NAPAS BIN)", body=BankAccountSchema, response=BankAccountSchema,
+           auth=True, status=201)
+def add_bank_account(shop_id: int):
+    shop = _visible_shop(shop_id)
+    require(policy.can_edit_shop(require_user(), shop))
+    data = load(BankAccountSchema(exclude=("verified",)), json_body())
+    return jsonify(BankAccountSchema().dump(shops.add_bank_account(session(), require_user(), shop, data))), 201
+
+
+def _account(account_id: int) -> BankAccount:
+    account = session().get(BankAccount, account_id)
+    if account is None or not policy.can_view_private(require_user(), account.household):
+        raise NotFound(_("This bank account does not exist."))
+    return account
+
+
+@bp.patch("/bank-accounts/<int:account_id>")
+@authenticated
+@operation("Edit a bank account; staff mark it verified", body=BankAccountSchema, response=BankAccountSchema,
+           auth=True)
+def update_bank_account(account_id: int):
+    account = _account(account_id)
+    data = load(BankAccountSchema(partial=True), json_body())
+    return jsonify(BankAccountSchema().dump(shops.update_bank_account(session(), require_user(), account, data)))
+
+
+@bp.delete("/bank-accounts/<int:account_id>")
+@authenticated
+@operation("Remove a bank account", auth=True, status=204)
+def delete_bank_account(account_id: int):
+    shops.remove_bank_account(session(), require_user(), _account(account_id))
+    return "", 204
+
+
+@bp.get("/households/<int:shop_id>/products.csv")
+@authenticated
+@operation("Export the shop's products as CSV (UTF-8, Excel-friendly)", auth=True, content="text/csv")
+def export_products(shop_id: int):
+    shop = _visible_shop(shop_id)
+    require(policy.can_view_private(require_user(), shop))
+    return Response(csv_io.export_csv(session(), shop), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="products-{shop.id}.csv"'})
+
+
+@bp.post("/households/<int:shop_id>/products/import")
+@authenticated
+@operation("Import products from CSV: every row checked first, all or nothing", auth=True,
+           content="multipart/form-data")
+def import_products(shop_id: int):
+    shop = _visible_shop(shop_id)
+    upload = request.files.get("file")
+    data = upload.read() if upload else request.get_data()
+    if not data:
+        raise Invalid(_("Attach a CSV file."), {"file": [_("Attach a CSV file.")]})
+    result = csv_io.import_csv(session(), require_user(), shop, data)
+    return jsonify({"created": result.created, "updated": result.updated})

@@ -1,0 +1,93 @@
+"""OpenAPI 3 document generated from the marshmallow schemas, and a light page to browse it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Blueprint, current_app, jsonify, render_template
+from marshmallow import Schema
+
+docs_bp = Blueprint("api_docs", __name__, url_prefix="/api")
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def operation(summary: str, *, query: type[Schema] | None = None, body: type[Schema] | None = None,
+              response: type[Schema] | None = None, many: bool = False, auth: bool = False,
+              status: int = 200, content: str = "application/json") -> Callable:
+    """Describe an API view for the OpenAPI document; the schemas are the ones the view validates with."""
+
+    def attach(view: Callable) -> Callable:
+        view.__openapi__ = {"summary": summary, "query": query, "body": body, "response": response,
+                            "many": many, "auth": auth, "status": status, "content": content}
+        return view
+
+    return attach
+
+
+def _operation(spec: APISpec, meta: dict[str, Any], path_params: list[str]) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": meta["summary"], "parameters": [], "responses": {}}
+    for name in path_params:
+        op["parameters"].append({"in": "path", "name": name, "required": True, "schema": {"type": "string"}})
+    if meta["query"]:
+        op["parameters"].append({"in": "query", "schema": meta["query"]})
+    if meta["content"] == "multipart/form-data":
+        op["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}}
+    elif meta["body"]:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": meta["body"]}}}
+    ok: dict[str, Any] = {"description": "OK"}
+    if meta["response"]:
+        schema: Any = meta["response"]
+        if meta["many"]:
+            schema = {"type": "object", "properties": {
+                "items": {"type": "array", "items": schema}, "meta": {"$ref": "#/components/schemas/PageMeta"}}}
+        ok["content"] = {"application/json": {"schema": schema}}
+    elif meta["content"] == "text/csv":
+        ok["content"] = {"text/csv": {"schema": {"type": "string"}}}
+    op["responses"][str(meta["status"])] = ok
+    for code in ("400", "404", "422") + (("401", "403") if meta["auth"] else ()):
+        op["responses"][code] = {"description": "error", "content": {"application/json": {"schema": _ERROR}}}
+    if meta["auth"]:
+        op["security"] = [{"bearer": []}]
+    return op
+
+
+def build_spec(app) -> dict[str, Any]:
+    spec = APISpec(title="choso API", version="1", openapi_version="3.0.3",
+                   plugins=[MarshmallowPlugin()],
+                   info={"description": "Catalog of OCOP and farm products of household businesses."})
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.schema("Error", {"type": "object", "properties": {"error": {"type": "object", "properties": {
+        "status": {"type": "integer"}, "message": {"type": "string"},
+        "fields": {"type": "object", "additionalProperties": True}}}}})
+    spec.components.schema("PageMeta", {"type": "object", "properties": {
+        k: {"type": "integer"} for k in ("page", "per_page", "total", "pages")}})
+    paths: dict[str, dict[str, Any]] = {}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        view = app.view_functions.get(rule.endpoint)
+        meta = getattr(view, "__openapi__", None)
+        if meta is None:
+            continue
+        path = rule.rule
+        for arg in rule.arguments:
+            path = path.replace(f"<int:{arg}>", f"{{{arg}}}").replace(f"<{arg}>", f"{{{arg}}}")
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            paths.setdefault(path, {})[method.lower()] = _operation(spec, meta, sorted(rule.arguments))
+    for path, ops in paths.items():
+        spec.path(path=path, operations=ops)
+    return spec.to_dict()
+
+
+@docs_bp.get("/openapi.json")
+def openapi_json():
+    return jsonify(current_app.extensions.setdefault("choso.openapi", build_spec(current_app)))
+
+
+@docs_bp.get("/docs")
+def api_docs():
+    spec = current_app.extensions.setdefault("choso.openapi", build_spec(current_app))
+    return render_template("api_docs.html", spec=spec)

@@ -1,0 +1,89 @@
+"""The application factory. It reads like a table of contents: config, data, languages, auth, pages, API."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+
+from core import config as config_module
+from core import db, i18n, storage
+from core.auth import current as auth_current
+from core.extensions import csrf, limiter
+
+
+def template_folder() -> Path:
+    """templates/ at the top of the tree; installed, the same folder ships as `choso_templates`."""
+    tree = Path(__file__).resolve().parent.parent / "templates"
+    return tree if tree.is_dir() else Path(str(files("choso_templates")))
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. `config` overrides the environment; tests pass a complete mapping."""
+    settings = {} if config and "SECRET_KEY" in config else config_module.from_environment()
+    settings.update(config or {})
+    folder = template_folder()
+    app = Flask("choso", template_folder=str(folder), static_folder=str(folder / "static"),
+                instance_path=settings["INSTANCE_PATH"])
+    app.config.update(settings)
+    app.json.ensure_ascii = False
+
+    db.init_app(app)
+    storage.init_app(app)
+    i18n.init_app(app)
+    auth_current.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from core import api, web
+
+    web.register(app)
+    api.register(app)
+    csrf.exempt(api.bp)  # the API authenticates by bearer token only, never by cookie
+
+    _security_headers(app)
+    _error_pages(app)
+    _template_globals(app)
+    return app
+
+
+def _security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        )
+        return response
+
+
+def _error_pages(app: Flask) -> None:
+    def page(code: int, message: str):
+        if request.path.startswith("/api/"):
+            from core.api import error_response
+
+            return error_response(code, message)
+        return render_template("error.html", code=code, message=message), code
+
+    app.register_error_handler(404, lambda e: page(404, _("This page does not exist.")))
+    app.register_error_handler(403, lambda e: page(403, _("You are not allowed to see this page.")))
+    app.register_error_handler(413, lambda e: page(413, _("The upload is too large.")))
+    app.register_error_handler(429, lambda e: page(429, _("Too many attempts; wait a minute and try again.")))
+    app.register_error_handler(
+        400, lambda e: page(400, _("The form expired or was sent twice; reload the page and try again.")))
+
+
+def _template_globals(app: Flask) -> None:
+    from flask_babel import format_datetime, get_locale
+
+    from core.auth.current import page_user
+
+    app.jinja_env.globals.update(locale=lambda: str(get_locale()), viewer=page_user)
+    app.jinja_env.filters["when"] = lambda value: format_datetime(value, "short") if value else ""

@@ -1,0 +1,1 @@
+"""Authentication (sessions for pages, bearer tokens for the API) and the access policy."""

@@ -1,0 +1,64 @@
+"""Who may do what. Every page and API call asks these functions; nothing checks roles by hand.
+
+- a household sees and edits only its own shops;
+- a helper (community digital team) may act for any household business of its commune;
+- staff see everything of their commune (drafts, bank accounts, audit) and may suspend a shop;
+- an admin may do everything everywhere.
+"""
+
+from __future__ import annotations
+
+from core.models import HouseholdBusiness, Product, User
+
+
+def _is(user: User | None, role: str, commune_code: str) -> bool:
+    return bool(user) and (user.is_admin or role in user.roles_in(commune_code))
+
+
+def can_edit_shop(user: User | None, shop: HouseholdBusiness) -> bool:
+    if not user:
+        return False
+    return user.is_admin or shop.owner_id == user.id or _is(user, "helper", shop.commune_code)
+
+
+def can_view_private(user: User | None, shop: HouseholdBusiness) -> bool:
+    return can_edit_shop(user, shop) or _is(user, "staff", shop.commune_code)
+
+
+def can_moderate(user: User | None, shop: HouseholdBusiness) -> bool:
+    return _is(user, "staff", shop.commune_code)
+
+
+def can_open_shop_for_others(user: User | None, commune_code: str) -> bool:
+    return _is(user, "helper", commune_code)
+
+
+def can_open_shop(user: User | None, commune_code: str, owner: User) -> bool:
+    """A household opens its own shop in its commune; a helper opens one for a household of its commune."""
+    if not user:
+        return False
+    if can_open_shop_for_others(user, commune_code):
+        return True
+    return owner.id == user.id and "household" in user.roles_in(commune_code)
+
+
+def is_public(shop: HouseholdBusiness) -> bool:
+    return shop.status == "active"
+
+
+def can_see_product(user: User | None, product: Product) -> bool:
+    if product.status == "active" and is_public(product.household):
+        return True
+    return can_view_private(user, product.household)
+
+
+def acting_for(user: User, shop: HouseholdBusiness) -> int | None:
+    """The household business a helper acts for (recorded in the audit log), or None for the owner."""
+    return None if shop.owner_id == user.id else shop.id
+
+
+def visible_communes(user: User | None) -> set[str] | None:
+    """Communes whose private data `user` may read; None means all (admin)."""
+    if user and user.is_admin:
+        return None
+    return user.communes_with("staff", "helper") if user else set()

@@ -1,0 +1,82 @@
+"""Configuration read from the environment (prefix ``CHOSO_``), with embedded defaults.
+
+The defaults describe the one-machine install: a SQLite file and an upload folder under ``instance/``.
+Every variable is listed in README.md; ``describe()`` feeds that table's test.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATABASE_URL", "sqlite:///<instance>/choso.sqlite3",
+            "SQLAlchemy URL; postgresql+psycopg://user@host/db switches to PostgreSQL"),
+    Setting("CHOSO_INSTANCE_PATH", "./instance", "folder for the SQLite file, uploads and the generated secret"),
+    Setting("CHOSO_SECRET_KEY", "(generated into instance/secret_key)", "signs sessions and CSRF tokens"),
+    Setting("CHOSO_UPLOAD_DIR", "<instance>/uploads", "where product photos are stored"),
+    Setting("CHOSO_MAX_UPLOAD_MB", "8", "largest accepted upload, in MiB"),
+    Setting("CHOSO_SECURE_COOKIES", "1", "send session cookies only over HTTPS (choso run turns it off)"),
+    Setting("CHOSO_DEFAULT_LOCALE", "vi", "language when the visitor has not chosen one (vi or en)"),
+    Setting("CHOSO_DEFAULT_COMMUNE", "", "commune code whose catalog the home page shows"),
+    Setting("CHOSO_LOGIN_RATE_LIMIT", "10 per minute", "sign-in attempts allowed per address"),
+    Setting("CHOSO_RATELIMIT_STORAGE_URL", "memory://", "Flask-Limiter storage (redis://… when several processes)"),
+)
+
+
+def _instance_path() -> Path:
+    return Path(os.environ.get("CHOSO_INSTANCE_PATH", "instance")).resolve()
+
+
+def _secret_key(instance: Path) -> str:
+    """Use CHOSO_SECRET_KEY, or a key generated once per install and kept beside the data."""
+    if key := os.environ.get("CHOSO_SECRET_KEY"):
+        return key
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def from_environment() -> dict[str, Any]:
+    """Build the Flask config mapping from the process environment."""
+    instance = _instance_path()
+    env = os.environ.get
+    upload_dir = Path(env("CHOSO_UPLOAD_DIR", str(instance / "uploads")))
+    return {
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": _secret_key(instance),
+        "DATABASE_URL": env("DATABASE_URL", f"sqlite:///{instance / 'choso.sqlite3'}"),
+        "UPLOAD_DIR": str(upload_dir),
+        "MAX_CONTENT_LENGTH": int(env("CHOSO_MAX_UPLOAD_MB", "8")) * 1024 * 1024,
+        "SESSION_COOKIE_SECURE": env("CHOSO_SECURE_COOKIES", "1").lower() in _TRUE,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": env("CHOSO_SECURE_COOKIES", "1").lower() in _TRUE,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "BABEL_DEFAULT_LOCALE": env("CHOSO_DEFAULT_LOCALE", "vi"),
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "DEFAULT_COMMUNE": env("CHOSO_DEFAULT_COMMUNE", ""),
+        "LOGIN_RATE_LIMIT": env("CHOSO_LOGIN_RATE_LIMIT", "10 per minute"),
+        "RATELIMIT_STORAGE_URI": env("CHOSO_RATELIMIT_STORAGE_URL", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

@@ -1,0 +1,17 @@
+"""Alembic environment: runs against the connection choso hands over (see core/schema.py)."""
+
+from alembic import context
+
+from core import models  # noqa: F401  (registers every table on Base.metadata)
+from core.db import Base
+
+config = context.config
+connection = config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

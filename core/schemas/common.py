@@ -1,0 +1,85 @@
+"""Shared schema pieces: strict base schema, money and phone fields, pagination."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from core.text import normalize_phone
+
+_GROUPED = re.compile(r"^\d{1,3}(?:[.,  ]\d{3})+$")
+MAX_VND = 10**12  # a trillion đồng; VietQR amounts allow 13 digits
+
+
+class BaseSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class Dong(fields.Field):
+    """A whole number of đồng. Accepts 150000 or "150000" or "150.000"; never a fraction."""
+
+    default_error_messages = {"invalid": _l("Enter a whole number of đồng, without decimals.")}
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> int:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        if isinstance(value, int):
+            amount = value
+        elif isinstance(value, str) and (value.strip().isdigit() or _GROUPED.match(value.strip())):
+            amount = int(re.sub(r"\D", "", value))
+        else:
+            raise self.make_error("invalid")
+        if not 0 <= amount <= MAX_VND:
+            raise ValidationError(_l("Must be between 0 and 1,000,000,000,000 đồng."))
+        return amount
+
+    def _serialize(self, value: Any, attr, obj, **kwargs) -> int | None:
+        return None if value is None else int(value)
+
+
+class WholeNumber(fields.Integer):
+    """An integer that refuses 1.5 instead of truncating it, and accepts "12" from forms and CSV."""
+
+    default_error_messages = {"invalid": _l("Enter a whole number.")}
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> int:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise self.make_error("invalid")
+        if isinstance(value, str) and not value.strip().lstrip("-").isdigit():
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Phone(fields.String):
+    default_error_messages = {"invalid": _l("Enter a Vietnamese phone number, e.g. 0912345678.")}
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
+        phone = normalize_phone(super()._deserialize(value, attr, data, **kwargs))
+        if phone is None:
+            raise self.make_error("invalid")
+        return phone
+
+
+def text(max_length: int, *, required: bool = False, min_length: int = 0, **kw) -> fields.String:
+    msg = _l("Enter between {min} and {max} characters.") if min_length else _l(
+        "Enter at most {max} characters.")
+    return fields.String(required=required, validate=validate.Length(min=min_length, max=max_length, error=msg),
+                         **kw)
+
+
+def bounded(low: int, high: int, **kw) -> WholeNumber:
+    return WholeNumber(validate=validate.Range(min=low, max=high, error=_l("Must be between {min} and {max}.")),
+                       **kw)
+
+
+class PageSchema(BaseSchema):
+    page = bounded(1, 100_000, load_default=1)
+    per_page = bounded(1, 100, load_default=20)
+
+
+def page_meta(page: int, per_page: int, total: int) -> dict[str, int]:
+    return {"page": page, "per_page": per_page, "total": total, "pages": max(1, -(-total // per_page))}

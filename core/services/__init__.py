@@ -1,0 +1,1 @@
+"""Domain services: the only code that writes the database. Views and the CLI call these."""

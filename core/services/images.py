@@ -1,0 +1,84 @@
+"""Product photos: size-limited, verified and re-encoded by Pillow (EXIF and GPS dropped), thumbnail made once."""
+
+from __future__ import annotations
+
+import io
+import secrets
+
+from flask_babel import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy.orm import Session
+
+from core.auth import policy
+from core.errors import Invalid
+from core.models import Product, ProductImage, User
+from core.services import audit
+from core.services.shops import require
+from core.storage import LocalStorage
+
+MAX_PIXELS = 40_000_000  # a 40-megapixel photo; anything larger is refused before decoding
+MAX_SIDE = 1600
+THUMB_SIDE = 400
+MAX_IMAGES = 8
+ACCEPTED = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}
+
+
+def _reencode(img: Image.Image, side: int) -> bytes:
+    img = img.copy()
+    img.thumbnail((side, side))
+    out = io.BytesIO()
+    # A fresh JPEG carries none of the original's metadata: EXIF, GPS and comments are gone.
+    img.save(out, "JPEG", quality=85, optimize=True, progressive=True)
+    return out.getvalue()
+
+
+def process(data: bytes) -> tuple[bytes, bytes, tuple[int, int]]:
+    """Return (image, thumbnail, size) as clean JPEGs, or raise Invalid with a reason a seller understands."""
+    bad = Invalid(_("This file is not a photo we can use (JPEG, PNG, WebP or GIF)."))
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            if probe.format not in ACCEPTED:
+                raise bad
+            if probe.width * probe.height > MAX_PIXELS:
+                raise Invalid(_("This photo is too large: at most 40 megapixels."))
+            probe.verify()
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            img = ImageOps.exif_transpose(img).convert("RGB")
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise bad from exc
+    main = _reencode(img, MAX_SIDE)
+    with Image.open(io.BytesIO(main)) as done:
+        size = done.size
+    return main, _reencode(img, THUMB_SIDE), size
+
+
+def add_image(db: Session, store: LocalStorage, actor: User, product: Product, data: bytes) -> ProductImage:
+    require(policy.can_edit_shop(actor, product.household))
+    if len(product.images) >= MAX_IMAGES:
+        raise Invalid(_("A product has at most %(n)d photos.", n=MAX_IMAGES))
+    main, thumb, (w, h) = process(data)
+    stem = f"products/{product.id}/{secrets.token_hex(8)}"
+    store.save(f"{stem}.jpg", main)
+    store.save(f"{stem}-thumb.jpg", thumb)
+    position = max((i.position for i in product.images), default=-1) + 1
+    image = ProductImage(path=f"{stem}.jpg", thumb_path=f"{stem}-thumb.jpg", width=w, height=h,
+                         bytes=len(main), position=position)
+    product.images.append(image)
+    db.flush()
+    audit.record(db, actor, "image.add", "product_image", image.id, shop=product.household,
+                 details={"product_id": product.id})
+    db.commit()
+    return image
+
+
+def remove_image(db: Session, store: LocalStorage, actor: User, image: ProductImage) -> None:
+    product = image.product
+    require(policy.can_edit_shop(actor, product.household))
+    audit.record(db, actor, "image.remove", "product_image", image.id, shop=product.household,
+                 details={"product_id": product.id})
+    paths = (image.path, image.thumb_path)
+    product.images.remove(image)
+    db.commit()
+    for path in paths:  # only after the row is gone, so no row ever points at a missing file
+        store.delete(path)

@@ -1,0 +1,101 @@
+"""Products: create, edit, archive, and the catalog query (accent- and case-insensitive search)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from core.auth import policy
+from core.errors import NotFound
+from core.models import HouseholdBusiness, Product, User
+from core.services import audit
+from core.services.shops import get_shop, require
+from core.text import fold, search_terms, slugify
+
+FIELDS = (
+    "name", "description", "product_group", "ocop_stars", "ocop_certificate_no", "ocop_issued_on",
+    "ocop_expires_on", "origin", "unit", "net_weight_g", "shelf_life_days", "season", "price_vnd", "stock",
+    "sku", "status",
+)
+
+
+def get_product(db: Session, product_id: int, viewer: User | None) -> Product:
+    product = db.get(Product, product_id)
+    if product is None or not policy.can_see_product(viewer, product):
+        raise NotFound(_("This product does not exist."))
+    return product
+
+
+def _search_text(product: Product, shop: HouseholdBusiness) -> str:
+    return fold(" ".join([product.name, product.sku or "", product.origin, shop.name, product.description]))
+
+
+def create_product(db: Session, actor: User, data: dict[str, Any], *, commit: bool = True) -> Product:
+    shop = get_shop(db, data["household_id"])
+    require(policy.can_edit_shop(actor, shop))
+    product = Product(household=shop, commune_code=shop.commune_code,
+                      **{k: data[k] for k in FIELDS if k in data})
+    product.slug = slugify(product.name)
+    product.search_text = _search_text(product, shop)
+    db.add(product)
+    db.flush()
+    audit.record(db, actor, "product.create", "product", product.id, shop=shop,
+                 details={"name": product.name, "price_vnd": product.price_vnd})
+    if commit:
+        db.commit()
+    return product
+
+
+def update_product(db: Session, actor: User, product: Product, data: dict[str, Any], *,
+                   commit: bool = True) -> Product:
+    require(policy.can_edit_shop(actor, product.household))
+    diff = {}
+    for key in FIELDS:
+        if key in data and getattr(product, key) != data[key]:
+            diff[key] = [_jsonable(getattr(product, key)), _jsonable(data[key])]
+            setattr(product, key, data[key])
+    if diff:
+        product.slug = slugify(product.name)
+        product.search_text = _search_text(product, product.household)
+        audit.record(db, actor, "product.update", "product", product.id, shop=product.household, details=diff)
+    if commit:
+        db.commit()
+    return product
+
+
+def archive_product(db: Session, actor: User, product: Product) -> Product:
+    return update_product(db, actor, product, {"status": "archived"})
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def catalog_query(viewer: User | None, *, commune: str | None = None, household: int | None = None,
+                  q: str = "", group: str | None = None, stars: int | None = None,
+                  status: str | None = None) -> Select:
+    """Products the viewer may see, newest first. The public sees active products of active shops."""
+    stmt = select(Product).join(Product.household).order_by(Product.created_at.desc(), Product.id.desc())
+    if commune:
+        stmt = stmt.where(Product.commune_code == commune)
+    if household:
+        stmt = stmt.where(Product.household_id == household)
+    for term in search_terms(q):
+        stmt = stmt.where(Product.search_text.contains(term, autoescape=True))
+    if group:
+        stmt = stmt.where(Product.product_group == group)
+    if stars:
+        stmt = stmt.where(Product.ocop_stars >= stars)
+    public = (Product.status == "active") & (HouseholdBusiness.status == "active")
+    if status:
+        stmt = stmt.where(Product.status == status)
+    visible = policy.visible_communes(viewer)
+    if visible is None:
+        return stmt
+    if viewer is None:
+        return stmt.where(public)
+    own = HouseholdBusiness.owner_id == viewer.id
+    return stmt.where(public | own | Product.commune_code.in_(visible))

@@ -1,0 +1,160 @@
+"""Household businesses: opening, editing and moderating shops; their bank accounts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.auth import policy
+from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.models import BankAccount, Commune, HouseholdBusiness, User
+from core.services import audit, users
+from core.text import fold, slugify
+
+EDITABLE = ("name", "description", "registration_number", "tax_code", "address", "phone")
+
+
+def get_shop(db: Session, shop_id: int) -> HouseholdBusiness:
+    shop = db.get(HouseholdBusiness, shop_id)
+    if shop is None:
+        raise NotFound(_("This shop does not exist."))
+    return shop
+
+
+def require(allowed: bool) -> None:
+    if not allowed:
+        raise Forbidden(_("You are not allowed to do this."))
+
+
+def _clean(data: dict[str, Any]) -> dict[str, Any]:
+    out = {k: data[k] for k in EDITABLE if k in data}
+    for key in ("registration_number", "tax_code"):
+        if out.get(key) is not None:
+            out[key] = out[key].strip().upper() or None
+    return out
+
+
+def open_shop(db: Session, actor: User, data: dict[str, Any]) -> HouseholdBusiness:
+    commune_code = data["commune_code"]
+    if db.get(Commune, commune_code) is None:
+        raise Invalid(_("No commune has this code."), {"commune_code": [_("No commune has this code.")]})
+    owner = actor
+    if data.get("owner_phone") and data["owner_phone"] != actor.phone:
+        require(policy.can_open_shop_for_others(actor, commune_code))
+        owner, _created = users.ensure_user(db, phone=data["owner_phone"])
+        users.grant(db, owner, "household", commune_code)
+    require(policy.can_open_shop(actor, commune_code, owner))
+    fields = _clean(data)
+    shop = HouseholdBusiness(commune_code=commune_code, owner_id=owner.id, slug=slugify(fields["name"]),
+                             name_folded=fold(fields["name"]), **fields)
+    db.add(shop)
+    _flush_unique(db)
+    audit.record(db, actor, "shop.open", "household", shop.id, shop=shop, details={"name": shop.name})
+    db.commit()
+    return shop
+
+
+def update_shop(db: Session, actor: User, shop: HouseholdBusiness, data: dict[str, Any]) -> HouseholdBusiness:
+    changes = _clean(data)
+    if "status" in data and data["status"] != shop.status:
+        require(policy.can_moderate(actor, shop))
+        changes["status"] = data["status"]
+    if changes.keys() - {"status"}:
+        require(policy.can_edit_shop(actor, shop))
+    before = {k: getattr(shop, k) for k in changes}
+    for key, value in changes.items():
+        setattr(shop, key, value)
+    if "name" in changes:
+        shop.slug, shop.name_folded = slugify(shop.name), fold(shop.name)
+    _flush_unique(db)
+    diff = {k: [before[k], v] for k, v in changes.items() if before[k] != v}
+    if diff:
+        audit.record(db, actor, "shop.update", "household", shop.id, shop=shop, details=diff)
+    db.commit()
+    return shop
+
+
+def _flush_unique(db: Session) -> None:
+    try:
+        db.flush()
+    except IntegrityError as exc:
+        db.rollback()
+        msg = _("Another shop already uses this business registration number.")
+        raise Conflict(msg, {"registration_number": [msg]}) from exc
+
+
+def shops_query(actor: User | None, *, commune: str | None = None, q: str = "", mine: bool = False) -> Select:
+    stmt = select(HouseholdBusiness).order_by(HouseholdBusiness.name_folded, HouseholdBusiness.id)
+    if commune:
+        stmt = stmt.where(HouseholdBusiness.commune_code == commune)
+    for term in fold(q).split():
+        stmt = stmt.where(HouseholdBusiness.name_folded.contains(term, autoescape=True))
+    if mine and actor:
+        return stmt.where(HouseholdBusiness.owner_id == actor.id)
+    visible = policy.visible_communes(actor)
+    if visible is None:
+        return stmt
+    public = HouseholdBusiness.status == "active"
+    own = HouseholdBusiness.owner_id == (actor.id if actor else -1)
+    return stmt.where(public | own | HouseholdBusiness.commune_code.in_(visible))
+
+
+def managed_shops(db: Session, actor: User) -> list[HouseholdBusiness]:
+    """Shops the person may edit: their own, and for a helper every shop of their communes."""
+    helper_of = actor.communes_with("helper")
+    stmt = select(HouseholdBusiness).order_by(HouseholdBusiness.name_folded)
+    if not actor.is_admin:
+        stmt = stmt.where((HouseholdBusiness.owner_id == actor.id)
+                          | HouseholdBusiness.commune_code.in_(helper_of))
+    return list(db.scalars(stmt))
+
+
+# --- bank accounts -----------------------------------------------------------------------------------
+
+def add_bank_account(db: Session, actor: User, shop: HouseholdBusiness, data: dict[str, Any]) -> BankAccount:
+    require(policy.can_edit_shop(actor, shop))
+    account = BankAccount(household_id=shop.id, bank_bin=data["bank_bin"],
+                          account_number=data["account_number"],
+                          account_name=fold(data["account_name"]).upper())
+    db.add(account)
+    try:
+        db.flush()
+    except IntegrityError as exc:
+        db.rollback()
+        msg = _("This account is already registered for the shop.")
+        raise Conflict(msg, {"account_number": [msg]}) from exc
+    audit.record(db, actor, "bank_account.add", "bank_account", account.id, shop=shop,
+                 details={"bank_bin": account.bank_bin, "account_number": account.account_number})
+    db.commit()
+    return account
+
+
+def update_bank_account(db: Session, actor: User, account: BankAccount, data: dict[str, Any]) -> BankAccount:
+    shop = account.household
+    if "verified" in data and data["verified"] != account.verified:
+        # Verification is a check by commune staff, not something the holder asserts.
+        require(policy.can_moderate(actor, shop))
+        account.verified = data["verified"]
+    other = {k: v for k, v in data.items() if k in ("bank_bin", "account_number", "account_name")}
+    if other:
+        require(policy.can_edit_shop(actor, shop))
+        for key, value in other.items():
+            setattr(account, key, fold(value).upper() if key == "account_name" else value)
+        account.verified = False if "verified" not in data else account.verified
+    audit.record(db, actor, "bank_account.update", "bank_account", account.id, shop=shop,
+                 details={k: str(v) for k, v in data.items()})
+    db.commit()
+    return account
+
+
+def remove_bank_account(db: Session, actor: User, account: BankAccount) -> None:
+    shop = account.household
+    require(policy.can_edit_shop(actor, shop))
+    audit.record(db, actor, "bank_account.remove", "bank_account", account.id, shop=shop,
+                 details={"bank_bin": account.bank_bin, "account_number": account.account_number})
+    db.delete(account)
+    db.commit()

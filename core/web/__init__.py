@@ -1,0 +1,45 @@
+"""Server-rendered pages: public catalog, sign-in, household and helper dashboards, account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, send_from_directory
+from marshmallow import Schema, ValidationError
+
+from core.i18n import translate_errors
+
+
+def form_data(schema: Schema, form, *, nullable: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Form fields the schema knows; blank optional fields become None (if nullable) or are left out."""
+    data: dict[str, Any] = {}
+    for name, field in schema.load_fields.items():
+        if name not in form:
+            continue
+        value = form.get(name, "").strip()
+        if value == "" and not field.required:
+            if name in nullable or field.allow_none:
+                data[name] = None
+            continue
+        data[name] = value
+    return data
+
+
+def validate(schema: Schema, data: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    try:
+        return schema.load(data), {}
+    except ValidationError as err:
+        return None, translate_errors(err.messages)
+
+
+def register(app: Flask) -> None:
+    from core.web import account, auth, catalog, dashboard
+
+    for module in (auth, catalog, dashboard, account):
+        app.register_blueprint(module.bp)
+
+    @app.get("/uploads/<path:name>")
+    def uploads(name: str):
+        response = send_from_directory(app.config["UPLOAD_DIR"], name, max_age=30 * 86400)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response

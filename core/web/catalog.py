@@ -1,0 +1,71 @@
+"""The commune's public catalog, product and shop pages: light, mobile first, no JavaScript needed."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+
+from core.auth import policy
+from core.auth.current import page_user
+from core.db import session
+from core.errors import NotFound
+from core.models import OCOP_GROUPS, Commune
+from core.schemas.common import page_meta
+from core.schemas.products import ProductQuerySchema
+from core.services import communes, products, shops
+
+bp = Blueprint("catalog", __name__)
+
+
+@bp.get("/")
+def home():
+    code = current_app.config.get("DEFAULT_COMMUNE")
+    if code and session().get(Commune, code):
+        return redirect(url_for("catalog.commune", code=code))
+    q = request.args.get("q", "")
+    found = communes.find(session(), q, limit=30) if q else []
+    return render_template("catalog/communes.html", q=q, communes=found)
+
+
+@bp.get("/c/<code>")
+def commune(code: str):
+    db = session()
+    place = db.get(Commune, code)
+    if place is None:
+        abort(404)
+    try:
+        args = ProductQuerySchema(exclude=("commune", "status")).load(
+            {k: v for k, v in request.args.items() if v and k != "lang"})
+    except ValidationError:
+        args = ProductQuerySchema(exclude=("commune", "status")).load({})
+    stmt = products.catalog_query(None, commune=code, household=args["household"], q=args["q"],
+                                  group=args["group"], stars=args["stars"])
+    total = communes.count(db, stmt)
+    per_page = 24
+    items = db.scalars(stmt.limit(per_page).offset((args["page"] - 1) * per_page)).unique().all()
+    return render_template("catalog/index.html", place=place, items=items, args=args, groups=OCOP_GROUPS,
+                           meta=page_meta(args["page"], per_page, total))
+
+
+@bp.get("/p/<int:product_id>")
+@bp.get("/p/<int:product_id>-<slug>")
+def product(product_id: int, slug: str | None = None):
+    try:
+        item = products.get_product(session(), product_id, page_user())
+    except NotFound:
+        abort(404)
+    return render_template("catalog/product.html", product=item, groups=OCOP_GROUPS)
+
+
+@bp.get("/s/<int:shop_id>")
+@bp.get("/s/<int:shop_id>-<slug>")
+def shop(shop_id: int, slug: str | None = None):
+    db = session()
+    try:
+        found = shops.get_shop(db, shop_id)
+    except NotFound:
+        abort(404)
+    if not (policy.is_public(found) or policy.can_view_private(page_user(), found)):
+        abort(404)
+    items = db.scalars(products.catalog_query(None, household=found.id).limit(100)).unique().all()
+    return render_template("catalog/shop.html", shop=found, items=items, groups=OCOP_GROUPS)

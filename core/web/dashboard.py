@@ -1,0 +1,198 @@
+"""Dashboards: a household manages its shop; a helper picks a household of its commune and acts for it."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from core.auth import policy
+from core.db import session
+from core.errors import ChosoError
+from core.models import OCOP_GROUPS, HouseholdBusiness, Product, ProductImage
+from core.models.products import PRODUCT_STATUSES
+from core.schemas.households import BankAccountSchema, HouseholdSchema
+from core.schemas.products import ProductSchema
+from core.services import csv_io, images, products, shops
+from core.storage import storage
+from core.web import form_data, validate
+from payments.vietqr.banks import all_banks
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+bp.before_request(login_required(lambda: None))
+
+
+def _shop(shop_id: int) -> HouseholdBusiness:
+    shop = session().get(HouseholdBusiness, shop_id)
+    if shop is None or not policy.can_view_private(current_user, shop):
+        abort(404)
+    return shop
+
+
+def _editable_product(product_id: int) -> Product:
+    product = session().get(Product, product_id)
+    if product is None or not policy.can_edit_shop(current_user, product.household):
+        abort(404)
+    return product
+
+
+@bp.get("/")
+def index():
+    db = session()
+    managed = shops.managed_shops(db, current_user)
+    q = request.args.get("q", "")
+    if q:
+        from core.text import fold
+
+        managed = [s for s in managed if all(t in s.name_folded for t in fold(q).split())]
+    helper_of = sorted(current_user.communes_with("helper"))
+    own_communes = sorted(current_user.communes_with("household", "helper"))
+    return render_template("dashboard/index.html", shops=managed, q=q, helper_of=helper_of,
+                           own_communes=own_communes, errors={}, form={})
+
+
+@bp.post("/shops")
+def open_shop():
+    schema = HouseholdSchema(exclude=("status",))
+    data, errors = validate(schema, form_data(schema, request.form))
+    if not errors:
+        try:
+            shop = shops.open_shop(session(), current_user, data)
+            flash(_("The shop is open."), "info")
+            return redirect(url_for("dashboard.shop", shop_id=shop.id))
+        except ChosoError as exc:
+            errors = exc.fields or {"_": [str(exc.message)]}
+    managed = shops.managed_shops(session(), current_user)
+    return render_template("dashboard/index.html", shops=managed, q="", errors=errors, form=request.form,
+                           helper_of=sorted(current_user.communes_with("helper")),
+                           own_communes=sorted(current_user.communes_with("household", "helper"))), 422
+
+
+@bp.get("/shops/<int:shop_id>")
+def shop(shop_id: int):
+    found = _shop(shop_id)
+    items = session().scalars(products.catalog_query(current_user, household=found.id)).unique().all()
+    return render_template("dashboard/shop.html", shop=found, items=items, errors={}, form={},
+                           banks=all_banks(), can_edit=policy.can_edit_shop(current_user, found),
+                           acting=policy.acting_for(current_user, found), import_report=None)
+
+
+@bp.post("/shops/<int:shop_id>")
+def update_shop(shop_id: int):
+    found = _shop(shop_id)
+    schema = HouseholdSchema(partial=True, exclude=("commune_code", "owner_phone", "status"))
+    data, errors = validate(schema, form_data(schema, request.form, nullable=("registration_number",
+                                                                                "tax_code", "phone")))
+    if not errors:
+        try:
+            shops.update_shop(session(), current_user, found, data)
+            flash(_("Saved."), "info")
+            return redirect(url_for("dashboard.shop", shop_id=found.id))
+        except ChosoError as exc:
+            errors = exc.fields or {"_": [str(exc.message)]}
+    return _shop_page(found, errors=errors, form=request.form), 422
+
+
+def _shop_page(found: HouseholdBusiness, **extra) -> str:
+    items = session().scalars(products.catalog_query(current_user, household=found.id)).unique().all()
+    context = {"errors": {}, "form": {}, "import_report": None, **extra}
+    return render_template("dashboard/shop.html", shop=found, items=items, banks=all_banks(),
+                           can_edit=policy.can_edit_shop(current_user, found),
+                           acting=policy.acting_for(current_user, found), **context)
+
+
+@bp.post("/shops/<int:shop_id>/bank-accounts")
+def add_bank_account(shop_id: int):
+    found = _shop(shop_id)
+    schema = BankAccountSchema(exclude=("verified",))
+    data, errors = validate(schema, form_data(schema, request.form))
+    if not errors:
+        try:
+            shops.add_bank_account(session(), current_user, found, data)
+            flash(_("The bank account was added."), "info")
+            return redirect(url_for("dashboard.shop", shop_id=found.id))
+        except ChosoError as exc:
+            errors = exc.fields or {"_": [str(exc.message)]}
+    return _shop_page(found, bank_errors=errors, bank_form=request.form), 422
+
+
+@bp.get("/shops/<int:shop_id>/products.csv")
+def export_csv(shop_id: int):
+    found = _shop(shop_id)
+    return Response(csv_io.export_csv(session(), found), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="products-{found.id}.csv"'})
+
+
+@bp.post("/shops/<int:shop_id>/import")
+def import_csv(shop_id: int):
+    found = _shop(shop_id)
+    upload = request.files.get("file")
+    try:
+        result = csv_io.import_csv(session(), current_user, found, upload.read() if upload else b"")
+    except ChosoError as exc:
+        return _shop_page(found, import_report={"message": str(exc.message),
+                                                "rows": exc.fields.get("rows", [])}), 422
+    flash(_("Imported: %(c)d new, %(u)d updated.", c=result.created, u=result.updated), "info")
+    return redirect(url_for("dashboard.shop", shop_id=found.id))
+
+
+def _product_form(product: Product | None, shop: HouseholdBusiness, errors=None, form=None, status=200):
+    return render_template("dashboard/product_form.html", product=product, shop=shop, groups=OCOP_GROUPS,
+                           statuses=PRODUCT_STATUSES, errors=errors or {}, form=form or {}), status
+
+
+@bp.route("/shops/<int:shop_id>/products/new", methods=["GET", "POST"])
+def new_product(shop_id: int):
+    found = _shop(shop_id)
+    if not policy.can_edit_shop(current_user, found):
+        abort(403)
+    if request.method == "GET":
+        return _product_form(None, found)
+    schema = ProductSchema(exclude=("household_id",))
+    data, errors = validate(schema, form_data(schema, request.form))
+    if errors:
+        return _product_form(None, found, errors, request.form, 422)
+    db = session()
+    photo = request.files.get("photo")
+    try:
+        product = products.create_product(db, current_user, {**data, "household_id": found.id})
+        if photo and photo.filename:
+            images.add_image(db, storage(), current_user, product, photo.read())
+    except ChosoError as exc:
+        db.rollback()
+        return _product_form(None, found, exc.fields or {"photo": [str(exc.message)]}, request.form, 422)
+    flash(_("The product was saved."), "info")
+    return redirect(url_for("dashboard.shop", shop_id=found.id))
+
+
+@bp.route("/products/<int:product_id>", methods=["GET", "POST"])
+def edit_product(product_id: int):
+    product = _editable_product(product_id)
+    if request.method == "GET":
+        return _product_form(product, product.household)
+    schema = ProductSchema(partial=True, exclude=("household_id",))
+    data, errors = validate(schema, form_data(schema, request.form))
+    if errors:
+        return _product_form(product, product.household, errors, request.form, 422)
+    db = session()
+    try:
+        products.update_product(db, current_user, product, data)
+        photo = request.files.get("photo")
+        if photo and photo.filename:
+            images.add_image(db, storage(), current_user, product, photo.read())
+    except ChosoError as exc:
+        return _product_form(product, product.household, exc.fields or {"photo": [str(exc.message)]},
+                             request.form, 422)
+    flash(_("The product was saved."), "info")
+    return redirect(url_for("dashboard.edit_product", product_id=product.id))
+
+
+@bp.post("/images/<int:image_id>/delete")
+def delete_image(image_id: int):
+    image = session().get(ProductImage, image_id)
+    if image is None:
+        abort(404)
+    product = _editable_product(image.product_id)
+    images.remove_image(session(), storage(), current_user, image)
+    flash(_("The photo was removed."), "info")
+    return redirect(url_for("dashboard.edit_product", product_id=product.id))

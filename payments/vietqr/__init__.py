@@ -1,0 +1,1 @@
+"""VietQR (NAPAS EMVCo) support. For now: the NAPAS member bank directory."""
