@@ -42,12 +42,17 @@ def select_locale() -> str:
 
 
 def translate_errors(errors):
-    """Translate a marshmallow error tree (strings produced by the library in English)."""
+    """Translate a marshmallow error tree; every field maps to a list of messages in the user's language.
+
+    The library's own messages are English strings (translated here); ours are lazy strings, which
+    marshmallow stores without wrapping them in a list.
+    """
     if isinstance(errors, dict):
-        return {key: translate_errors(value) for key, value in errors.items()}
+        return {key: translate_errors(value if isinstance(value, dict | list) else [value])
+                for key, value in errors.items()}
     if isinstance(errors, list):
         return [translate_errors(e) for e in errors]
-    return _(str(errors)) if isinstance(errors, str) else str(errors)
+    return _(errors) if isinstance(errors, str) else str(errors)
 
 
 def money(amount: int | None) -> str:

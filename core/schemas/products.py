@@ -51,11 +51,11 @@ class ProductSchema(BaseSchema):
     @validates_schema
     def _ocop(self, data: dict, **_) -> None:
         if data.get("ocop_stars") and not data.get("ocop_certificate_no"):
-            raise ValidationError(_l("An OCOP rating needs its certificate or decision number."),
-                                  "ocop_certificate_no")
+            raise ValidationError({"ocop_certificate_no": [
+                _l("An OCOP rating needs its certificate or decision number.")]})
         issued, expires = data.get("ocop_issued_on"), data.get("ocop_expires_on")
         if issued and expires and expires <= issued:
-            raise ValidationError(_l("The expiry date must come after the issue date."), "ocop_expires_on")
+            raise ValidationError({"ocop_expires_on": [_l("The expiry date must come after the issue date.")]})
 
 
 class ProductQuerySchema(PageSchema):

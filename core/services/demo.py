@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from core.models import BankAccount, Commune, HouseholdBusiness, Product
 from core.services import images, users
+from core.services.products import search_text_for
 from core.services.audit import record
 from core.storage import LocalStorage
 from core.text import fold, slugify
@@ -119,7 +120,7 @@ def seed(db: Session, store: LocalStorage, commune_code: str = DEMO_COMMUNE,
                 shelf_life_days=180 if group in ("food", "beverage", "herbal") else None,
                 season="Quanh năm", price_vnd=(35 + 15 * ((n * 7 + k * 3) % 20)) * 1000, stock=10 + (n * k) % 90,
                 sku=sku, status="active")
-            product.search_text = fold(" ".join([name, sku, product.origin, shop.name, product.description]))
+            product.search_text = search_text_for(product, shop)
             db.add(product)
             db.flush()
             main, thumb, (w, h) = images.process(_photo(base, _COLOURS[k]))

@@ -29,8 +29,10 @@ def get_product(db: Session, product_id: int, viewer: User | None) -> Product:
     return product
 
 
-def _search_text(product: Product, shop: HouseholdBusiness) -> str:
-    return fold(" ".join([product.name, product.sku or "", product.origin, shop.name, product.description]))
+def search_text_for(product: Product, shop: HouseholdBusiness) -> str:
+    """What catalog search matches against: names, SKU, origin and description, folded."""
+    parts = (product.name, product.sku, product.origin, shop.name, product.description)
+    return fold(" ".join(p for p in parts if p))
 
 
 def create_product(db: Session, actor: User, data: dict[str, Any], *, commit: bool = True) -> Product:
@@ -39,7 +41,7 @@ def create_product(db: Session, actor: User, data: dict[str, Any], *, commit: bo
     product = Product(household=shop, commune_code=shop.commune_code,
                       **{k: data[k] for k in FIELDS if k in data})
     product.slug = slugify(product.name)
-    product.search_text = _search_text(product, shop)
+    product.search_text = search_text_for(product, shop)
     db.add(product)
     db.flush()
     audit.record(db, actor, "product.create", "product", product.id, shop=shop,
@@ -59,7 +61,7 @@ def update_product(db: Session, actor: User, product: Product, data: dict[str, A
             setattr(product, key, data[key])
     if diff:
         product.slug = slugify(product.name)
-        product.search_text = _search_text(product, product.household)
+        product.search_text = search_text_for(product, product.household)
         audit.record(db, actor, "product.update", "product", product.id, shop=product.household, details=diff)
     if commit:
         db.commit()

@@ -1,0 +1,187 @@
+"""pytest plugin shipped with choso: a migrated database, an app, a client and data factories.
+
+Installed as the `choso` pytest11 entry point, so a plugin package's own tests get the same fixtures.
+The database is SQLite unless TEST_DATABASE_URL names a PostgreSQL server; there a fresh database is
+created for the run and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from core.db import Base, database, make_engine
+
+KEEP = {"provinces", "communes"}  # reference data, seeded once per run
+COMMUNE = "00583"  # Xã Bát Tràng, Hà Nội
+OTHER_COMMUNE = "02392"  # Xã Phù Lưu, Tuyên Quang
+
+
+def _postgres_database(url: str) -> Iterator[str]:
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"choso_test_{os.getpid()}_{secrets.token_hex(3)}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def choso_database_url(tmp_path_factory) -> Iterator[str]:
+    """A migrated database with the official communes, for the whole test session."""
+    from core import schema
+
+    pg = os.environ.get("TEST_DATABASE_URL")
+    if pg:
+        urls = _postgres_database(pg)
+        url = next(urls)
+    else:
+        urls = None
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'choso.sqlite3'}"
+    engine = make_engine(url)
+    schema.upgrade(engine)
+    schema.seed_communes(engine)
+    engine.dispose()
+    yield url
+    if urls is not None:
+        next(urls, None)
+
+
+def config_for_tests(url: str, instance: Path, **overrides: Any) -> dict[str, Any]:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-" + secrets.token_hex(8),
+        "INSTANCE_PATH": str(instance),
+        "DATABASE_URL": url,
+        "UPLOAD_DIR": str(instance / "uploads"),
+        "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+        "SESSION_COOKIE_SECURE": False,
+        "BABEL_DEFAULT_LOCALE": "vi",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "DEFAULT_COMMUNE": "",
+        "LOGIN_RATE_LIMIT": "10 per minute",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "WTF_CSRF_ENABLED": True,
+    }
+    config.update(overrides)
+    return config
+
+
+def _empty_tables(engine) -> None:
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name not in KEEP:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def app(choso_database_url, tmp_path):
+    from core.app import create_app
+    from core.extensions import limiter
+
+    app = create_app(config_for_tests(choso_database_url, tmp_path / "instance"))
+    limiter.reset()
+    yield app
+    _empty_tables(database(app).engine)
+    database(app).engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app) -> Iterator[Session]:
+    """A session of the test's own; no app context is held open, so each request gets a fresh one."""
+    session = database(app).sessions()
+    yield session
+    session.close()
+
+
+@dataclass
+class Factory:
+    """Builds users, shops and products straight through the services, committed."""
+
+    db: Session
+    counter: list[int] = field(default_factory=lambda: [0])
+
+    def _next(self) -> int:
+        self.counter[0] += 1
+        return self.counter[0]
+
+    def user(self, role: str = "household", commune: str = COMMUNE, *, password: str | None = None,
+             name: str = "", phone: str | None = None):
+        from core.services import users
+
+        n = self._next()
+        user, _ = users.ensure_user(self.db, phone=phone or f"0{910000000 + n}", name=name or f"Người dùng {n}",
+                                    password=password)
+        users.grant(self.db, user, role, commune)
+        self.db.commit()
+        return user
+
+    def shop(self, owner=None, *, commune: str = COMMUNE, name: str | None = None, **extra):
+        from core.services import shops
+
+        owner = owner or self.user("household", commune)
+        data = {"commune_code": commune, "name": name or f"Hộ kinh doanh số {self._next()}", **extra}
+        return shops.open_shop(self.db, owner, data)
+
+    def product(self, shop=None, *, name: str = "Nước mắm cá cơm", price_vnd: int = 150_000, **extra):
+        from core.services import products
+
+        shop = shop or self.shop()
+        data = {"household_id": shop.id, "name": name, "product_group": "food", "price_vnd": price_vnd,
+                "stock": 10, "status": "active", **extra}
+        return products.create_product(self.db, shop.owner, data)
+
+    def token(self, user) -> str:
+        from core.auth.tokens import create_token
+
+        _row, token = create_token(self.db, user, "test")
+        self.db.commit()
+        return token
+
+
+@pytest.fixture
+def factory(db) -> Factory:
+    return Factory(db)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def csrf_from(html: str) -> str:
+    import re
+
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def login(client, user, password: str) -> None:
+    page = client.get("/login")
+    response = client.post("/login", data={"login": user.phone, "password": password,
+                                           "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+def post_form(client, page_url: str, url: str, data: dict[str, Any], **kw):
+    """Submit a form the way a browser does: take the CSRF token from the page that shows the form."""
+    token = csrf_from(client.get(page_url).get_data(as_text=True))
+    return client.post(url, data={**data, "csrf_token": token}, **kw)
