@@ -56,27 +56,35 @@ def _secret_key(instance: Path) -> str:
     return key
 
 
+# Settings that are not configurable: the safe choice is the only choice.
+FIXED: dict[str, Any] = {
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "WTF_CSRF_TIME_LIMIT": None,
+}
+
+
 def from_environment() -> dict[str, Any]:
     """Build the Flask config mapping from the process environment."""
     instance = _instance_path()
     env = os.environ.get
     upload_dir = Path(env("CHOSO_UPLOAD_DIR", str(instance / "uploads")))
+    secure = env("CHOSO_SECURE_COOKIES", "1").lower() in _TRUE
     return {
+        **FIXED,
         "INSTANCE_PATH": str(instance),
         "SECRET_KEY": _secret_key(instance),
         "DATABASE_URL": env("DATABASE_URL", f"sqlite:///{instance / 'choso.sqlite3'}"),
         "UPLOAD_DIR": str(upload_dir),
         "MAX_CONTENT_LENGTH": int(env("CHOSO_MAX_UPLOAD_MB", "8")) * 1024 * 1024,
-        "SESSION_COOKIE_SECURE": env("CHOSO_SECURE_COOKIES", "1").lower() in _TRUE,
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_SECURE": env("CHOSO_SECURE_COOKIES", "1").lower() in _TRUE,
-        "REMEMBER_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_SECURE": secure,
         "BABEL_DEFAULT_LOCALE": env("CHOSO_DEFAULT_LOCALE", "vi"),
-        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "DEFAULT_COMMUNE": env("CHOSO_DEFAULT_COMMUNE", ""),
         "LOGIN_RATE_LIMIT": env("CHOSO_LOGIN_RATE_LIMIT", "10 per minute"),
         "RATELIMIT_STORAGE_URI": env("CHOSO_RATELIMIT_STORAGE_URL", "memory://"),
-        "RATELIMIT_HEADERS_ENABLED": True,
-        "WTF_CSRF_TIME_LIMIT": None,
     }

@@ -61,7 +61,10 @@ def choso_database_url(tmp_path_factory) -> Iterator[str]:
 
 
 def config_for_tests(url: str, instance: Path, **overrides: Any) -> dict[str, Any]:
+    from core.config import FIXED
+
     config = {
+        **FIXED,
         "TESTING": True,
         "SECRET_KEY": "test-" + secrets.token_hex(8),
         "INSTANCE_PATH": str(instance),
@@ -70,7 +73,6 @@ def config_for_tests(url: str, instance: Path, **overrides: Any) -> dict[str, An
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
         "SESSION_COOKIE_SECURE": False,
         "BABEL_DEFAULT_LOCALE": "vi",
-        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "DEFAULT_COMMUNE": "",
         "LOGIN_RATE_LIMIT": "10 per minute",
         "RATELIMIT_STORAGE_URI": "memory://",

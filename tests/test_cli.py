@@ -1,0 +1,73 @@
+"""The `choso` command as an operator runs it: a real process against the test database."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from core.models import HouseholdBusiness, Product
+from core.testing import bearer
+
+CHOSO = str(Path(sys.executable).with_name("choso"))
+
+
+@pytest.fixture
+def choso(app, choso_database_url, tmp_path):
+    env = {**os.environ, "DATABASE_URL": choso_database_url, "CHOSO_INSTANCE_PATH": str(tmp_path / "inst"),
+           "CHOSO_UPLOAD_DIR": app.config["UPLOAD_DIR"]}
+
+    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+        done = subprocess.run([CHOSO, *args], env=env, capture_output=True, text=True, timeout=240)
+        if check:
+            assert done.returncode == 0, done.stderr
+        return done
+
+    return run
+
+
+def test_help_lists_the_commands(choso):
+    out = choso("--help").stdout
+    for command in ("run", "db", "demo", "users", "tokens", "communes"):
+        assert f"  {command} " in out
+
+
+def test_db_upgrade_is_idempotent(choso):
+    assert "up to date" in choso("db", "upgrade").stdout
+
+
+def test_communes_find_ignores_accents(choso):
+    assert "00583  Xã Bát Tràng  —  Thành phố Hà Nội" in choso("communes", "find", "bat", "TRANG").stdout
+    missing = choso("communes", "find", "khong co xa nay", check=False)
+    assert missing.returncode == 1 and "no commune matches" in missing.stderr
+
+
+def test_users_and_tokens_from_the_command_line(choso, client):
+    out = choso("users", "create", "--phone", "0912 000 111", "--password", "mat-khau-dai", "--role", "staff",
+                "--commune", "583").stdout
+    assert "created user" in out and "staff in 583" in out
+    token = choso("tokens", "create", "--phone", "0912000111").stdout.strip()
+    me = client.get("/api/v1/me", headers=bearer(token)).get_json()
+    assert me["roles"] == [{"commune_code": "00583", "role": "staff"}]
+    short = choso("users", "create", "--phone", "0912000112", "--password", "ngan", "--role", "staff",
+                  "--commune", "00583", check=False)
+    assert short.returncode == 1 and "at least 8 characters" in short.stderr
+    nowhere = choso("users", "create", "--phone", "0912000113", "--password", "mat-khau-dai", "--role", "staff",
+                    "--commune", "99999", check=False)
+    assert nowhere.returncode == 1 and "No commune has the code 99999" in nowhere.stderr
+    assert choso("tokens", "create", "--phone", "0999999999", check=False).returncode == 1
+
+
+def test_demo_loads_one_commune_and_running_it_twice_duplicates_nothing(choso, db):
+    first = choso("demo").stdout
+    assert "demo commune: 00583 Xã Bát Tràng" in first
+    assert "added 20 households, 120 products" in first and "0900000101" in first
+    second = choso("demo").stdout
+    assert "added 0 households, 0 products" in second
+    assert db.scalar(select(func.count()).select_from(HouseholdBusiness)) == 20
+    assert db.scalar(select(func.count()).select_from(Product)) == 120
+    groups = set(db.scalars(select(Product.product_group).distinct()))
+    assert groups == {"food", "beverage", "herbal", "handicraft", "ornamental", "tourism"}
+    assert all(p.images for p in db.scalars(select(Product).limit(5)))
