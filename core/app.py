@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from importlib.resources import files
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
 
+from core import catalog_cache, db, i18n, storage
 from core import config as config_module
-from core import db, i18n, storage
 from core.auth import current as auth_current
 from core.extensions import csrf, limiter
 
@@ -18,7 +18,12 @@ from core.extensions import csrf, limiter
 def template_folder() -> Path:
     """templates/ at the top of the tree; installed, the same folder ships as `choso_templates`."""
     tree = Path(__file__).resolve().parent.parent / "templates"
-    return tree if tree.is_dir() else Path(str(files("choso_templates")))
+    if tree.is_dir():
+        return tree
+    spec = find_spec("choso_templates")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("choso's templates are missing: reinstall choso")
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -32,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False
 
     db.init_app(app)
+    catalog_cache.init_app(app)
     storage.init_app(app)
     i18n.init_app(app)
     auth_current.init_app(app)

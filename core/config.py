@@ -33,6 +33,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CHOSO_DEFAULT_LOCALE", "vi", "language when the visitor has not chosen one (vi or en)"),
     Setting("CHOSO_DEFAULT_COMMUNE", "", "commune code whose catalog the home page shows"),
     Setting("CHOSO_LOGIN_RATE_LIMIT", "10 per minute", "sign-in attempts allowed per address"),
+    Setting("CHOSO_CATALOG_CACHE_SIZE", "256", "public catalog responses kept per process (0 turns the cache off)"),
     Setting("CHOSO_RATELIMIT_STORAGE_URL", "memory://", "Flask-Limiter storage (redis://… when several processes)"),
 )
 
@@ -87,4 +88,5 @@ def from_environment() -> dict[str, Any]:
         "DEFAULT_COMMUNE": env("CHOSO_DEFAULT_COMMUNE", ""),
         "LOGIN_RATE_LIMIT": env("CHOSO_LOGIN_RATE_LIMIT", "10 per minute"),
         "RATELIMIT_STORAGE_URI": env("CHOSO_RATELIMIT_STORAGE_URL", "memory://"),
+        "CATALOG_CACHE_SIZE": int(env("CHOSO_CATALOG_CACHE_SIZE", "256")),
     }

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from core.api import authenticated, bp, json_body, load, page, query, require_user
 from core.api.spec import operation
 from core.auth.current import api_user
+from core.catalog_cache import cached_public
 from core.db import session
 from core.errors import Invalid, NotFound
 from core.models import ProductImage
@@ -17,6 +18,7 @@ from core.storage import storage
 
 
 @bp.get("/products")
+@cached_public(lambda: request.args.get("commune"))
 @operation("The catalog: search ignores accents and case; filter by commune, shop, OCOP group and stars",
            query=ProductQuerySchema, response=ProductSchema, many=True)
 def list_products():

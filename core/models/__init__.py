@@ -3,10 +3,10 @@
 from core.models.audit import AuditLog
 from core.models.geo import Commune, Province
 from core.models.households import BankAccount, HouseholdBusiness
-from core.models.products import OCOP_GROUPS, Product, ProductImage
+from core.models.products import OCOP_GROUPS, CatalogVersion, Product, ProductImage
 from core.models.users import ROLES, ApiToken, Membership, User
 
 __all__ = [
-    "OCOP_GROUPS", "ROLES", "ApiToken", "AuditLog", "BankAccount", "Commune", "HouseholdBusiness",
+    "OCOP_GROUPS", "ROLES", "ApiToken", "AuditLog", "BankAccount", "CatalogVersion", "Commune", "HouseholdBusiness",
     "Membership", "Product", "ProductImage", "Province", "User",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, utcnow
@@ -29,6 +29,8 @@ class Product(Base):
         CheckConstraint("price_vnd >= 0", name="price_not_negative"),
         CheckConstraint("stock >= 0", name="stock_not_negative"),
         CheckConstraint("ocop_stars IS NULL OR ocop_stars BETWEEN 3 AND 5", name="ocop_stars_range"),
+        # the public catalog: one commune's active products, newest first, read a page at a time
+        Index("ix_products_catalog", "commune_code", "status", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -81,3 +83,15 @@ class ProductImage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     product: Mapped[Product] = relationship(back_populates="images")
+
+
+class CatalogVersion(Base):
+    """A counter per commune, bumped in the same transaction as any change to its shops or products.
+
+    Cached catalog responses carry the version they were built from; a different version means rebuild.
+    """
+
+    __tablename__ = "catalog_versions"
+
+    commune_code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from core.models import BankAccount, Commune, HouseholdBusiness, Product
 from core.services import images, users
-from core.services.products import search_text_for
 from core.services.audit import record
+from core.services.products import search_text_for
 from core.storage import LocalStorage
 from core.text import fold, slugify
 

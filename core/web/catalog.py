@@ -7,6 +7,7 @@ from marshmallow import ValidationError
 
 from core.auth import policy
 from core.auth.current import page_user
+from core.catalog_cache import cached_public
 from core.db import session
 from core.errors import NotFound
 from core.models import OCOP_GROUPS, Commune
@@ -28,6 +29,7 @@ def home():
 
 
 @bp.get("/c/<code>")
+@cached_public(lambda code: code)
 def commune(code: str):
     db = session()
     place = db.get(Commune, code)

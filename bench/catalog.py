@@ -1,0 +1,125 @@
+"""Catalog API throughput under gunicorn, side by side with a bare Flask endpoint (the reference peer).
+
+    .venv/bin/python bench/catalog.py [--seconds 10] [--products 10000] [--connections 16]
+
+Builds a throw-away instance (SQLite, demo commune grown to --products products), then for each target
+starts gunicorn with 2 sync workers on a free 127.0.0.1 port, loads it with wrk (Debian package `wrk`;
+a bounded Python client is used when wrk is missing, and says so), stops it, and prints requests per
+second for: the bare endpoint, a catalog page of 20 products, and a catalog search. Target: the catalog
+reaches at least 40% of the bare endpoint's rate. Reference on a 2-core machine of this kind: bare Flask
+under gunicorn with 2 sync workers, wrk with 16 connections, about 6,000 requests/s (shared/REFERENCES.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare(instance: Path, products: int) -> dict[str, str]:
+    env = {**os.environ, "CHOSO_INSTANCE_PATH": str(instance), "CHOSO_SECRET_KEY": "bench-only"}
+    env.pop("DATABASE_URL", None)
+    print(f"preparing a demo instance in {instance} …", file=sys.stderr)
+    subprocess.run([str(BIN / "choso"), "demo"], env=env, check=True, capture_output=True)
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "grow_catalog.py"), str(products)], env=env,
+                         check=True, capture_output=True, text=True, cwd=ROOT)
+    print(f"catalog holds {out.stdout.strip()} products", file=sys.stderr)
+    return env
+
+
+def serve(app_spec: str, env: dict[str, str], port: int) -> subprocess.Popen:
+    proc = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}",
+                             "--log-level", "warning", app_spec], env=env, cwd=ROOT)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)  # noqa: S310 (loopback only)
+            return proc
+        except Exception as exc:  # noqa: BLE001
+            if getattr(exc, "code", None):
+                return proc
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"gunicorn did not start for {app_spec}")
+
+
+def load(url: str, seconds: int, connections: int) -> tuple[float, str]:
+    if shutil.which("wrk"):
+        out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", url],
+                             capture_output=True, text=True, check=True).stdout
+        rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        if errors:
+            raise RuntimeError(f"{errors.group(1)} error responses from {url}")
+        return rate, "wrk"
+    deadline = time.time() + seconds
+
+    def worker(_):
+        n = 0
+        while time.time() < deadline:
+            with urllib.request.urlopen(url, timeout=10) as r:  # noqa: S310 (loopback only)
+                r.read()
+            n += 1
+        return n
+
+    with ThreadPoolExecutor(connections) as pool:
+        total = sum(pool.map(worker, range(connections)))
+    return total / seconds, "python client (install wrk for a fair figure)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="choso-bench-") as tmp:
+        env = prepare(Path(tmp) / "instance", args.products)
+        targets = [
+            ("bare Flask endpoint (reference peer)", "bench.bare_app:app", "/bare"),
+            ("catalog API, page of 20", "wsgi:app", "/api/v1/products?commune=00583&per_page=20"),
+            ("catalog API, search 'nuoc mam'", "wsgi:app", "/api/v1/products?commune=00583&q=nuoc+mam&per_page=20"),
+            ("catalog API, page of 20, cache off", "wsgi:app", "/api/v1/products?commune=00583&per_page=20"),
+        ]
+        results = {}
+        for label, spec, path in targets:
+            port = free_port()
+            cache = "0" if "cache off" in label else "256"
+            proc = serve(spec, {**env, "CHOSO_CATALOG_CACHE_SIZE": cache}, port)
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10).read()  # noqa: S310
+                rate, tool = load(f"http://127.0.0.1:{port}{path}", args.seconds, args.connections)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+            results[label] = rate
+            print(f"{label:40} {rate:10,.0f} req/s   ({tool})")
+        bare = results[targets[0][0]]
+        for label, _spec, _path in targets[1:]:
+            ratio = results[label] / bare
+            verdict = "meets" if ratio >= 0.40 else "misses"
+            print(f"{label:40} {ratio:10.0%} of bare  ({verdict} the 40% target)")
+        print("reference: bare Flask, gunicorn 2 sync workers, wrk -c16 on this kind of machine ≈ 6,000 req/s")
+
+
+if __name__ == "__main__":
+    main()

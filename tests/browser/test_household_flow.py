@@ -1,0 +1,70 @@
+"""Real headless Chromium (Debian's, never a downloaded one) at a phone-sized viewport."""
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from core.testing_server import live_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("Debian chromium is missing at /usr/bin/chromium; scripts/test installs it")
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+def test_a_household_adds_a_product_with_a_photo_and_finds_it_without_diacritics(app, factory, browser,
+                                                                                 tmp_path):
+    owner = factory.user(password="mat-khau-tot", name="Chị Hạnh")
+    shop = factory.shop(owner, name="Hộ kinh doanh Cát Hải")
+    photo = tmp_path / "nuoc-mam.jpg"
+    Image.new("RGB", (1200, 900), (160, 90, 20)).save(photo, "JPEG")
+
+    with live_server(app) as base:
+        page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        page.goto(f"{base}/login")
+        page.fill("input[name=login]", owner.phone)
+        page.fill("input[name=password]", "mat-khau-tot")
+        page.click("button.primary")
+        page.get_by_role("link", name="Hộ kinh doanh Cát Hải").click()
+        page.get_by_role("link", name="Thêm sản phẩm").click()
+        page.fill("input[name=name]", "Nước mắm Cát Hải thượng hạng")
+        page.select_option("select[name=product_group]", "food")
+        page.fill("input[name=price_vnd]", "95000")
+        page.fill("input[name=stock]", "40")
+        page.set_input_files("input[name=photo]", str(photo))
+        page.click("#product-form button.primary")
+        assert page.get_by_text("Đã lưu sản phẩm.").is_visible()
+
+        page.goto(f"{base}/c/00583")
+        page.fill("input[name=q]", "nuoc mam cat hai")
+        page.press("input[name=q]", "Enter")
+        card = page.locator(".card", has_text="Nước mắm Cát Hải thượng hạng")
+        card.wait_for()
+        assert "95.000 ₫" in card.inner_text()
+        image = card.locator("img")
+        assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+        assert page.locator("#result-count").inner_text() == "1 sản phẩm"
+        # the page fits the phone: nothing scrolls sideways
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.screenshot(path=str(tmp_path / "catalog-phone.png"), full_page=True)
+        thumb = image.get_attribute("src")
+        assert Image.open(io.BytesIO(page.request.get(base + thumb).body())).format == "JPEG"
+    assert shop.id
