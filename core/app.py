@@ -9,10 +9,11 @@ from typing import Any
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
 
-from core import catalog_cache, db, i18n, storage
+from core import catalog_cache, db, i18n, plugin_setup, storage
 from core import config as config_module
 from core.auth import current as auth_current
 from core.extensions import csrf, limiter
+from core.jobs import backends
 
 
 def template_folder() -> Path:
@@ -37,12 +38,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False
 
     db.init_app(app)
+    backends.init_app(app)
     catalog_cache.init_app(app)
     storage.init_app(app)
     i18n.init_app(app)
     auth_current.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    plugin_setup.init_app(app)
 
     from core import api, web
 
@@ -90,6 +93,7 @@ def _template_globals(app: Flask) -> None:
     from flask_babel import format_datetime, get_locale
 
     from core.auth.current import page_user
+    from core.publishing.problems import describe
 
-    app.jinja_env.globals.update(locale=lambda: str(get_locale()), viewer=page_user)
+    app.jinja_env.globals.update(locale=lambda: str(get_locale()), viewer=page_user, describe_problem=describe)
     app.jinja_env.filters["when"] = lambda value: format_datetime(value, "short") if value else ""

@@ -60,6 +60,14 @@ def run_command(host: str, port: int, demo: bool) -> None:
         if demo:
             _demo()
             app.config["DEFAULT_COMMUNE"] = app.config["DEFAULT_COMMUNE"] or _demo_code()
+    if app.extensions["choso.jobs"].name == "embedded":
+        import threading
+
+        from core.jobs.worker import work
+
+        # One machine, one command: the embedded queue's worker runs beside the web server.
+        threading.Thread(target=work, args=(app,), name="choso-worker", daemon=True).start()
+        click.echo("background jobs: embedded worker started")
     click.echo(f"choso is running at http://{host}:{port}/  (Ctrl+C stops it)")
     from werkzeug.serving import run_simple
 
@@ -185,3 +193,120 @@ def routes_command() -> None:
     for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
         methods = ",".join(sorted(rule.methods - {"HEAD", "OPTIONS"}))
         click.echo(f"{methods:20} {rule.rule}")
+
+
+@main.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@with_appcontext
+def plugins_command(as_json: bool) -> None:
+    """List plugins: name, version, hooks, whether enabled, and what they registered."""
+    import json
+
+    from core.events import plugins
+
+    manager = plugins()
+    rows = [info.as_dict() for info in manager.listing()]
+    registered = {kind: sorted(name for (k, name) in manager.owners if k == kind)
+                  for kind in sorted({k for k, _ in manager.owners})}
+    if as_json:
+        click.echo(json.dumps({"plugins": rows, "registered": registered}, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("no plugins installed")
+    for row in rows:
+        state = "enabled" if row["enabled"] else f"{row['status']} ({row['reason']})"
+        origin = "built-in" if row["builtin"] else (row["distribution"] or "local")
+        click.echo(f"{row['name']:24} {row['version'] or '-':10} {origin:28} {state}")
+        if row["hooks"]:
+            click.echo(f"{'':24} hooks: {', '.join(row['hooks'])}")
+        if row["errors"]:
+            click.echo(f"{'':24} errors: {row['errors']} last: {row['last_error']}")
+    for kind, names in registered.items():
+        click.echo(f"{kind}s: {', '.join(names)}")
+
+
+@main.command("sandbox")
+@click.argument("name")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8765, show_default=True, type=int)
+@click.option("--failure-rate", default=0.0, show_default=True, help="share of requests answered 503")
+@click.option("--rate-limit", default=None, type=float, help="requests per second before 429")
+@with_appcontext
+def sandbox_command(name: str, host: str, port: int, failure_rate: float, rate_limit: float | None) -> None:
+    """Run a marketplace's sandbox server (what its adapter talks to in tests and demos)."""
+    from core.events import plugins
+
+    adapter = plugins().marketplaces.get(name)
+    if adapter is None or adapter.sandbox_class is None:
+        known = ", ".join(n for n, a in plugins().marketplaces.items() if a.sandbox_class) or "none"
+        _fail(f"no sandbox named {name!r}; available: {known}")
+    sandbox = adapter.sandbox_class(host=host, port=port, failure_rate=failure_rate, rate_limit=rate_limit)
+    details = {k: getattr(sandbox, k) for k in ("api_key", "partner_id", "partner_key", "client_id",
+                                                 "client_secret") if hasattr(sandbox, k)}
+    click.echo(f"{adapter.display_name} sandbox at http://{host}:{port}/  {details}")
+    sandbox.serve_forever()
+
+
+@main.command("worker")
+@click.option("--burst", is_flag=True, help="run until no job is left, then exit")
+@with_appcontext
+def worker_command(burst: bool) -> None:
+    """Run background jobs (publishing to marketplaces, ...): embedded queue or Redis, per configuration."""
+    from core.jobs.worker import work
+
+    app = current_app._get_current_object()
+    backend = app.extensions["choso.jobs"].name
+    click.echo(f"worker started ({backend} backend{', burst' if burst else ''})", err=True)
+    ran = work(app, burst=burst)
+    if burst:
+        click.echo(f"worker finished: {ran} jobs" if backend == "embedded" else "worker finished", err=True)
+
+
+@main.group("listings")
+def listings_group() -> None:
+    """Marketplace listings."""
+
+
+@listings_group.command("status")
+@click.option("--commune", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def listings_status(commune: str | None, as_json: bool) -> None:
+    """Count listings by marketplace and state, and show the jobs waiting."""
+    import json
+
+    from core.jobs.queue import pending
+    from core.publishing.services import summary
+
+    db = session()
+    counts = summary(db, commune=commune)
+    waiting = pending(db)
+    if as_json:
+        click.echo(json.dumps({"listings": counts, "jobs_pending": len(waiting)}))
+        return
+    if not counts:
+        click.echo("no listings")
+    for marketplace, states in counts.items():
+        click.echo(f"{marketplace:16} " + "  ".join(f"{state}={n}" for state, n in sorted(states.items())))
+    click.echo(f"jobs waiting or running: {len(waiting)}")
+
+
+@listings_group.command("retry")
+@click.option("--state", "which", default="failed", type=click.Choice(["failed", "rejected"]), show_default=True)
+@click.option("--marketplace", default=None)
+@with_appcontext
+def listings_retry(which: str, marketplace: str | None) -> None:
+    """Queue failed (or refused) listings again."""
+    from sqlalchemy import select
+
+    from core.publishing.models import Listing
+    from core.publishing.services import retry
+
+    db = session()
+    stmt = select(Listing).where(Listing.state == which)
+    if marketplace:
+        stmt = stmt.where(Listing.marketplace == marketplace)
+    rows = list(db.scalars(stmt))
+    for listing in rows:
+        retry(db, listing)
+    click.echo(f"queued {len(rows)} {which} listings again")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from babel.numbers import format_decimal
-from flask import Flask, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -32,6 +32,8 @@ LIBRARY_MESSAGES = (
 
 
 def select_locale() -> str:
+    if not has_request_context():  # jobs and commands: the install's default language
+        return current_app.config.get("BABEL_DEFAULT_LOCALE", "vi")
     chosen = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
     if chosen in LOCALES:
         return chosen

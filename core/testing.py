@@ -116,10 +116,26 @@ def db(app) -> Iterator[Session]:
 
 @dataclass
 class Factory:
-    """Builds users, shops and products straight through the services, committed."""
+    """Builds users, shops and products straight through the services, committed.
+
+    Each call runs in an app context of its own, so plugin events fire as they do in a request.
+    """
 
     db: Session
+    app: Any = None
     counter: list[int] = field(default_factory=lambda: [0])
+
+    def __post_init__(self) -> None:
+        for name in ("user", "shop", "product", "token", "enable_marketplace"):
+            method = getattr(self, name)
+            setattr(self, name, self._in_context(method))
+
+    def _in_context(self, method):
+        def call(*args, **kwargs):
+            with self.app.app_context():
+                return method(*args, **kwargs)
+
+        return call
 
     def _next(self) -> int:
         self.counter[0] += 1
@@ -158,10 +174,26 @@ class Factory:
         self.db.commit()
         return token
 
+    def enable_marketplace(self, name: str, settings: dict[str, Any], commune: str = COMMUNE):
+        """Switch a marketplace on for a commune, as its staff would."""
+        from core.events import plugins
+        from core.services import integrations
+
+        staff = self.user("staff", commune) if not hasattr(self, "_staff") else self._staff
+        schema = plugins().marketplaces[name].settings_schema
+        return integrations.configure(self.db, staff, commune, "marketplace", name, schema, True, dict(settings))
+
 
 @pytest.fixture
-def factory(db) -> Factory:
-    return Factory(db)
+def factory(db, app) -> Factory:
+    return Factory(db, app)
+
+
+def run_jobs(app) -> int:
+    """Run every due job in this process, as `choso worker --burst` does."""
+    from core.jobs.worker import work
+
+    return work(app, burst=True, poll=0.05)
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -1,1 +1,31 @@
-"""choso's plugin system (hookspecs, manager, SDK). Built out by the plugin-system issue."""
+"""The choso plugin SDK: the one import a plugin author needs.
+
+    from plugins import hookimpl, MarketplaceAdapter, ProductSnapshot, RemoteListing, Problem
+    from plugins import TransientError, RejectedError
+
+See docs/plugins.md for a walk-through, plugins/hookspecs.py for every hook's contract, plugins/testing.py for
+the contract kit and plugins/sandbox.py for the base of a marketplace sandbox server.
+"""
+
+import pluggy
+
+from plugins.sdk import (
+    SDK_VERSION,
+    ImageRef,
+    MarketplaceAdapter,
+    MarketplaceError,
+    Problem,
+    ProductSnapshot,
+    RejectedError,
+    RemoteListing,
+    RemoteOrder,
+    RemoteOrderLine,
+    TransientError,
+)
+
+hookimpl = pluggy.HookimplMarker("choso")
+
+__all__ = [
+    "SDK_VERSION", "ImageRef", "MarketplaceAdapter", "MarketplaceError", "Problem", "ProductSnapshot",
+    "RejectedError", "RemoteListing", "RemoteOrder", "RemoteOrderLine", "TransientError", "hookimpl",
+]

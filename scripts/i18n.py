@@ -22,7 +22,7 @@ def pybabel(*args: str) -> None:
 def extract() -> None:
     pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-k", "ngettext:1,2",
             "--no-location", "--omit-header", "--sort-output", "-o", str(POT), ".")
-    pybabel("update", "-i", str(POT), "-d", str(TRANSLATIONS), "--no-fuzzy-matching", "--omit-header")
+    pybabel("update", "-i", str(POT), "-d", str(TRANSLATIONS), "--no-fuzzy-matching")
 
 
 def compile_catalogs() -> None:

@@ -1,12 +1,13 @@
-"""SQLAlchemy 2 typed models. Import from here; each module holds one domain."""
+"""SQLAlchemy 2 typed models of the core. Publishing and jobs keep theirs in their own packages."""
 
 from core.models.audit import AuditLog
 from core.models.geo import Commune, Province
 from core.models.households import BankAccount, HouseholdBusiness
+from core.models.integrations import IntegrationSetting
 from core.models.products import OCOP_GROUPS, CatalogVersion, Product, ProductImage
 from core.models.users import ROLES, ApiToken, Membership, User
 
 __all__ = [
-    "OCOP_GROUPS", "ROLES", "ApiToken", "AuditLog", "BankAccount", "CatalogVersion", "Commune", "HouseholdBusiness",
-    "Membership", "Product", "ProductImage", "Province", "User",
+    "OCOP_GROUPS", "ROLES", "ApiToken", "AuditLog", "BankAccount", "CatalogVersion", "Commune",
+    "HouseholdBusiness", "IntegrationSetting", "Membership", "Product", "ProductImage", "Province", "User",
 ]

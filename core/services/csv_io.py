@@ -21,7 +21,7 @@ from core.i18n import translate_errors
 from core.models import HouseholdBusiness, Product, User
 from core.schemas.products import ProductSchema
 from core.services import audit
-from core.services.products import create_product, update_product
+from core.services.products import create_product, product_changed, update_product
 from core.services.shops import require
 
 COLUMNS = (
@@ -124,13 +124,14 @@ def import_csv(db: Session, actor: User, shop: HouseholdBusiness, data: bytes) -
         raise Invalid(_("%(n)d rows have problems; nothing was imported.", n=len({p.line for p in problems})),
                       {"rows": [p.__dict__ for p in problems]})
     created = updated = 0
+    saved = []
     try:
         for target, loaded in plan:
             if target is None:
-                create_product(db, actor, loaded, commit=False)
+                saved.append((create_product(db, actor, loaded, commit=False), True))
                 created += 1
             else:
-                update_product(db, actor, target, loaded, commit=False)
+                saved.append((update_product(db, actor, target, loaded, commit=False), False))
                 updated += 1
         audit.record(db, actor, "products.import", "household", shop.id, shop=shop,
                      details={"created": created, "updated": updated})
@@ -138,4 +139,6 @@ def import_csv(db: Session, actor: User, shop: HouseholdBusiness, data: bytes) -
     except Exception:
         db.rollback()
         raise
+    for product, was_created in saved:
+        product_changed(product, created=was_created, archived=product.status == "archived")
     return ImportResult(created, updated)

@@ -34,11 +34,13 @@ def _reencode(img: Image.Image, side: int) -> bytes:
 
 def process(data: bytes) -> tuple[bytes, bytes, tuple[int, int]]:
     """Return (image, thumbnail, size) as clean JPEGs, or raise Invalid with a reason a seller understands."""
-    bad = Invalid(_("This file is not a photo we can use (JPEG, PNG, WebP or GIF)."))
+    def bad() -> Invalid:
+        return Invalid(_("This file is not a photo we can use (JPEG, PNG, WebP or GIF)."))
+
     try:
         with Image.open(io.BytesIO(data)) as probe:
             if probe.format not in ACCEPTED:
-                raise bad
+                raise bad()
             if probe.width * probe.height > MAX_PIXELS:
                 raise Invalid(_("This photo is too large: at most 40 megapixels."))
             probe.verify()
@@ -46,7 +48,7 @@ def process(data: bytes) -> tuple[bytes, bytes, tuple[int, int]]:
             img.load()
             img = ImageOps.exif_transpose(img).convert("RGB")
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise bad from exc
+        raise bad() from exc
     main = _reencode(img, MAX_SIDE)
     with Image.open(io.BytesIO(main)) as done:
         size = done.size

@@ -6,13 +6,16 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from core import events
 from core.auth import policy
 from core.errors import NotFound
 from core.models import HouseholdBusiness, Product, User
+from core.publishing import services as publishing
 from core.services import audit
 from core.services.shops import get_shop, require
+from core.snapshots import product_snapshot
 from core.text import fold, search_terms, slugify
 
 FIELDS = (
@@ -48,7 +51,18 @@ def create_product(db: Session, actor: User, data: dict[str, Any], *, commit: bo
                  details={"name": product.name, "price_vnd": product.price_vnd})
     if commit:
         db.commit()
+        product_changed(product, created=True)
     return product
+
+
+def product_changed(product: Product, *, created: bool = False, archived: bool = False) -> None:
+    """After the commit: listings follow the change, then plugins hear of it."""
+    db = object_session(product)
+    if db is not None and not created:
+        publishing.product_changed(db, product)
+    snapshot = product_snapshot(product)
+    events.fire("product_archived" if archived else "product_saved",
+                product=snapshot, **({} if archived else {"created": created}))
 
 
 def update_product(db: Session, actor: User, product: Product, data: dict[str, Any], *,
@@ -65,6 +79,8 @@ def update_product(db: Session, actor: User, product: Product, data: dict[str, A
         audit.record(db, actor, "product.update", "product", product.id, shop=product.household, details=diff)
     if commit:
         db.commit()
+        if diff:
+            product_changed(product, archived="status" in diff and product.status == "archived")
     return product
 
 

@@ -33,9 +33,9 @@ def validate(schema: Schema, data: dict[str, Any]) -> tuple[dict[str, Any] | Non
 
 
 def register(app: Flask) -> None:
-    from core.web import account, auth, catalog, dashboard
+    from core.web import account, admin, auth, catalog, dashboard
 
-    for module in (auth, catalog, dashboard, account):
+    for module in (auth, catalog, dashboard, account, admin):
         app.register_blueprint(module.bp)
 
     @app.get("/uploads/<path:name>")

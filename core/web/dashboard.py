@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from core.auth import policy
@@ -70,11 +71,7 @@ def open_shop():
 
 @bp.get("/shops/<int:shop_id>")
 def shop(shop_id: int):
-    found = _shop(shop_id)
-    items = session().scalars(products.catalog_query(current_user, household=found.id)).unique().all()
-    return render_template("dashboard/shop.html", shop=found, items=items, errors={}, form={},
-                           banks=all_banks(), can_edit=policy.can_edit_shop(current_user, found),
-                           acting=policy.acting_for(current_user, found), import_report=None)
+    return _shop_page(_shop(shop_id))
 
 
 @bp.post("/shops/<int:shop_id>")
@@ -94,8 +91,11 @@ def update_shop(shop_id: int):
 
 
 def _shop_page(found: HouseholdBusiness, **extra) -> str:
+    from core.publishing import services as publishing
+
     items = session().scalars(products.catalog_query(current_user, household=found.id)).unique().all()
-    context = {"errors": {}, "form": {}, "import_report": None, **extra}
+    context = {"errors": {}, "form": {}, "import_report": None, "listing_summary":
+               publishing.summary(session(), household=found.id), **extra}
     return render_template("dashboard/shop.html", shop=found, items=items, banks=all_banks(),
                            can_edit=policy.can_edit_shop(current_user, found),
                            acting=policy.acting_for(current_user, found), **context)
@@ -137,8 +137,10 @@ def import_csv(shop_id: int):
 
 
 def _product_form(product: Product | None, shop: HouseholdBusiness, errors=None, form=None, status=200):
+    marketplaces = _marketplace_rows(product) if product else []
     return render_template("dashboard/product_form.html", product=product, shop=shop, groups=OCOP_GROUPS,
-                           statuses=PRODUCT_STATUSES, errors=errors or {}, form=form or {}), status
+                           statuses=PRODUCT_STATUSES, errors=errors or {}, form=form or {},
+                           marketplaces=marketplaces), status
 
 
 @bp.route("/shops/<int:shop_id>/products/new", methods=["GET", "POST"])
@@ -196,3 +198,84 @@ def delete_image(image_id: int):
     images.remove_image(session(), storage(), current_user, image)
     flash(_("The photo was removed."), "info")
     return redirect(url_for("dashboard.edit_product", product_id=product.id))
+
+
+# --- publishing ----------------------------------------------------------------------------------------
+
+def _marketplace_rows(product: Product) -> list[dict]:
+    from sqlalchemy import select
+
+    from core.publishing import services as publishing
+    from core.publishing.models import Listing
+    from core.services import integrations
+
+    enabled = integrations.enabled_names(session(), product.commune_code, "marketplace")
+    listings = {row.marketplace: row for row in session().scalars(
+        select(Listing).where(Listing.product_id == product.id))}
+    rows = []
+    for name, cls in publishing.marketplaces().items():
+        if name in enabled or name in listings:
+            rows.append({"name": name, "display_name": cls.display_name, "listing": listings.get(name),
+                         "enabled": name in enabled})
+    return rows
+
+
+@bp.post("/products/<int:product_id>/publish")
+def publish_product(product_id: int):
+    from core.publishing import services as publishing
+    from core.publishing.problems import describe, explain
+    from core.services import integrations
+
+    product = _editable_product(product_id)
+    names = request.form.getlist("marketplace") or sorted(
+        integrations.enabled_names(session(), product.commune_code, "marketplace"))
+    try:
+        found = publishing.request_publish(session(), current_user, product, names)
+    except ChosoError as exc:
+        flash(str(exc.message), "error")
+        return redirect(url_for("dashboard.edit_product", product_id=product.id))
+    for name, problems in found.items():
+        for problem in problems:
+            flash(f"{publishing.marketplaces()[name].display_name} — {describe(explain(problem))}", "error")
+    if len(found) < len(names):
+        flash(_("Sent to the marketplaces; the state below updates as they answer."), "info")
+    return redirect(url_for("dashboard.edit_product", product_id=product.id))
+
+
+@bp.post("/listings/<int:listing_id>/unpublish")
+def unpublish_listing(listing_id: int):
+    from core.publishing import services as publishing
+    from core.publishing.models import Listing
+
+    listing = session().get(Listing, listing_id)
+    if listing is None:
+        abort(404)
+    product = _editable_product(listing.product_id)
+    publishing.request_unpublish(session(), current_user, listing)
+    flash(_("The listing will be taken down."), "info")
+    return redirect(url_for("dashboard.edit_product", product_id=product.id))
+
+
+@bp.post("/shops/<int:shop_id>/publish")
+def publish_shop(shop_id: int):
+    from sqlalchemy import select
+
+    from core.publishing import services as publishing
+    from core.services import integrations
+
+    found = _shop(shop_id)
+    if not policy.can_edit_shop(current_user, found):
+        abort(403)
+    names = sorted(integrations.enabled_names(session(), found.commune_code, "marketplace"))
+    if not names:
+        flash(_("No marketplace is switched on for this commune yet; ask the commune staff."), "error")
+        return redirect(url_for("dashboard.shop", shop_id=found.id))
+    items = session().scalars(select(Product).where(Product.household_id == found.id, Product.status == "active"))
+    refused = 0
+    for product in items:
+        refused += bool(publishing.request_publish(session(), current_user, product, names))
+    if refused:
+        flash(ngettext("%(num)d product has problems to fix first; open it to see them.",
+                       "%(num)d products have problems to fix first; open them to see them.", refused), "error")
+    flash(_("Publishing has started; this page shows the progress."), "info")
+    return redirect(url_for("dashboard.shop", shop_id=found.id))

@@ -1,0 +1,57 @@
+"""Commune staff switch marketplaces (and other plugin integrations) on and set their credentials."""
+
+from __future__ import annotations
+
+from flask import jsonify
+from flask_babel import gettext as _
+from marshmallow import fields
+
+from core.api import bp, json_body, load, require_user
+from core.api.spec import operation
+from core.db import session
+from core.errors import NotFound
+from core.events import plugins
+from core.schemas.common import BaseSchema
+from core.services import integrations
+from core.services.shops import require
+
+KINDS = {"marketplace": "marketplaces", "payment_source": "payment_sources", "payment_provider": "payment_providers"}
+
+
+class IntegrationInputSchema(BaseSchema):
+    enabled = fields.Boolean(required=True)
+    settings = fields.Dict(load_default=dict)
+
+
+def registry(kind: str) -> dict:
+    if kind not in KINDS:
+        raise NotFound(_("Nothing here."))
+    return getattr(plugins(), KINDS[kind])
+
+
+@bp.get("/communes/<code>/integrations")
+@operation("Integrations a commune may switch on, with their settings (secrets masked); staff only", auth=True)
+def list_integrations(code: str):
+    require(integrations.may_configure(require_user(), code))
+    out = []
+    for kind in KINDS:
+        for name, cls in registry(kind).items():
+            row = integrations.get(session(), code, kind, name)
+            out.append({"kind": kind, "name": name, "display_name": getattr(cls, "display_name", name),
+                        "enabled": bool(row and row.enabled),
+                        "settings": integrations.public_view(row, cls.settings_schema),
+                        "fields": sorted(cls.settings_schema().fields),
+                        "secret_fields": sorted(integrations.secret_fields(cls.settings_schema))})
+    return jsonify({"items": out})
+
+
+@bp.put("/communes/<code>/integrations/<kind>/<name>")
+@operation("Switch an integration on or off for a commune and set its settings; staff only",
+           body=IntegrationInputSchema, auth=True)
+def configure_integration(code: str, kind: str, name: str):
+    cls = registry(kind).get(name)
+    data = load(IntegrationInputSchema(), json_body())
+    row = integrations.configure(session(), require_user(), code, kind, name,
+                                 cls.settings_schema if cls else None, data["enabled"], dict(data["settings"]))
+    return jsonify({"kind": kind, "name": name, "enabled": row.enabled,
+                    "settings": integrations.public_view(row, cls.settings_schema)})

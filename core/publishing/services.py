@@ -1,0 +1,311 @@
+"""Publishing a product to marketplaces, keeping it in sync, and taking it down.
+
+Sellers ask (`request_publish`, `request_unpublish`); product edits follow by themselves
+(`product_changed`); a worker does the talking (`sync_listing`, the "listing.sync" job). The listing row
+says where things stand at every moment, so a crash or restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import events
+from core.auth import policy
+from core.db import utcnow
+from core.errors import Invalid, NotFound
+from core.jobs.queue import RetryLater, enqueue, handler
+from core.models import Product, User
+from core.publishing import states
+from core.publishing.models import Listing
+from core.publishing.problems import explain
+from core.services import audit, integrations
+from core.services.shops import require
+from core.snapshots import content_version, product_snapshot
+from plugins.sdk import MarketplaceAdapter, Problem, ProductSnapshot, RejectedError, TransientError
+
+JOB = "listing.sync"
+
+
+@dataclass(frozen=True)
+class ListingSnapshot:
+    id: int
+    product_id: int
+    marketplace: str
+    state: str
+    remote_id: str | None
+    url: str | None
+    problems: tuple[dict[str, Any], ...]
+    last_error: str | None
+
+
+def listing_snapshot(listing: Listing) -> ListingSnapshot:
+    return ListingSnapshot(listing.id, listing.product_id, listing.marketplace, listing.state, listing.remote_id,
+                           listing.remote_url, tuple(listing.problems or ()), listing.last_error)
+
+
+# --- adapters ------------------------------------------------------------------------------------------
+
+def marketplaces() -> dict[str, type[MarketplaceAdapter]]:
+    return events.plugins().marketplaces
+
+
+def adapter_for(db: Session, commune_code: str, name: str) -> MarketplaceAdapter:
+    cls = marketplaces().get(name)
+    if cls is None:
+        raise NotFound(_("No marketplace called %(name)s is installed.", name=name))
+    settings = integrations.settings_for(db, commune_code, "marketplace", name)
+    if settings is None:
+        raise Invalid(_("%(name)s is not switched on for this commune; ask the commune staff.",
+                        name=cls.display_name))
+    cache = current_app.extensions.setdefault("choso.adapters", {})
+    key = (commune_code, name, tuple(sorted((k, str(v)) for k, v in settings.items())))
+    if key not in cache:
+        cache[key] = cls(settings)
+    return cache[key]
+
+
+def snapshot_for(listing: Listing) -> ProductSnapshot:
+    snap = product_snapshot(listing.product)
+    if listing.price_override_vnd is None and not listing.title_override:
+        return snap
+    snap = replace(snap, price_vnd=listing.price_override_vnd or snap.price_vnd,
+                   name=listing.title_override or snap.name, version="")
+    return replace(snap, version=content_version(snap))
+
+
+# --- what sellers ask for ------------------------------------------------------------------------------
+
+def _move(listing: Listing, new: str, changes: list[tuple[Listing, str, str]]) -> None:
+    if listing.state == new:
+        return
+    states.check(listing.state, new)
+    changes.append((listing, listing.state, new))
+    listing.state = new
+
+
+def _announce(changes: list[tuple[Listing, str, str]]) -> None:
+    for listing, old, new in changes:
+        events.fire("listing_state_changed", listing=listing_snapshot(listing), old_state=old, new_state=new)
+
+
+def _queue(db: Session, listing: Listing) -> None:
+    enqueue(db, JOB, {"listing_id": listing.id}, key=f"listing:{listing.id}")
+
+
+def request_publish(db: Session, actor: User, product: Product, names: list[str]) -> dict[str, list[Problem]]:
+    """Queue publication to each marketplace; returns the problems found up front (those are not queued)."""
+    require(policy.can_edit_shop(actor, product.household))
+    if product.status != "active":
+        raise Invalid(_("Only products on sale can be published; set the status to “on sale” first."))
+    found: dict[str, list[Problem]] = {}
+    changes: list[tuple[Listing, str, str]] = []
+    for name in names:
+        adapter = adapter_for(db, product.commune_code, name)
+        listing = db.scalar(select(Listing).where(Listing.product_id == product.id, Listing.marketplace == name))
+        snapshot = product_snapshot(product)
+        problems = adapter.validate(snapshot)
+        if problems:
+            found[name] = problems
+            if listing is not None and listing.state in (states.QUEUED, states.REJECTED, states.FAILED):
+                listing.problems = [explain(p) for p in problems]
+            continue
+        if listing is None:
+            listing = Listing(product=product, product_id=product.id, commune_code=product.commune_code,
+                              marketplace=name, state=states.QUEUED)
+            db.add(listing)
+            db.flush()
+            changes.append((listing, "", states.QUEUED))
+        elif listing.state == states.UNPUBLISHED:
+            listing.generation += 1
+            listing.remote_id = listing.remote_url = listing.sent_hash = None
+            _move(listing, states.QUEUED, changes)
+        elif listing.state in (states.REJECTED, states.FAILED):
+            _move(listing, states.QUEUED, changes)
+        listing.desired = "live"
+        listing.attempts = 0
+        listing.requested_at = utcnow()
+        listing.problems, listing.last_error, listing.next_retry_at = [], None, None
+        _queue(db, listing)
+        audit.record(db, actor, "listing.publish", "listing", listing.id, shop=product.household,
+                     details={"marketplace": name})
+    db.commit()
+    _announce(changes)
+    return found
+
+
+def request_unpublish(db: Session, actor: User | None, listing: Listing) -> Listing:
+    if actor is not None:
+        require(policy.can_edit_shop(actor, listing.product.household))
+        audit.record(db, actor, "listing.unpublish", "listing", listing.id, shop=listing.product.household,
+                     details={"marketplace": listing.marketplace})
+    listing.desired = "unpublished"
+    changes: list[tuple[Listing, str, str]] = []
+    if listing.remote_id is None and listing.state in (states.QUEUED, states.REJECTED, states.FAILED):
+        _move(listing, states.UNPUBLISHED, changes)  # nothing is on the marketplace to take down
+    else:
+        _queue(db, listing)
+    db.commit()
+    _announce(changes)
+    return listing
+
+
+def retry(db: Session, listing: Listing) -> Listing:
+    changes: list[tuple[Listing, str, str]] = []
+    if listing.state in (states.FAILED, states.REJECTED):
+        _move(listing, states.QUEUED, changes)
+    listing.attempts, listing.next_retry_at = 0, None
+    _queue(db, listing)
+    db.commit()
+    _announce(changes)
+    return listing
+
+
+def product_changed(db: Session, product: Product) -> None:
+    """After a product edit: live listings go out of sync and get an update; archiving takes them down."""
+    listings = list(db.scalars(select(Listing).where(Listing.product_id == product.id)))
+    if not listings:
+        return
+    changes: list[tuple[Listing, str, str]] = []
+    for listing in listings:
+        if product.status != "active":
+            if listing.desired == "live" and listing.state != states.UNPUBLISHED:
+                listing.desired = "unpublished"
+                if listing.remote_id is None and listing.state != states.PUBLISHING:
+                    _move(listing, states.UNPUBLISHED, changes)
+                else:
+                    _queue(db, listing)
+            continue
+        if listing.desired != "live":
+            continue
+        if listing.state == states.LIVE and listing.sent_hash != snapshot_for(listing).version:
+            _move(listing, states.OUT_OF_SYNC, changes)
+            _queue(db, listing)
+        elif listing.state in (states.PUBLISHING, states.QUEUED, states.OUT_OF_SYNC):
+            _queue(db, listing)  # the running job may have sent the old content; check again after it
+    db.commit()
+    _announce(changes)
+
+
+# --- what workers do -----------------------------------------------------------------------------------
+
+def _backoff(listing: Listing, retry_after: float | None) -> float:
+    base = float(current_app.config.get("PUBLISH_RETRY_BASE_SECONDS", 5))
+    cap = float(current_app.config.get("PUBLISH_RETRY_CAP_SECONDS", 900))
+    delay = min(cap, base * 2 ** max(0, listing.attempts - 1)) * random.uniform(0.5, 1.5)  # noqa: S311 (jitter)
+    return max(delay, retry_after or 0.0)
+
+
+@handler(JOB)
+def sync_listing(db: Session, payload: dict[str, Any]) -> None:
+    listing = db.get(Listing, payload["listing_id"])
+    if listing is None:
+        return
+    changes: list[tuple[Listing, str, str]] = []
+    try:
+        _sync(db, listing, changes)
+    except RetryStopped:
+        pass  # the listing is marked failed with its reason; the job is over
+    finally:
+        db.commit()
+        _announce(changes)
+
+
+def _sync(db: Session, listing: Listing, changes: list[tuple[Listing, str, str]]) -> None:
+    try:
+        adapter = adapter_for(db, listing.commune_code, listing.marketplace)
+    except (Invalid, NotFound) as exc:
+        if listing.state != states.UNPUBLISHED:
+            listing.last_error = str(exc.message)
+            _move(listing, states.PUBLISHING, changes)
+            _move(listing, states.FAILED, changes)
+        return
+    if listing.desired == "unpublished":
+        if listing.state == states.UNPUBLISHED:
+            return
+        if listing.remote_id:
+            _call(db, listing, changes, lambda: adapter.unpublish(listing.remote_id))
+        _move(listing, states.UNPUBLISHED, changes)
+        listing.problems, listing.last_error, listing.attempts = [], None, 0
+        return
+    snapshot = snapshot_for(listing)
+    if listing.state == states.LIVE and listing.sent_hash == snapshot.version:
+        return
+    if listing.state in (states.REJECTED, states.FAILED, states.UNPUBLISHED):
+        return  # only the seller's retry or republish moves these on
+    _move(listing, states.PUBLISHING, changes)
+    db.commit()  # sellers see "publishing" while we wait for the marketplace
+    problems = adapter.validate(snapshot)
+    if problems:
+        listing.problems = [explain(p) for p in problems]
+        _move(listing, states.REJECTED, changes)
+        return
+    try:
+        if listing.remote_id:
+            remote = _call(db, listing, changes, lambda: adapter.update(
+                listing.remote_id, snapshot, f"{listing.publish_key}-{snapshot.version}"))
+        else:
+            remote = _call(db, listing, changes, lambda: adapter.publish(snapshot, listing.publish_key))
+    except RejectedError as refused:
+        listing.problems = [explain(p) for p in refused.problems] or [
+            explain(Problem("marketplace", str(refused)))]
+        listing.last_error = str(refused)
+        _move(listing, states.REJECTED, changes)
+        return
+    listing.remote_id, listing.remote_url = remote.remote_id, remote.url
+    listing.sent_hash = snapshot.version
+    listing.attempts, listing.last_error, listing.problems, listing.next_retry_at = 0, None, [], None
+    listing.live_at = listing.live_at or utcnow()
+    _move(listing, states.LIVE, changes)
+
+
+def _call(db: Session, listing: Listing, changes, action):
+    """Run one marketplace call; transient trouble becomes a scheduled retry or, at the limit, `failed`."""
+    try:
+        return action()
+    except RejectedError:
+        raise
+    except Exception as exc:  # TransientError, or a plugin bug, which retrying may outlive
+        retry_after = exc.retry_after if isinstance(exc, TransientError) else None
+        listing.attempts += 1
+        listing.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        limit = int(current_app.config.get("PUBLISH_MAX_ATTEMPTS", 8))
+        if listing.attempts >= limit:
+            _move(listing, states.PUBLISHING, changes)
+            _move(listing, states.FAILED, changes)
+            raise RetryStopped() from exc
+        at = utcnow() + timedelta(seconds=_backoff(listing, retry_after))
+        listing.next_retry_at = at
+        back = states.OUT_OF_SYNC if listing.remote_id else states.QUEUED
+        if listing.state == states.PUBLISHING:
+            _move(listing, back, changes)
+        db.commit()
+        _announce(changes)
+        changes.clear()
+        raise RetryLater(at, listing.last_error) from exc
+
+
+class RetryStopped(Exception):
+    """Raised after a listing was marked failed; the job itself is finished."""
+
+
+def summary(db: Session, *, commune: str | None = None, household: int | None = None) -> dict[str, dict[str, int]]:
+    """Counts of listings by marketplace and state."""
+    from sqlalchemy import func
+
+    stmt = select(Listing.marketplace, Listing.state, func.count()).group_by(Listing.marketplace, Listing.state)
+    if commune:
+        stmt = stmt.where(Listing.commune_code == commune)
+    if household:
+        stmt = stmt.join(Listing.product).where(Product.household_id == household)
+    out: dict[str, dict[str, int]] = {}
+    for marketplace, state, n in db.execute(stmt):
+        out.setdefault(marketplace, {})[state] = n
+    return out

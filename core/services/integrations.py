@@ -1,0 +1,83 @@
+"""Commune staff switch plugin integrations on and configure them; secrets are encrypted at rest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from marshmallow import Schema, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.errors import Invalid, NotFound
+from core.i18n import translate_errors
+from core.models import User
+from core.models.integrations import IntegrationSetting
+from core.secret_box import seal, unseal
+from core.services import audit
+from core.services.shops import require
+
+MASK = "••••••"
+
+
+def secret_fields(schema: type[Schema]) -> set[str]:
+    return {name for name, f in schema().fields.items() if f.metadata.get("secret")}
+
+
+def may_configure(user: User | None, commune_code: str) -> bool:
+    return bool(user) and (user.is_admin or "staff" in user.roles_in(commune_code))
+
+
+def get(db: Session, commune_code: str, kind: str, name: str) -> IntegrationSetting | None:
+    return db.scalar(select(IntegrationSetting).where(
+        IntegrationSetting.commune_code == commune_code, IntegrationSetting.kind == kind,
+        IntegrationSetting.name == name))
+
+
+def settings_for(db: Session, commune_code: str, kind: str, name: str) -> dict[str, Any] | None:
+    """The decrypted settings of an enabled integration, or None when the commune has not switched it on."""
+    row = get(db, commune_code, kind, name)
+    if row is None or not row.enabled:
+        return None
+    return {**row.settings, **unseal(row.secrets)}
+
+
+def enabled_names(db: Session, commune_code: str, kind: str) -> set[str]:
+    return set(db.scalars(select(IntegrationSetting.name).where(
+        IntegrationSetting.commune_code == commune_code, IntegrationSetting.kind == kind,
+        IntegrationSetting.enabled.is_(True))))
+
+
+def configure(db: Session, actor: User, commune_code: str, kind: str, name: str, schema: type[Schema] | None,
+              enabled: bool, values: dict[str, Any]) -> IntegrationSetting:
+    require(may_configure(actor, commune_code))
+    if schema is None:
+        raise NotFound(_("No plugin provides %(name)s.", name=name))
+    row = get(db, commune_code, kind, name) or IntegrationSetting(commune_code=commune_code, kind=kind, name=name)
+    secrets = secret_fields(schema)
+    kept = unseal(row.secrets)
+    # A masked or empty secret field means "keep what is stored"; staff never see secrets again.
+    for field in secrets:
+        if values.get(field) in (None, "", MASK) and field in kept:
+            values[field] = kept[field]
+    try:
+        loaded = schema().load(values)
+    except ValidationError as err:
+        raise Invalid(_("Some fields are not valid."), translate_errors(err.messages)) from err
+    row.enabled = enabled
+    row.settings = {k: v for k, v in loaded.items() if k not in secrets}
+    row.secrets = seal({k: v for k, v in loaded.items() if k in secrets})
+    row.updated_by_id = actor.id
+    db.add(row)
+    audit.record(db, actor, "integration.configure", kind, name, commune_code=commune_code,
+                 details={"enabled": enabled, "fields": sorted(row.settings)})
+    db.commit()
+    return row
+
+
+def public_view(row: IntegrationSetting | None, schema: type[Schema]) -> dict[str, Any]:
+    """Settings as shown in a form: secrets masked."""
+    if row is None:
+        return {}
+    masked = {field: MASK for field in unseal(row.secrets)}
+    return {**row.settings, **masked}

@@ -1,0 +1,72 @@
+"""The Chợ Quê seller API: an API key header, JSON items, an Idempotency-Key on creation."""
+
+from __future__ import annotations
+
+import httpx
+from marshmallow import Schema, fields
+
+from choso_example_marketplace.sandbox import ChoQueSandbox
+from plugins import MarketplaceAdapter, Problem, ProductSnapshot, RejectedError, RemoteListing, TransientError
+
+# Chợ Quê's field names, mapped back to choso's so a seller sees the field of their own form.
+FIELDS = {"title": "name", "price": "price_vnd", "quantity": "stock", "photos": "images"}
+
+
+class Settings(Schema):
+    base_url = fields.Url(required=True, require_tld=False)
+    api_key = fields.String(required=True, metadata={"secret": True})
+
+
+class ChoQueAdapter(MarketplaceAdapter):
+    name = "choque"
+    display_name = "Chợ Quê"
+    settings_schema = Settings
+    sandbox_class = ChoQueSandbox
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.http = httpx.Client(base_url=self.settings["base_url"], timeout=10,
+                                 headers={"X-Api-Key": self.settings["api_key"]})
+
+    def validate(self, product: ProductSnapshot) -> list[Problem]:
+        problems = []
+        if not 3 <= len(product.name) <= 80:
+            problems.append(Problem("name", "Tên sản phẩm trên Chợ Quê cần từ 3 đến 80 ký tự."))
+        if not 1_000 <= product.price_vnd <= 50_000_000:
+            problems.append(Problem("price_vnd", "Chợ Quê nhận giá từ 1.000 đến 50.000.000 đồng."))
+        if not product.images:
+            problems.append(Problem("images", "Chợ Quê cần ít nhất một ảnh sản phẩm."))
+        return problems
+
+    def _body(self, product: ProductSnapshot) -> dict:
+        return {"title": product.name, "price": product.price_vnd, "quantity": product.stock,
+                "photos": [image.url for image in product.images], "seller": product.shop_name}
+
+    def _call(self, method: str, path: str, **kwargs) -> httpx.Response:
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise TransientError(f"Chợ Quê did not answer: {exc}") from exc
+        if response.status_code == 429 or response.status_code >= 500:
+            retry = response.headers.get("Retry-After")
+            raise TransientError(f"Chợ Quê answered {response.status_code}",
+                                 retry_after=float(retry) if retry else None)
+        if response.status_code in (400, 422):
+            errors = response.json().get("errors", {})
+            raise RejectedError("Chợ Quê refused the item",
+                                [Problem(FIELDS.get(k, k), str(v)) for k, v in errors.items()])
+        if response.status_code >= 400:
+            raise RejectedError(f"Chợ Quê answered {response.status_code}", [Problem("marketplace", response.text)])
+        return response
+
+    def publish(self, product: ProductSnapshot, idempotency_key: str) -> RemoteListing:
+        item = self._call("POST", "/api/items", json=self._body(product),
+                          headers={"Idempotency-Key": idempotency_key}).json()["item"]
+        return RemoteListing(item["id"], item["url"], raw=item)
+
+    def update(self, remote_id: str, product: ProductSnapshot, idempotency_key: str) -> RemoteListing:
+        item = self._call("PUT", f"/api/items/{remote_id}", json=self._body(product)).json()["item"]
+        return RemoteListing(item["id"], item["url"], raw=item)
+
+    def unpublish(self, remote_id: str) -> None:
+        self._call("DELETE", f"/api/items/{remote_id}")

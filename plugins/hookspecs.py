@@ -1,0 +1,142 @@
+"""Every hook choso calls, with its full contract. This file is the reference; docs/plugins.md shows examples.
+
+Two kinds of hooks:
+
+- registration hooks (`register_*`, `extra_template_vars`) are called once when the app is built; each
+  returns objects and choso collects the results of every plugin (none is "first result wins");
+- event hooks (`product_saved`, ...) are called after something happened and return nothing. They never
+  break the caller: an exception is logged with the plugin's name, counted, shown on the admin plugins
+  page, and the request or job that fired the event carries on.
+
+Event hooks receive frozen snapshots (see `plugins.sdk`), never ORM objects or sessions.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("choso")
+
+
+# --- registration hooks ------------------------------------------------------------------------------
+
+@hookspec
+def register_marketplaces():
+    """Return a list of `MarketplaceAdapter` subclasses this plugin provides.
+
+    Called once at start-up. Each class needs a unique `name` (lower-case, used in URLs, settings and
+    listings), a `display_name` shown to sellers, and a marshmallow `settings_schema` for its credentials
+    (fields with `metadata={"secret": True}` are stored encrypted). Two plugins registering the same
+    `name` stop start-up with an error naming both.
+    """
+
+
+@hookspec
+def register_payment_sources():
+    """Return a list of bank-notification source classes (SePay, Casso, ... style webhooks).
+
+    Called once at start-up. Each class has a unique `name`, a `settings_schema`, and turns a signed
+    notification into payments for the reconciliation of bills. Duplicate names stop start-up.
+    """
+
+
+@hookspec
+def register_payment_providers():
+    """Return a list of payment provider classes (VietQR transfer, card, cash, wallets ...).
+
+    Called once at start-up. Each class has a unique `identifier`, a `name` shown to buyers and a
+    `settings_schema`. Duplicate identifiers stop start-up.
+    """
+
+
+@hookspec
+def register_fee_types():
+    """Return a list of fee types communes can bill for, each a mapping with `code`, `name` and `amount_vnd`.
+
+    Called once at start-up. `amount_vnd` is an integer number of đồng or None when set per bill.
+    Duplicate codes stop start-up.
+    """
+
+
+@hookspec
+def register_metrics():
+    """Return a list of digital-economy indicator classes, each with a unique `id`, a `label` and `compute`.
+
+    Called once at start-up; the indicators appear beside the built-in ones on the staff dashboard.
+    Duplicate ids stop start-up.
+    """
+
+
+@hookspec
+def register_commands():
+    """Return a list of `click` commands to add to the `choso` command line.
+
+    Called when the command line is built. A command whose name is already taken stops start-up.
+    """
+
+
+@hookspec
+def register_blueprints():
+    """Return a list of Flask blueprints to mount (extra pages or API endpoints).
+
+    Called once while the app is built. Blueprints must check roles themselves (`core.auth.policy`).
+    """
+
+
+@hookspec
+def extra_template_vars(template: str):
+    """Return a dict of extra variables for rendering `template` (its name, e.g. "catalog/product.html").
+
+    Called on every page render; keep it cheap. Later plugins win on equal keys.
+    """
+
+
+# --- event hooks -------------------------------------------------------------------------------------
+
+@hookspec
+def product_saved(product, created: bool):
+    """A product was created (`created=True`) or changed. `product` is a `ProductSnapshot`.
+
+    Called after the change is committed. Return value ignored; exceptions are contained.
+    """
+
+
+@hookspec
+def product_archived(product):
+    """A product was archived (it leaves the catalog and every marketplace). `product` is a `ProductSnapshot`.
+
+    Called after the change is committed. Return value ignored; exceptions are contained.
+    """
+
+
+@hookspec
+def listing_state_changed(listing, old_state: str, new_state: str):
+    """A marketplace listing moved from `old_state` to `new_state` (see core.publishing.states).
+
+    `listing` is a `ListingSnapshot` with the product id, marketplace name, remote id and URL, and the
+    last problems. Called after the change is committed. Exceptions are contained.
+    """
+
+
+@hookspec
+def payment_received(payment):
+    """Money arrived (a bank transfer, a card payment, cash recorded by staff). `payment` is a snapshot
+    with the amount in đồng, the method and the matched bill or order if any.
+
+    Called after the payment is stored. Exceptions are contained.
+    """
+
+
+@hookspec
+def bill_paid(bill):
+    """A bill is fully paid. `bill` is a snapshot with its number, fee type, amount in đồng and payer.
+
+    Called after the bill's state is committed. Exceptions are contained.
+    """
+
+
+REGISTRATION_HOOKS = (
+    "register_marketplaces", "register_payment_sources", "register_payment_providers", "register_fee_types",
+    "register_metrics", "register_commands", "register_blueprints", "extra_template_vars",
+)
+EVENT_HOOKS = ("product_saved", "product_archived", "listing_state_changed", "payment_received", "bill_paid")

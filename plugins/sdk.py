@@ -1,0 +1,145 @@
+"""What plugin authors build on: the data handed across the plugin boundary and the adapter base class.
+
+Plugins never receive ORM objects or database sessions: choso hands them frozen dataclasses and takes back
+plain values. Everything here is re-exported from `plugins`, the one import a plugin needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from marshmallow import Schema
+
+# Bumped in its minor part when something is added, in its major part when something changes or goes.
+SDK_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    url: str
+    width: int
+    height: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class ProductSnapshot:
+    """A product as a marketplace sees it; `version` changes whenever anything sent to a marketplace does."""
+
+    id: int
+    household_id: int
+    shop_name: str
+    commune_code: str
+    name: str
+    description: str
+    product_group: str
+    price_vnd: int
+    stock: int
+    unit: str = ""
+    net_weight_g: int | None = None
+    origin: str = ""
+    ocop_stars: int | None = None
+    ocop_certificate_no: str | None = None
+    shelf_life_days: int | None = None
+    season: str = ""
+    sku: str | None = None
+    status: str = "active"
+    images: tuple[ImageRef, ...] = ()
+    version: str = ""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing a seller must fix: the choso field it concerns and a message in plain words."""
+
+    field: str
+    message: str
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class RemoteListing:
+    remote_id: str
+    url: str
+    state: str = "live"
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RemoteOrderLine:
+    remote_product_id: str
+    quantity: int
+    unit_price_vnd: int
+
+
+@dataclass(frozen=True)
+class RemoteOrder:
+    remote_id: str
+    placed_at: datetime
+    lines: tuple[RemoteOrderLine, ...]
+    buyer_name: str = ""
+    buyer_phone: str = ""
+    address: str = ""
+
+
+class MarketplaceError(Exception):
+    """Base of the errors an adapter raises; anything else is treated as a transient fault."""
+
+
+class TransientError(MarketplaceError):
+    """Worth retrying later: rate limits, 5xx, timeouts, dropped connections."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RejectedError(MarketplaceError):
+    """The marketplace refused the listing; retrying the same content will not help."""
+
+    def __init__(self, message: str, problems: list[Problem] | tuple[Problem, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems)
+
+
+class MarketplaceAdapter:
+    """A marketplace's seller API, seen from choso.
+
+    Required: `name`, `display_name`, `settings_schema`, `publish`, `update`, `unpublish`. The rest has
+    working defaults. `publish` must be idempotent for one `idempotency_key`: called twice with the same key
+    it returns the same remote listing instead of creating a second one.
+    """
+
+    name: ClassVar[str]
+    display_name: ClassVar[str]
+    settings_schema: ClassVar[type[Schema]]
+    # A class with the Sandbox interface (see plugins.sandbox), so `choso sandbox NAME` can start it.
+    sandbox_class: ClassVar[type | None] = None
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        self.settings = dict(settings)
+
+    def validate(self, product: ProductSnapshot) -> list[Problem]:
+        """Problems the marketplace would refuse, found before anything is sent. Default: none."""
+        return []
+
+    def publish(self, product: ProductSnapshot, idempotency_key: str) -> RemoteListing:
+        raise NotImplementedError
+
+    def update(self, remote_id: str, product: ProductSnapshot, idempotency_key: str) -> RemoteListing:
+        raise NotImplementedError
+
+    def unpublish(self, remote_id: str) -> None:
+        raise NotImplementedError
+
+    def fetch_orders(self, since: datetime) -> list[RemoteOrder]:
+        """Orders placed since `since`, for marketplaces without webhooks. Default: none."""
+        return []
+
+    def parse_order_webhook(self, headers: Mapping[str, str], body: bytes) -> RemoteOrder:
+        """Verify a signed order notification and read it. Default: this marketplace sends none."""
+        raise NotImplementedError(f"{self.name} sends no order webhooks")
+

@@ -1,0 +1,149 @@
+"""The plugin manager: loading, refusing, disabling, conflicts, contained event errors, and what plugins add."""
+
+import json
+import logging
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import click
+import pytest
+from flask import Blueprint, render_template_string
+
+from core.app import create_app
+from core.testing import bearer, config_for_tests, login
+from plugins import MarketplaceAdapter, hookimpl
+from plugins.manager import PluginConflict
+
+CHOSO = str(Path(sys.executable).with_name("choso"))
+
+
+def plugin(name: str, sdk: str | None = ">=1.0,<2", **hooks) -> tuple[str, types.ModuleType]:
+    module = types.ModuleType(name)
+    if sdk is not None:
+        module.CHOSO_SDK = sdk
+    for hook, fn in hooks.items():
+        setattr(module, hook, hookimpl(fn))
+    return name, module
+
+
+def make_app(url, tmp_path, *extra, **config):
+    return create_app(config_for_tests(url, tmp_path / "inst", EXTRA_PLUGINS=list(extra), **config))
+
+
+def test_the_example_plugin_is_installed_and_listed():
+    out = subprocess.run([CHOSO, "plugins"], capture_output=True, text=True, check=True).stdout
+    assert "choque" in out and "choso-example-marketplace" in out and "register_marketplaces" in out
+    data = json.loads(subprocess.run([CHOSO, "plugins", "--json"], capture_output=True, text=True,
+                                     check=True).stdout)
+    listed = {p["name"]: p for p in data["plugins"]}
+    assert listed["choque"]["enabled"] and listed["choque"]["version"] == "0.1.0"
+    assert "choque" in data["registered"]["marketplace"]
+
+
+def test_a_plugin_can_be_disabled_by_configuration(tmp_path):
+    out = subprocess.run([CHOSO, "plugins"], capture_output=True, text=True, check=True,
+                         env={"CHOSO_DISABLED_PLUGINS": "choque", "CHOSO_INSTANCE_PATH": str(tmp_path),
+                              "PATH": "/usr/bin:/bin"}).stdout
+    assert "disabled (CHOSO_DISABLED_PLUGINS)" in out and "marketplaces: choque" not in out
+
+
+def test_safe_mode_turns_third_party_plugins_off(choso_database_url, tmp_path):
+    app = make_app(choso_database_url, tmp_path, SAFE_MODE=True)
+    info = {p.name: p for p in app.extensions["choso.plugins"].listing()}
+    assert info["choque"].status == "disabled" and info["choque"].reason == "safe mode"
+    assert "choque" not in app.extensions["choso.plugins"].marketplaces
+
+
+def test_two_plugins_claiming_one_marketplace_name_stop_start_up(choso_database_url, tmp_path):
+    class Impostor(MarketplaceAdapter):
+        name = "choque"
+        display_name = "Giả mạo"
+
+    with pytest.raises(PluginConflict) as caught:
+        make_app(choso_database_url, tmp_path, plugin("impostor", register_marketplaces=lambda: [Impostor]))
+    message = str(caught.value)
+    assert "'choque'" in message and "'impostor'" in message and "CHOSO_DISABLED_PLUGINS" in message
+
+
+@pytest.mark.parametrize(("sdk", "reason"), [
+    (">=2,<3", "needs SDK >=2,<3 but this choso provides SDK 1.0"),
+    (None, "declares no CHOSO_SDK"),
+    ("one point oh", "is not a version range"),
+])
+def test_a_plugin_for_another_sdk_is_refused_with_a_clear_message(choso_database_url, tmp_path, sdk, reason):
+    app = make_app(choso_database_url, tmp_path, plugin("old", sdk=sdk, register_blueprints=lambda: []))
+    info = {p.name: p for p in app.extensions["choso.plugins"].listing()}["old"]
+    assert info.status == "refused" and reason in info.reason
+
+
+def test_an_exploding_event_hook_is_contained_counted_and_shown(choso_database_url, tmp_path, factory):
+    def product_saved(product, created):
+        raise RuntimeError(f"boom on {product.name}")
+
+    app = make_app(choso_database_url, tmp_path, plugin("exploding", product_saved=product_saved))
+    client = app.test_client()
+    owner = factory.user()
+    shop = factory.shop(owner)
+    r = client.post("/api/v1/products", headers=bearer(factory.token(owner)), json={
+        "household_id": shop.id, "name": "Mật ong", "product_group": "food", "price_vnd": 90000})
+    assert r.status_code == 201
+    info = {p.name: p for p in app.extensions["choso.plugins"].listing()}["exploding"]
+    assert info.errors == {"product_saved": 1} and "boom on Mật ong" in info.last_error
+    admin = factory.user("admin", password="mat-khau-quan-tri")
+    login(client, admin, "mat-khau-quan-tri")
+    page = client.get("/admin/plugins").get_data(as_text=True)
+    assert "exploding" in page and "product_saved × 1" in page and "boom on Mật ong" in page
+
+
+def test_event_hooks_receive_frozen_snapshots_not_orm_objects(choso_database_url, tmp_path, factory):
+    seen = []
+    app = make_app(choso_database_url, tmp_path, plugin(
+        "watcher", product_saved=lambda product, created: seen.append((product, created)),
+        product_archived=lambda product: seen.append((product, "archived"))))
+    client = app.test_client()
+    owner = factory.user()
+    shop = factory.shop(owner)
+    token = factory.token(owner)
+    pid = client.post("/api/v1/products", headers=bearer(token), json={
+        "household_id": shop.id, "name": "Chè", "product_group": "beverage", "price_vnd": 50000}).get_json()["id"]
+    client.delete(f"/api/v1/products/{pid}", headers=bearer(token))
+    assert [(s.name, flag) for s, flag in seen] == [("Chè", True), ("Chè", "archived")]
+    with pytest.raises(AttributeError):
+        seen[0][0].price_vnd = 1  # frozen
+    assert type(seen[0][0]).__module__ == "plugins.sdk"
+
+
+def test_the_admin_page_is_for_admins_only(client, factory):
+    user = factory.user("staff", password="mat-khau-can-bo")
+    login(client, user, "mat-khau-can-bo")
+    assert client.get("/admin/plugins").status_code == 403
+
+
+def test_plugins_add_pages_template_variables_and_commands(choso_database_url, tmp_path):
+    bp = Blueprint("greeter", __name__)
+    bp.add_url_rule("/hello", "hello", lambda: render_template_string("{{ greeting }}, {{ place }}"))
+
+    @click.command("hello")
+    def hello():
+        click.echo("xin chào từ plugin")
+
+    app = make_app(choso_database_url, tmp_path, plugin(
+        "greeter", register_blueprints=lambda: [bp], register_commands=lambda: [hello],
+        extra_template_vars=lambda template: {"greeting": "Xin chào", "place": "Bát Tràng"}))
+    assert app.test_client().get("/hello").get_data(as_text=True) == "Xin chào, Bát Tràng"
+    assert app.test_cli_runner().invoke(args=["hello"]).output.strip() == "xin chào từ plugin"
+
+
+def test_a_plugin_command_may_not_take_a_builtin_name(choso_database_url, tmp_path):
+    with pytest.raises(PluginConflict, match="choso demo"):
+        make_app(choso_database_url, tmp_path, plugin("bad", register_commands=lambda: [click.Command("demo")]))
+
+
+def test_tracing_logs_every_hook_call(choso_database_url, tmp_path, caplog, factory):
+    app = make_app(choso_database_url, tmp_path, plugin("quiet", product_saved=lambda product, created: None),
+                   TRACE_PLUGINS=True)
+    with caplog.at_level(logging.INFO, logger="choso.plugins"):
+        app.extensions["choso.plugins"].pm.hook.register_marketplaces()
+    assert any("register_marketplaces" in r.getMessage() for r in caplog.records)
