@@ -1,9 +1,9 @@
 import io
 
 import pytest
+from choso_example_marketplace.sandbox import ChoQueSandbox
 from PIL import Image
 
-from choso_example_marketplace.sandbox import ChoQueSandbox
 from plugins.sandbox import SandboxControl
 
 
