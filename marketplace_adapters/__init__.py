@@ -1,1 +1,1 @@
-"""Built-in marketplace plugins (Postmart-style, Voso-style), one package each. Built by the publishing issue."""
+"""Built-in marketplace plugins, one package each, registered through the "choso" entry points."""

@@ -79,7 +79,8 @@ class Sandbox:
     def start(self) -> Sandbox:
         self._server = make_server(self.host, self.port, self.wsgi, threaded=True)
         self.port = self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"{self.name}-sandbox",
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"{self.name}-sandbox",
                                         daemon=True)
         self._thread.start()
         return self

@@ -1,0 +1,1 @@
+"""Orders: direct orders from the commune catalog and orders that come back from marketplaces."""

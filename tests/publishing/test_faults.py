@@ -1,0 +1,104 @@
+"""Faults: storms of 429, 5xx at 30%, timeouts, dropped connections, and a worker killed mid-publish.
+
+Afterwards every listing is live exactly once on the sandbox, or failed with a reason; none is stuck.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from core.jobs.models import Job
+from core.models import Product
+from core.publishing.models import Listing
+from core.publishing.services import request_publish
+from core.services import images
+from core.storage import LocalStorage
+from core.testing import run_jobs
+from tests.publishing.conftest import CREDENTIALS, photo_bytes, start_sandbox
+
+CHOSO = str(Path(sys.executable).with_name("choso"))
+
+
+def make_products(factory, app, db, n: int):
+    shop = factory.shop()
+    made = []
+    for i in range(n):
+        product = factory.product(shop, name=f"Mật ong rừng số {i}", price_vnd=100_000 + i, net_weight_g=500,
+                                  sku=f"MO-{i}")
+        with app.app_context():
+            images.add_image(db, LocalStorage(app.config["UPLOAD_DIR"]), shop.owner, product, photo_bytes())
+        made.append(product)
+    return shop, made
+
+
+def publish_all(app, db, shop, names):
+    with app.app_context():
+        for product in db.scalars(select(Product).where(Product.household_id == shop.id)):
+            assert request_publish(db, shop.owner, product, names) == {}
+
+
+def test_storms_of_errors_end_live_exactly_once_or_failed_with_a_reason(app, db, factory):
+    app.config.update(PUBLISH_RETRY_BASE_SECONDS=0.01, PUBLISH_RETRY_CAP_SECONDS=0.05, PUBLISH_MAX_ATTEMPTS=12)
+    sandbox = start_sandbox("postmart", failure_rate=0.3, drop_rate=0.05, slow_rate=0.1, slow_seconds=0.6,
+                            seed=7)
+    try:
+        factory.enable_marketplace("postmart", {"base_url": sandbox.url, "timeout_seconds": 0.3,
+                                                **CREDENTIALS["postmart"]})
+        shop, products = make_products(factory, app, db, 12)
+        sandbox.control.fail(429, times=6, retry_after=0)
+        publish_all(app, db, shop, ["postmart"])
+        run_jobs(app)
+        db.expire_all()
+        rows = list(db.scalars(select(Listing)))
+        assert len(rows) == 12
+        assert not [r for r in rows if r.state not in ("live", "failed")]
+        assert all(r.last_error for r in rows if r.state == "failed")
+        remote = sandbox.control.products()
+        live = [r for r in rows if r.state == "live"]
+        assert len(remote) >= len(live) >= 9
+        # a slow answer may time out after the sandbox created the product; the retry's idempotency key
+        # finds it again, so each listing maps to exactly one remote product
+        assert len({r.remote_id for r in live}) == len(live)
+        assert len(remote) == len({p["name"] for p in remote})
+        assert db.scalar(select(func.count()).select_from(Job).where(Job.state.in_(("queued", "running")))) == 0
+    finally:
+        sandbox.stop()
+
+
+def _worker(env: dict, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([CHOSO, "worker", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_a_worker_killed_mid_publish_loses_nothing_and_duplicates_nothing(app, db, factory, choso_database_url):
+    sandbox = start_sandbox("voso", slow_rate=1.0, slow_seconds=2.0)
+    try:
+        factory.enable_marketplace("voso", {"base_url": sandbox.url, **CREDENTIALS["voso"]})
+        shop, products = make_products(factory, app, db, 1)
+        publish_all(app, db, shop, ["voso"])
+        env = {**os.environ, "DATABASE_URL": choso_database_url, "CHOSO_SECRET_KEY": app.config["SECRET_KEY"],
+               "CHOSO_INSTANCE_PATH": app.config["INSTANCE_PATH"], "CHOSO_UPLOAD_DIR": app.config["UPLOAD_DIR"],
+               "CHOSO_JOB_LEASE_SECONDS": "2", "CHOSO_JOBS_BACKEND": "embedded"}
+        first = _worker(env)
+        deadline = time.time() + 30
+        while sandbox.requests < 2 and time.time() < deadline:  # token, then the listing call in flight
+            time.sleep(0.05)
+        assert sandbox.requests >= 2
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        db.expire_all()
+        assert db.scalars(select(Listing)).one().state == "publishing"
+        sandbox.slow_rate = 0.0
+        second = _worker(env, "--burst")
+        assert second.wait(60) == 0, second.stderr.read().decode()[-2000:]
+        db.expire_all()
+        listing = db.scalars(select(Listing)).one()
+        assert listing.state == "live"
+        assert len(sandbox.control.products()) == 1
+        assert sandbox.control.products()[0]["id"] == listing.remote_id
+    finally:
+        sandbox.stop()
