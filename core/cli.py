@@ -54,12 +54,14 @@ def run_command(host: str, port: int, demo: bool) -> None:
 
     # The development server speaks plain HTTP, so a Secure cookie would never come back.
     os.environ.setdefault("CHOSO_SECURE_COOKIES", "0")
+    os.environ.setdefault("CHOSO_PUBLIC_URL", f"http://{host}:{port}")
     app = create_app()
     with app.app_context():
         _upgrade()
         if demo:
             _demo()
             app.config["DEFAULT_COMMUNE"] = app.config["DEFAULT_COMMUNE"] or _demo_code()
+            _demo_marketplaces()
     if app.extensions["choso.jobs"].name == "embedded":
         import threading
 
@@ -105,6 +107,25 @@ def _demo() -> None:
     click.echo(f"    household: {', '.join(summary.household_phones[:3])} … {summary.household_phones[-1]}")
     click.echo(f"    helper (Tổ công nghệ số): {demo.HELPER_PHONE}")
     click.echo(f"    commune staff: {demo.STAFF_PHONE}")
+
+
+def _demo_marketplaces() -> None:
+    """Start every installed marketplace's sandbox beside the demo and switch it on for the demo commune."""
+    from core.events import plugins
+    from core.services import demo, integrations, users
+
+    db = session()
+    staff = users.find_by_login(db, demo.STAFF_PHONE)
+    for name, adapter in plugins().marketplaces.items():
+        if adapter.sandbox_class is None:
+            continue
+        sandbox = adapter.sandbox_class().start()
+        fields = adapter.settings_schema().fields
+        settings = {key: getattr(sandbox, key) for key in fields if hasattr(sandbox, key)}
+        settings["base_url"] = sandbox.url
+        integrations.configure(db, staff, demo.DEMO_COMMUNE, "marketplace", name, adapter.settings_schema, True,
+                               settings)
+        click.echo(f"  sandbox {adapter.display_name}: {sandbox.url} (switched on for the demo commune)")
 
 
 @main.command("demo")

@@ -20,9 +20,24 @@ def pybabel(*args: str) -> None:
 
 
 def extract() -> None:
+    """Collect the messages, merge them into each catalog, and list what still needs a translation."""
+    from babel.messages.pofile import read_po, write_po
+
     pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-k", "ngettext:1,2",
             "--no-location", "--omit-header", "--sort-output", "-o", str(POT), ".")
     pybabel("update", "-i", str(POT), "-d", str(TRANSLATIONS), "--no-fuzzy-matching")
+    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        locale = po.parent.parent.name
+        catalog = read_po(po.open("rb"), locale=locale)
+        catalog.fuzzy = False
+        for message in catalog:
+            if message.id and not isinstance(message.id, str):  # keep as many plural forms as the language has
+                message.string = tuple(message.string)[: catalog.num_plurals]
+        with po.open("wb") as fh:
+            write_po(fh, catalog, no_location=True, sort_output=True)
+        todo = [m.id for m in catalog if m.id and (not m.string or not all(
+            [m.string] if isinstance(m.string, str) else m.string))]
+        print(f"{locale}: {len(todo)} messages to translate", *todo, sep="\n  ")
 
 
 def compile_catalogs() -> None:

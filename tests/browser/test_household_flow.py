@@ -1,33 +1,14 @@
 """Real headless Chromium (Debian's, never a downloaded one) at a phone-sized viewport."""
 
 import io
-import os
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from core.testing_server import live_server
+from tests.browser.conftest import sign_in
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def browser():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("Debian chromium is missing at /usr/bin/chromium; scripts/test installs it")
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield browser
-        browser.close()
 
 
 def test_a_household_adds_a_product_with_a_photo_and_finds_it_without_diacritics(app, factory, browser,
@@ -39,10 +20,7 @@ def test_a_household_adds_a_product_with_a_photo_and_finds_it_without_diacritics
 
     with live_server(app) as base:
         page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-        page.goto(f"{base}/login")
-        page.fill("input[name=login]", owner.phone)
-        page.fill("input[name=password]", "mat-khau-tot")
-        page.click("button.primary")
+        sign_in(page, base, owner.phone, "mat-khau-tot")
         page.get_by_role("link", name="Hộ kinh doanh Cát Hải").click()
         page.get_by_role("link", name="Thêm sản phẩm").click()
         page.fill("input[name=name]", "Nước mắm Cát Hải thượng hạng")

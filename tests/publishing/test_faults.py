@@ -19,7 +19,7 @@ from core.publishing.services import request_publish
 from core.services import images
 from core.storage import LocalStorage
 from core.testing import run_jobs
-from tests.publishing.conftest import CREDENTIALS, photo_bytes, start_sandbox
+from tests.helpers import CREDENTIALS, photo_bytes, start_sandbox
 
 CHOSO = str(Path(sys.executable).with_name("choso"))
 

@@ -1,7 +1,8 @@
 """Chợ Quê: an example marketplace plugin for choso."""
 
-from choso_example_marketplace.adapter import ChoQueAdapter
 from plugins import hookimpl
+
+from choso_example_marketplace.adapter import ChoQueAdapter
 
 CHOSO_SDK = ">=1.0,<2"
 

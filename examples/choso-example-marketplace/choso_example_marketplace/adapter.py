@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 from marshmallow import Schema, fields
+from plugins import MarketplaceAdapter, Problem, ProductSnapshot, RejectedError, RemoteListing, TransientError
 
 from choso_example_marketplace.sandbox import ChoQueSandbox
-from plugins import MarketplaceAdapter, Problem, ProductSnapshot, RejectedError, RemoteListing, TransientError
 
 # Chợ Quê's field names, mapped back to choso's so a seller sees the field of their own form.
 FIELDS = {"title": "name", "price": "price_vnd", "quantity": "stock", "photos": "images"}

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from plugins.sandbox import Sandbox, json_response
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
-
-from plugins.sandbox import Sandbox, json_response
 
 
 class ChoQueSandbox(Sandbox):

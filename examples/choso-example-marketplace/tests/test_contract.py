@@ -1,10 +1,10 @@
 """Chợ Quê passes choso's contract kit."""
 
 import pytest
+from plugins.testing import MarketplaceContract
+
 from choso_example_marketplace.adapter import ChoQueAdapter
 from choso_example_marketplace.sandbox import ChoQueSandbox
-
-from plugins.testing import MarketplaceContract
 
 
 class TestChoQue(MarketplaceContract):

@@ -1,10 +1,10 @@
-import io
+"""Fixtures shared across the suite (choso's own pytest plugin, core.testing, provides the basics)."""
 
 import pytest
 from choso_example_marketplace.sandbox import ChoQueSandbox
-from PIL import Image
 
 from plugins.sandbox import SandboxControl
+from tests.helpers import CREDENTIALS, photo_bytes, start_sandbox
 
 
 @pytest.fixture
@@ -16,38 +16,20 @@ def choque(factory):
         yield sandbox
 
 
-def photo_bytes() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (640, 480), (150, 80, 30)).save(out, "JPEG")
-    return out.getvalue()
+def _with_photo(app, db, product):
+    from core.services import images
+    from core.storage import LocalStorage
+
+    with app.app_context():
+        images.add_image(db, LocalStorage(app.config["UPLOAD_DIR"]), product.household.owner, product, photo_bytes())
+    return product
 
 
 @pytest.fixture
 def product_with_photo(factory, app, db):
     """An active product with one photo, owned by a household; returns (product, owner token)."""
-    from core.services import images
-    from core.storage import LocalStorage
-
     product = factory.product(name="Bình gốm men lam", price_vnd=450_000, product_group="handicraft")
-    with app.app_context():
-        images.add_image(db, LocalStorage(app.config["UPLOAD_DIR"]), product.household.owner, product, photo_bytes())
-    return product, factory.token(product.household.owner)
-
-
-CREDENTIALS = {
-    "postmart": {"partner_id": "xa-bat-trang", "partner_key": "pm-test-key"},
-    "voso": {"client_id": "xa-bat-trang", "client_secret": "vs-test-secret", "webhook_secret": "vs-webhook"},
-}
-
-
-def start_sandbox(name: str, **options):
-    from marketplace_adapters.postmart.sandbox import PostmartSandbox
-    from marketplace_adapters.voso.sandbox import VosoSandbox
-
-    cls = {"postmart": PostmartSandbox, "voso": VosoSandbox}[name]
-    sandbox = cls(**CREDENTIALS[name], **options).start()
-    sandbox.control = SandboxControl(sandbox.url)
-    return sandbox
+    return _with_photo(app, db, product), factory.token(product.household.owner)
 
 
 @pytest.fixture
@@ -66,11 +48,6 @@ def sandboxes(factory):
 @pytest.fixture
 def farm_product(factory, app, db):
     """An active food product with weight and a photo, acceptable to every marketplace; (product, token)."""
-    from core.services import images
-    from core.storage import LocalStorage
-
     product = factory.product(name="Mật ong hoa nhãn Hưng Yên", price_vnd=180_000, stock=20, net_weight_g=500,
                               product_group="food")
-    with app.app_context():
-        images.add_image(db, LocalStorage(app.config["UPLOAD_DIR"]), product.household.owner, product, photo_bytes())
-    return product, factory.token(product.household.owner)
+    return _with_photo(app, db, product), factory.token(product.household.owner)

@@ -1,0 +1,124 @@
+"""One plugin module implementing every choso hook; docs/plugins.md quotes it and tests/test_plugin_docs.py runs it."""
+
+import logging
+
+import click
+from flask import Blueprint, render_template_string
+from marshmallow import Schema, fields
+
+from plugins import hookimpl
+
+CHOSO_SDK = ">=1.0,<2"
+log = logging.getLogger("choso_every_hook")
+seen: list[tuple[str, object]] = []  # what the event hooks received, for the tests
+
+
+# --- register_payment_sources ---
+class DemoBankSettings(Schema):
+    account_number = fields.String(required=True)
+    api_key = fields.String(required=True, metadata={"secret": True})
+
+
+class DemoBankSource:
+    name = "demobank"
+    display_name = "Ngân hàng mẫu"
+    settings_schema = DemoBankSettings
+
+
+@hookimpl
+def register_payment_sources():
+    return [DemoBankSource]
+
+
+# --- register_payment_providers ---
+class WalletProvider:
+    identifier = "demowallet"
+    name = "Ví mẫu"
+    settings_schema = DemoBankSettings
+
+
+@hookimpl
+def register_payment_providers():
+    return [WalletProvider]
+
+
+# --- register_fee_types ---
+@hookimpl
+def register_fee_types():
+    return [{"code": "market-stall", "name": "Phí chỗ ngồi chợ phiên", "amount_vnd": 20_000}]
+
+
+# --- register_metrics ---
+class StallsOnline:
+    id = "stalls_online"
+    label = "Sạp chợ bán online"
+
+    def compute(self, figures):
+        return figures.get("stalls_online", 0)
+
+
+@hookimpl
+def register_metrics():
+    return [StallsOnline]
+
+
+# --- register_commands ---
+@click.command("xin-chao")
+@click.argument("name", default="bà con")
+def hello(name):
+    """Say hello (an example command)."""
+    click.echo(f"Xin chào {name}!")
+
+
+@hookimpl
+def register_commands():
+    return [hello]
+
+
+# --- register_blueprints ---
+pages = Blueprint("every_hook", __name__)
+
+
+@pages.get("/cho-phien")
+def market_day():
+    return render_template_string("<p>{{ market_day }}</p>")
+
+
+@hookimpl
+def register_blueprints():
+    return [pages]
+
+
+# --- extra_template_vars ---
+@hookimpl
+def extra_template_vars(template):
+    return {"market_day": "Chợ phiên mùng 5 và 20 âm lịch"}
+
+
+# --- product_saved, product_archived ---
+@hookimpl
+def product_saved(product, created):
+    seen.append(("product_saved", product.name))
+    log.info("%s %s", "new" if created else "changed", product.name)
+
+
+@hookimpl
+def product_archived(product):
+    seen.append(("product_archived", product.name))
+
+
+# --- listing_state_changed ---
+@hookimpl
+def listing_state_changed(listing, old_state, new_state):
+    seen.append(("listing_state_changed", (listing.marketplace, old_state, new_state)))
+
+
+# --- payment_received, bill_paid ---
+@hookimpl
+def payment_received(payment):
+    seen.append(("payment_received", payment))
+
+
+@hookimpl
+def bill_paid(bill):
+    seen.append(("bill_paid", bill))
