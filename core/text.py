@@ -34,3 +34,10 @@ def normalize_phone(raw: str) -> str | None:
     digits = re.sub(r"[\s.\-()]", "", raw or "")
     m = _PHONE.match(digits)
     return "0" + m.group(1) if m else None
+
+
+def fold_ascii(text: str) -> str:
+    """Diacritics removed, case kept: "Học phí tháng 11" -> "Hoc phi thang 11" (for bank transfer texts)."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
