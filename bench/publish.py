@@ -83,6 +83,7 @@ def run_backend(backend: str, args, tmp: Path) -> dict:
     subprocess.run([sys.executable, str(ROOT / "bench" / "grow_catalog.py"), str(args.products)], env=env,
                    check=True, capture_output=True, cwd=ROOT)
     procs = []
+    app = None
     try:
         ports = {}
         for name in ("postmart", "voso"):
@@ -117,6 +118,10 @@ def run_backend(backend: str, args, tmp: Path) -> dict:
             proc.terminate()
         for proc in procs:
             proc.wait(30)
+        if app is not None:
+            from core.db import database
+
+            database(app).engine.dispose()  # the scratch database can only be dropped once nobody uses it
         if args.database:
             drop_database(args.database, scratch)
 

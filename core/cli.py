@@ -331,3 +331,73 @@ def listings_retry(which: str, marketplace: str | None) -> None:
     for listing in rows:
         retry(db, listing)
     click.echo(f"queued {len(rows)} {which} listings again")
+
+
+@main.group("vietqr")
+def vietqr_group() -> None:
+    """VietQR payloads and the NAPAS bank directory."""
+
+
+@vietqr_group.command("encode")
+@click.argument("bank")
+@click.argument("account")
+@click.option("--amount", type=int, default=None, help="whole đồng; makes a dynamic QR")
+@click.option("--purpose", default=None)
+@click.option("--card", is_flag=True, help="pay to a card number instead of an account")
+@click.option("--png", "png_path", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="also write the QR image to this file")
+def vietqr_encode(bank: str, account: str, amount: int | None, purpose: str | None, card: bool,
+                  png_path: str | None) -> None:
+    """Print the payload paying ACCOUNT at BANK (a BIN like 970436, or a name like Vietcombank)."""
+    from payments.vietqr import VietQRError, encode, render
+    from payments.vietqr.banks import find_banks
+
+    matches = [b for b in find_banks(bank) if b["bin"] == bank] or find_banks(bank)
+    if len(matches) != 1:
+        names = ", ".join(f"{b['short_name']} ({b['bin']})" for b in matches[:8]) or "none"
+        _fail(f"{bank!r} names {len(matches)} banks: {names}")
+    try:
+        payload = encode(matches[0]["bin"], account, amount=amount, purpose=purpose,
+                         service="card" if card else "account")
+    except VietQRError as exc:
+        _fail(str(exc))
+    click.echo(payload)
+    if png_path:
+        with open(png_path, "wb") as fh:
+            fh.write(render.png(payload))
+
+
+@vietqr_group.command("decode")
+@click.argument("payload")
+def vietqr_decode(payload: str) -> None:
+    """Explain a VietQR payload: bank, account, amount, purpose."""
+    from payments.vietqr import VietQRError, decode
+    from payments.vietqr.banks import bank_by_bin
+
+    try:
+        qr = decode(payload)
+    except VietQRError as exc:
+        _fail(str(exc))
+    bank = bank_by_bin(qr.bank_bin)
+    click.echo(f"bank:     {qr.bank_bin} {bank['short_name'] if bank else '(not in the NAPAS list)'}")
+    click.echo(f"{qr.service + ':':9} {qr.account}")
+    click.echo(f"amount:   {qr.amount if qr.amount is not None else '(payer types it)'}")
+    for label, value in (("purpose", qr.purpose), ("bill", qr.bill_number), ("ref", qr.reference),
+                         ("merchant", qr.merchant_name), ("city", qr.merchant_city)):
+        if value:
+            click.echo(f"{label + ':':9} {value}")
+    click.echo(f"kind:     {'static' if qr.static else 'dynamic'}")
+
+
+@vietqr_group.command("banks")
+@click.argument("query", nargs=-1)
+def vietqr_banks(query: tuple[str, ...]) -> None:
+    """List NAPAS member banks (optionally those matching QUERY, accents ignored)."""
+    from payments.vietqr.banks import find_banks
+
+    query = " ".join(query)
+    found = find_banks(query)
+    if not found:
+        _fail(f"no bank matches {query!r}")
+    for bank in found:
+        click.echo(f"{bank['bin']}  {bank['short_name']:18} {bank['swift_code'] or '':10} {bank['name']}")

@@ -126,7 +126,7 @@ class Factory:
     counter: list[int] = field(default_factory=lambda: [0])
 
     def __post_init__(self) -> None:
-        for name in ("user", "shop", "product", "token", "enable_marketplace"):
+        for name in ("user", "shop", "product", "token", "enable_marketplace", "enable_payment_source"):
             method = getattr(self, name)
             setattr(self, name, self._in_context(method))
 
@@ -182,6 +182,15 @@ class Factory:
         staff = self.user("staff", commune) if not hasattr(self, "_staff") else self._staff
         schema = plugins().marketplaces[name].settings_schema
         return integrations.configure(self.db, staff, commune, "marketplace", name, schema, True, dict(settings))
+
+
+    def enable_payment_source(self, name: str, settings: dict[str, Any], commune: str = COMMUNE):
+        from core.events import plugins
+        from core.services import integrations
+
+        staff = self.user("staff", commune)
+        schema = plugins().payment_sources[name].settings_schema
+        return integrations.configure(self.db, staff, commune, "payment_source", name, schema, True, dict(settings))
 
 
 @pytest.fixture

@@ -11,9 +11,11 @@ import pluggy
 
 from plugins.sdk import (
     SDK_VERSION,
+    BankNotification,
     ImageRef,
     MarketplaceAdapter,
     MarketplaceError,
+    PaymentSource,
     Problem,
     ProductSnapshot,
     RejectedError,
@@ -26,6 +28,7 @@ from plugins.sdk import (
 hookimpl = pluggy.HookimplMarker("choso")
 
 __all__ = [
-    "SDK_VERSION", "ImageRef", "MarketplaceAdapter", "MarketplaceError", "Problem", "ProductSnapshot",
-    "RejectedError", "RemoteListing", "RemoteOrder", "RemoteOrderLine", "TransientError", "hookimpl",
+    "SDK_VERSION", "BankNotification", "ImageRef", "MarketplaceAdapter", "MarketplaceError", "PaymentSource",
+    "Problem", "ProductSnapshot", "RejectedError", "RemoteListing", "RemoteOrder", "RemoteOrderLine",
+    "TransientError", "hookimpl",
 ]

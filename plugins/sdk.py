@@ -143,3 +143,43 @@ class MarketplaceAdapter:
         """Verify a signed order notification and read it. Default: this marketplace sends none."""
         raise NotImplementedError(f"{self.name} sends no order webhooks")
 
+
+
+@dataclass(frozen=True)
+class BankNotification:
+    """One bank transaction as a notification source reports it; money is whole đồng, time is aware."""
+
+    transaction_id: str
+    amount_vnd: int
+    content: str
+    occurred_at: datetime
+    incoming: bool = True
+    account_number: str | None = None
+    bank: str | None = None
+    bank_reference: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+class PaymentSource:
+    """A bank-transfer notification source (a SePay- or Casso-style webhook).
+
+    Required: `name`, `display_name`, `settings_schema`, `verify`, `parse`. `verify` must compare secrets
+    with `hmac.compare_digest` (constant time) and raise PermissionError when the request is not genuine.
+    """
+
+    name: ClassVar[str]
+    display_name: ClassVar[str]
+    settings_schema: ClassVar[type[Schema]]
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        self.settings = dict(settings)
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> None:
+        raise NotImplementedError
+
+    def parse(self, body: bytes) -> list[BankNotification]:
+        raise NotImplementedError
+
+    def acknowledge(self) -> tuple[dict[str, Any], int]:
+        """What the source expects back once the notification is stored. Default: {"success": true}, 200."""
+        return {"success": True}, 200

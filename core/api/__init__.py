@@ -104,6 +104,7 @@ def page(stmt: Select, schema: Schema, page_no: int, per_page: int):
 def register(app) -> None:
     from core.api import communes, integrations, products, shops, spec  # noqa: F401  (routes attach to bp)
     from core.publishing import views, webhooks  # noqa: F401
+    from payments import views as payment_views  # noqa: F401
 
     app.register_blueprint(bp)
     app.register_blueprint(spec.docs_bp)

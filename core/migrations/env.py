@@ -7,6 +7,9 @@ from core.db import Base
 from core.jobs import models as job_models  # noqa: F401
 from core.orders import models as order_models  # noqa: F401
 from core.publishing import models as publishing_models  # noqa: F401
+from payments.bills import models as bill_models  # noqa: F401
+from payments.receipts import models as receipt_models  # noqa: F401
+from payments.reconcile import models as reconcile_models  # noqa: F401
 
 config = context.config
 connection = config.attributes["connection"]

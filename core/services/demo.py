@@ -132,4 +132,19 @@ def seed(db: Session, store: LocalStorage, commune_code: str = DEMO_COMMUNE,
             products_made += 1
         db.commit()
         progress(f"household {n + 1}/20")
+    _demo_fees(db, staff, commune_code)
     return DemoSummary(commune, phones, shops_made, products_made)
+
+
+def _demo_fees(db: Session, staff, commune_code: str) -> None:
+    """A collection account and a waste-collection fee, so staff can issue bills right away."""
+    from payments.bills.models import CollectionAccount, FeeType
+
+    if db.get(CollectionAccount, commune_code) is None:
+        db.add(CollectionAccount(commune_code=commune_code, bank_bin="970405", account_number="1500201000583",
+                                 account_name="UBND XA BAT TRANG"))
+    if db.scalar(select(FeeType).where(FeeType.commune_code == commune_code, FeeType.code == "phi-rac")) is None:
+        db.add(FeeType(commune_code=commune_code, code="phi-rac", name="Phí thu gom rác thải sinh hoạt",
+                       default_amount_vnd=30_000, fixed_amount=True,
+                       legal_basis="Nghị quyết của HĐND thành phố về giá dịch vụ thu gom rác (ví dụ)"))
+    db.commit()

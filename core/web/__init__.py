@@ -37,6 +37,9 @@ def register(app: Flask) -> None:
 
     for module in (auth, catalog, dashboard, account, admin):
         app.register_blueprint(module.bp)
+    from payments import pages as payment_pages
+
+    app.register_blueprint(payment_pages.bp)
 
     @app.get("/uploads/<path:name>")
     def uploads(name: str):

@@ -1,0 +1,265 @@
+"""Payment pages: a bill's public page with its QR, receipts, the QR check, QR images and posters, staff desks."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from core.auth import policy
+from core.auth.current import page_user
+from core.db import session
+from core.errors import ChosoError
+from core.i18n import money
+from core.models import BankAccount, Commune
+from payments import qrcheck
+from payments.bills import services as bills
+from payments.bills.models import Bill, BillBatch, CollectionAccount, FeeType
+from payments.receipts import pdf
+from payments.receipts.models import Receipt
+from payments.reconcile import services as reconcile
+from payments.reconcile.models import BankTransaction, Payment
+from payments.vietqr import encode, render
+from payments.vietqr.banks import all_banks, bank_by_bin
+
+bp = Blueprint("payments", __name__)
+YEAR = 365 * 24 * 3600
+
+
+def _image(data: bytes, mimetype: str, key: str) -> Response:
+    """Images are named by what they encode: a long max-age, and an ETag for revalidation."""
+    response = Response(data, mimetype=mimetype)
+    response.set_etag(hashlib.blake2b(key.encode(), digest_size=12).hexdigest())
+    response.cache_control.public = True
+    response.cache_control.max_age = YEAR if request.args.get("v") else 3600
+    return response.make_conditional(request)
+
+
+def _bank_name(bin_: str) -> str:
+    bank = bank_by_bin(bin_)
+    return bank["short_name"] if bank else bin_
+
+
+# --- bills ---------------------------------------------------------------------------------------------
+
+@bp.get("/b/<token>")
+def bill_page(token: str):
+    db = session()
+    try:
+        bill = bills.by_token(db, token)
+    except ChosoError:
+        abort(404)
+    qr = bills.bill_qr(db, bill)
+    paid = db.scalars(select(Receipt).where(Receipt.bill_id == bill.id).order_by(Receipt.number)).all()
+    return render_template("payments/bill.html", bill=bill, qr=qr, receipts=paid,
+                           bank=_bank_name(qr.bank_bin) if qr else None,
+                           commune=db.get(Commune, bill.commune_code))
+
+
+@bp.get("/b/<token>/qr.<fmt>")
+def bill_qr_image(token: str, fmt: str):
+    db = session()
+    try:
+        bill = bills.by_token(db, token)
+    except ChosoError:
+        abort(404)
+    qr = bills.bill_qr(db, bill)
+    if qr is None or fmt not in ("png", "svg"):
+        abort(404)
+    caption = render.Caption((_bank_name(qr.bank_bin), qr.account_name, money(bill.outstanding_vnd), bill.reference))
+    if fmt == "svg":
+        return _image(render.svg(qr.payload, caption=caption), "image/svg+xml", qr.payload + "svg")
+    return _image(render.png(qr.payload, caption=caption), "image/png", qr.payload + "png")
+
+
+def _receipt_for(token: str, receipt_id: int) -> tuple[Bill, Receipt]:
+    db = session()
+    try:
+        bill = bills.by_token(db, token)
+    except ChosoError:
+        abort(404)
+    receipt = db.get(Receipt, receipt_id)
+    if receipt is None or receipt.bill_id != bill.id:
+        abort(404)
+    return bill, receipt
+
+
+def _receipt_context(receipt: Receipt) -> dict:
+    db = session()
+    return {"receipt": receipt, "commune": db.get(Commune, receipt.commune_code),
+            "cancelled_by": db.scalar(select(Receipt).where(Receipt.cancels_id == receipt.id)),
+            "cancels": db.get(Receipt, receipt.cancels_id) if receipt.cancels_id else None}
+
+
+@bp.get("/b/<token>/receipts/<int:receipt_id>")
+def receipt_page(token: str, receipt_id: int):
+    _bill, receipt = _receipt_for(token, receipt_id)
+    return render_template("payments/receipt.html", token=token, **_receipt_context(receipt))
+
+
+@bp.get("/b/<token>/receipts/<int:receipt_id>.pdf")
+def receipt_pdf(token: str, receipt_id: int):
+    _bill, receipt = _receipt_for(token, receipt_id)
+    context = _receipt_context(receipt)
+    rows = [
+        (_("Receipt number"), receipt.code),
+        (_("Payer"), receipt.payer_name),
+        (_("Fee"), receipt.fee_name + (f" ({receipt.period})" if receipt.period else "")),
+        (_("Amount"), money(receipt.amount_vnd)),
+        (_("In words"), receipt.amount_words),
+        (_("Reference"), receipt.reference),
+        (_("Paid by"), receipt.method),
+        (_("Date"), current_app.jinja_env.filters["when"](receipt.issued_at)),
+    ]
+    note = None
+    if context["cancels"]:
+        note = _("This receipt corrects and cancels receipt %(code)s: %(reason)s", code=context["cancels"].code,
+                 reason=receipt.reason or "")
+    if context["cancelled_by"]:
+        note = _("Cancelled by receipt %(code)s.", code=context["cancelled_by"].code)
+    data = pdf.render(_("RECEIPT"), context["commune"].name, rows, note)
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="bien-lai-{receipt.year}-{receipt.number}.pdf"'})
+
+
+# --- a household's static QR, posters, and the anti-fraud check -------------------------------------------
+
+def _public_account(account_id: int) -> BankAccount:
+    account = session().get(BankAccount, account_id)
+    if account is None or not account.verified or not policy.is_public(account.household):
+        abort(404)
+    return account
+
+
+def account_payload(account: BankAccount) -> str:
+    return encode(account.bank_bin, account.account_number)
+
+
+@bp.get("/qr/accounts/<int:account_id>.<fmt>")
+def account_qr(account_id: int, fmt: str):
+    account = _public_account(account_id)
+    payload = account_payload(account)
+    caption = render.Caption((_bank_name(account.bank_bin), account.account_name, account.account_number))
+    if fmt == "svg":
+        return _image(render.svg(payload, caption=caption), "image/svg+xml", payload + "svg")
+    if fmt == "png":
+        return _image(render.png(payload, caption=caption), "image/png", payload + "png")
+    abort(404)
+
+
+@bp.get("/qr/accounts/<int:account_id>/poster-<paper>.<fmt>")
+def account_poster(account_id: int, paper: str, fmt: str):
+    account = _public_account(account_id)
+    if paper not in ("a6", "a5") or fmt not in ("png", "pdf"):
+        abort(404)
+    payload = account_payload(account)
+    bank = bank_by_bin(account.bank_bin)
+    data = render.poster(payload, shop_name=account.household.name, paper=paper.upper(), fmt=fmt,
+                         footer=_("Scan with any banking app"),
+                         lines=[bank["short_name"] if bank else account.bank_bin, account.account_name,
+                                _("Account %(number)s", number=account.account_number)])
+    return _image(data, "application/pdf" if fmt == "pdf" else "image/png", f"{payload}{paper}{fmt}")
+
+
+@bp.route("/qr/check", methods=["GET", "POST"])
+def qr_check_page():
+    verdict, error = None, None
+    if request.method == "POST":
+        try:
+            photo = request.files.get("photo")
+            payload = qrcheck.payload_from_photo(photo.read()) if photo and photo.filename else \
+                request.form.get("payload", "").strip()
+            if not payload:
+                raise ChosoError(_("Paste the text of a QR code or choose a photo of it."))
+            verdict = qrcheck.check(session(), payload, request.form.get("commune") or None)
+        except ChosoError as exc:
+            error = str(exc.message)
+    return render_template("payments/qr_check.html", verdict=verdict, error=error), 422 if error else 200
+
+
+# --- staff desks -----------------------------------------------------------------------------------------
+
+def _staff_commune(code: str) -> Commune:
+    commune = session().get(Commune, code)
+    if commune is None:
+        abort(404)
+    if not bills.may_bill(current_user, code):
+        abort(403)
+    return commune
+
+
+@bp.route("/staff/<code>/bills", methods=["GET", "POST"])
+@login_required
+def staff_bills(code: str):
+    commune = _staff_commune(code)
+    db = session()
+    if request.method == "POST":
+        action = request.form.get("action")
+        try:
+            if action == "account":
+                bills.set_collection_account(db, current_user, code, {
+                    "bank_bin": request.form["bank_bin"], "account_number": request.form["account_number"].strip(),
+                    "account_name": request.form["account_name"]})
+            elif action == "fee":
+                amount = request.form.get("default_amount_vnd", "").replace(".", "").strip()
+                bills.create_fee_type(db, current_user, code, {
+                    "code": request.form["code"].strip(), "name": request.form["name"].strip(),
+                    "default_amount_vnd": int(amount) if amount.isdigit() else None,
+                    "fixed_amount": bool(request.form.get("fixed_amount")),
+                    "legal_basis": request.form.get("legal_basis", "")})
+            elif action == "batch":
+                batch = bills.start_batch(db, current_user, code, {
+                    "fee_type_id": int(request.form["fee_type_id"]), "period": request.form["period"].strip()})
+                flash(_("Issuing %(n)d bills; this page shows the progress.", n=batch.total), "info")
+            return redirect(url_for("payments.staff_bills", code=code))
+        except (ChosoError, KeyError, ValueError) as exc:
+            flash(str(getattr(exc, "message", exc)), "error")
+    return render_template(
+        "payments/staff_bills.html", commune=commune, banks=all_banks(),
+        account=db.get(CollectionAccount, code),
+        fees=db.scalars(select(FeeType).where(FeeType.commune_code == code)).all(),
+        batches=db.scalars(select(BillBatch).where(BillBatch.commune_code == code).order_by(BillBatch.id.desc())
+                           .limit(5)).all(),
+        bills=db.scalars(select(Bill).where(Bill.commune_code == code).order_by(Bill.id.desc()).limit(50)).all())
+
+
+@bp.route("/staff/<code>/transactions", methods=["GET", "POST"])
+@login_required
+def staff_transactions(code: str):
+    commune = _staff_commune(code)
+    db = session()
+    if request.method == "POST":
+        txn = db.get(BankTransaction, int(request.form.get("transaction_id", 0)))
+        if txn is None or txn.commune_code != code:
+            abort(404)
+        try:
+            if request.form.get("action") == "ignore":
+                reconcile.ignore(db, current_user, txn, request.form.get("note", ""))
+            else:
+                bill = db.scalar(select(Bill).where(Bill.reference == request.form.get("reference", "").strip().upper(),
+                                                    Bill.commune_code == code))
+                if bill is None:
+                    raise ChosoError(_("No bill of this commune has this reference."))
+                reconcile.match_by_hand(db, current_user, txn, bill)
+            flash(_("Saved."), "info")
+        except ChosoError as exc:
+            flash(str(exc.message), "error")
+        return redirect(url_for("payments.staff_transactions", code=code))
+    unmatched = db.scalars(select(BankTransaction).where(BankTransaction.commune_code == code,
+                                                         BankTransaction.state == "unmatched")
+                           .order_by(BankTransaction.occurred_at)).all()
+    return render_template("payments/staff_transactions.html", commune=commune, unmatched=unmatched)
+
+
+@bp.get("/dashboard/bills")
+@login_required
+def my_bills():
+    from core.models import HouseholdBusiness
+
+    rows = session().scalars(select(Bill).join(HouseholdBusiness, Bill.household_id == HouseholdBusiness.id).where(
+        HouseholdBusiness.owner_id == current_user.id).order_by(Bill.id.desc())).all()
+    payments = session().scalars(select(Payment).where(Payment.bill_id.in_([b.id for b in rows]))).all() if rows else []
+    return render_template("payments/my_bills.html", bills=rows, payments=payments, viewer_user=page_user())

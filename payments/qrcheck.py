@@ -1,0 +1,68 @@
+"""Is this QR the real one? Decode a payload (or a photo of a code) and look the account up."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.errors import Invalid
+from core.models import BankAccount, HouseholdBusiness
+from payments.vietqr import VietQRError, decode
+from payments.vietqr.banks import bank_by_bin
+
+
+@dataclass(frozen=True)
+class Verdict:
+    valid: bool
+    registered: bool
+    message: str
+    bank: str | None = None
+    account_number: str | None = None
+    amount_vnd: int | None = None
+    shop_id: int | None = None
+    shop_name: str | None = None
+    commune_code: str | None = None
+
+
+def payload_from_photo(data: bytes) -> str:
+    import zxingcpp
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            found = zxingcpp.read_barcodes(img.convert("RGB"))
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise Invalid(_("This file is not a photo we can use (JPEG, PNG, WebP or GIF).")) from exc
+    codes = [r.text for r in found if r.format == zxingcpp.BarcodeFormat.QRCode]
+    if not codes:
+        raise Invalid(_("No QR code could be read in this photo; take it straight on, in good light."))
+    return codes[0]
+
+
+def check(db: Session, payload: str, commune_code: str | None = None) -> Verdict:
+    try:
+        qr = decode(payload)
+    except VietQRError as exc:
+        return Verdict(False, False, _("This is not a valid VietQR code: %(reason)s", reason=str(exc)))
+    bank = bank_by_bin(qr.bank_bin)
+    bank_name = bank["short_name"] if bank else qr.bank_bin
+    stmt = select(BankAccount).join(BankAccount.household).where(
+        BankAccount.bank_bin == qr.bank_bin, BankAccount.account_number == qr.account,
+        BankAccount.verified.is_(True), HouseholdBusiness.status == "active")
+    if commune_code:
+        stmt = stmt.where(HouseholdBusiness.commune_code == commune_code)
+    account = db.scalars(stmt).first()
+    if account is None:
+        return Verdict(True, False, _("Warning: this code pays %(bank)s account %(account)s, which is not the "
+                                      "verified account of any shop registered here. Do not pay before checking "
+                                      "with the seller.", bank=bank_name, account=qr.account),
+                       bank_name, qr.account, qr.amount)
+    shop = account.household
+    return Verdict(True, True, _("This code pays the verified account of %(shop)s (%(bank)s, %(holder)s).",
+                                 shop=shop.name, bank=bank_name, holder=account.account_name),
+                   bank_name, qr.account, qr.amount, shop.id, shop.name, shop.commune_code)

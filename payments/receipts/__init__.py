@@ -1,0 +1,1 @@
+"""Receipts (biên lai): numbered per commune and year without gaps, never changed once issued."""

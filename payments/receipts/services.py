@@ -1,0 +1,56 @@
+"""Issuing receipts: the next number of the commune's year, taken in the payment's own transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from core.db import utcnow
+from payments.bills.models import Bill
+from payments.receipts.models import Receipt, ReceiptCounter
+from payments.receipts.words import amount_in_words
+from payments.reconcile.models import Payment
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def _next_number(db: Session, commune_code: str, year: int) -> int:
+    """Atomic on SQLite and PostgreSQL: the counter row is written, and so locked, until the commit."""
+    if db.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(ReceiptCounter).values(commune_code=commune_code, year=year, last_number=1)
+    stmt = stmt.on_conflict_do_update(index_elements=["commune_code", "year"],
+                                      set_={"last_number": ReceiptCounter.last_number + 1})
+    return db.execute(stmt.returning(ReceiptCounter.last_number)).scalar_one()
+
+
+def issue(db: Session, bill: Bill, payment: Payment, *, issued_by_id: int | None = None,
+          now: datetime | None = None) -> Receipt:
+    now = now or utcnow()
+    year = now.astimezone(VIETNAM).year
+    receipt = Receipt(
+        commune_code=bill.commune_code, year=year, number=_next_number(db, bill.commune_code, year),
+        bill_id=bill.id, payment_id=payment.id, payer_name=bill.payer_name, fee_name=bill.fee_type.name,
+        period=bill.period, amount_vnd=payment.amount_vnd, amount_words=amount_in_words(payment.amount_vnd),
+        reference=bill.reference, method=payment.method, issued_at=now, issued_by_id=issued_by_id)
+    db.add(receipt)
+    db.flush()
+    return receipt
+
+
+def correct(db: Session, old: Receipt, *, issued_by_id: int, reason: str, payer_name: str | None = None) -> Receipt:
+    """A new receipt, with its own number, that cancels `old`; the old one stays exactly as it was."""
+    now = utcnow()
+    year = now.astimezone(VIETNAM).year
+    new = Receipt(
+        commune_code=old.commune_code, year=year, number=_next_number(db, old.commune_code, year),
+        bill_id=old.bill_id, payment_id=None, payer_name=payer_name or old.payer_name, fee_name=old.fee_name,
+        period=old.period, amount_vnd=old.amount_vnd, amount_words=old.amount_words, reference=old.reference,
+        method=old.method, issued_at=now, issued_by_id=issued_by_id, cancels_id=old.id, reason=reason[:300])
+    db.add(new)
+    db.flush()
+    return new

@@ -1,0 +1,1 @@
+"""Reconciliation: bank-transfer notifications stored first, then matched to bills by reference and amount."""

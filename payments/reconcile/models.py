@@ -1,0 +1,52 @@
+"""Bank transactions as notified (stored before matching) and the payments matched from them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import Base, UTCDateTime, utcnow
+from payments.bills.models import Bill
+
+UNMATCHED, MATCHED, IGNORED = "unmatched", "matched", "ignored"
+
+
+class BankTransaction(Base):
+    __tablename__ = "bank_transactions"
+    # The source's own transaction id: the same notification twice is one row, hence one payment.
+    __table_args__ = (UniqueConstraint("source", "transaction_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(40))
+    transaction_id: Mapped[str] = mapped_column(String(120))
+    commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code"), index=True)
+    amount_vnd: Mapped[int] = mapped_column(BigInteger)
+    content: Mapped[str] = mapped_column(Text, default="")
+    account_number: Mapped[str | None] = mapped_column(String(40))
+    bank: Mapped[str | None] = mapped_column(String(60))
+    bank_reference: Mapped[str | None] = mapped_column(String(120))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    state: Mapped[str] = mapped_column(String(10), default=UNMATCHED, index=True)
+    note: Mapped[str | None] = mapped_column(String(300))
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"), index=True)
+    # At most one payment per bank transaction; cash payments have none.
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("bank_transactions.id"), unique=True)
+    amount_vnd: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(String(20), default="vietqr")  # vietqr | card | cash
+    matched_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    bill: Mapped[Bill] = relationship(lazy="joined")
+    transaction: Mapped[BankTransaction | None] = relationship()

@@ -1,0 +1,129 @@
+"""Schemas of the payments API (fees, bills, transactions, receipts, QR check)."""
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError, fields, validate, validates
+
+from core.schemas.common import BaseSchema, Dong, PageSchema, Phone, WholeNumber, text
+from payments.bills.states import STATES
+from payments.vietqr.banks import bank_by_bin
+
+
+class CollectionAccountSchema(BaseSchema):
+    bank_bin = fields.String(required=True)
+    account_number = fields.String(required=True, validate=validate.Regexp(
+        r"^[0-9A-Za-z]{4,19}$", error=_l("An account number has 4 to 19 letters or digits, no spaces.")))
+    account_name = text(80, min_length=2, required=True)
+
+    @validates("bank_bin")
+    def _bin(self, value: str, **_) -> None:
+        if bank_by_bin(value) is None:
+            raise ValidationError(_l("Unknown bank: choose a bank from the NAPAS list."))
+
+
+class FeeTypeSchema(BaseSchema):
+    id = fields.Integer(dump_only=True)
+    code = fields.String(required=True, validate=validate.Regexp(
+        r"^[a-z0-9][a-z0-9-]{1,39}$", error=_l("Use 2 to 40 lower-case letters, digits or dashes.")))
+    name = text(150, min_length=2, required=True)
+    default_amount_vnd = Dong(allow_none=True)
+    fixed_amount = fields.Boolean(load_default=True)
+    legal_basis = text(2000)
+    active = fields.Boolean(dump_only=True)
+
+
+class BillInputSchema(BaseSchema):
+    fee_type_id = WholeNumber(required=True)
+    household_id = WholeNumber(allow_none=True)
+    payer_name = text(120, allow_none=True)
+    payer_phone = Phone(allow_none=True)
+    amount_vnd = Dong(allow_none=True)
+    period = text(40)
+    due_on = fields.Date(allow_none=True)
+
+
+class BatchInputSchema(BaseSchema):
+    fee_type_id = WholeNumber(required=True)
+    amount_vnd = Dong(allow_none=True)
+    period = text(40, required=True, min_length=1)
+    due_on = fields.Date(allow_none=True)
+
+
+class BillSchema(BaseSchema):
+    id = fields.Integer()
+    reference = fields.String()
+    fee_type_id = fields.Integer()
+    fee_name = fields.Function(lambda b: b.fee_type.name)
+    household_id = fields.Integer(allow_none=True)
+    payer_name = fields.String()
+    period = fields.String()
+    amount_vnd = fields.Integer()
+    paid_vnd = fields.Integer()
+    outstanding_vnd = fields.Integer()
+    due_on = fields.Date(allow_none=True)
+    state = fields.String()
+    link = fields.Function(lambda b: f"/b/{b.token}")
+    issued_at = fields.DateTime()
+
+
+class BillQuerySchema(PageSchema):
+    state = fields.String(load_default=None, validate=validate.OneOf(STATES))
+    household = WholeNumber(load_default=None)
+
+
+class BatchSchema(BaseSchema):
+    id = fields.Integer()
+    fee_type_id = fields.Integer()
+    period = fields.String()
+    amount_vnd = fields.Integer()
+    total = fields.Integer()
+    issued = fields.Integer()
+    skipped = fields.Integer()
+    state = fields.String()
+
+
+class CancelSchema(BaseSchema):
+    reason = text(300, required=True, min_length=3)
+
+
+class TransactionSchema(BaseSchema):
+    id = fields.Integer()
+    source = fields.String()
+    transaction_id = fields.String()
+    amount_vnd = fields.Integer()
+    content = fields.String()
+    occurred_at = fields.DateTime()
+    state = fields.String()
+    note = fields.String(allow_none=True)
+
+
+class MatchSchema(BaseSchema):
+    bill_reference = fields.String(required=True)
+
+
+class IgnoreSchema(BaseSchema):
+    note = text(300, required=True, min_length=3)
+
+
+class ReceiptSchema(BaseSchema):
+    id = fields.Integer()
+    code = fields.String()
+    payer_name = fields.String()
+    fee_name = fields.String()
+    period = fields.String()
+    amount_vnd = fields.Integer()
+    amount_words = fields.String()
+    reference = fields.String()
+    method = fields.String()
+    issued_at = fields.DateTime()
+    cancels_id = fields.Integer(allow_none=True)
+    reason = fields.String(allow_none=True)
+
+
+class CorrectSchema(BaseSchema):
+    reason = text(300, required=True, min_length=3)
+    payer_name = text(120, allow_none=True)
+
+
+class QRCheckSchema(BaseSchema):
+    payload = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    commune = fields.String(load_default=None)

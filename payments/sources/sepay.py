@@ -1,0 +1,36 @@
+"""SePay-style webhooks: one bank transaction per POST, authenticated by `Authorization: Apikey KEY`."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Mapping
+
+from marshmallow import Schema, fields
+
+from payments.sources.common import vietnam_time, whole_dong
+from plugins import BankNotification, PaymentSource
+
+
+class SePaySettings(Schema):
+    api_key = fields.String(required=True, metadata={"secret": True})
+
+
+class SePaySource(PaymentSource):
+    name = "sepay"
+    display_name = "SePay"
+    settings_schema = SePaySettings
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> None:
+        given = headers.get("Authorization", "")
+        expected = f"Apikey {self.settings['api_key']}"
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            raise PermissionError("bad SePay API key")
+
+    def parse(self, body: bytes) -> list[BankNotification]:
+        data = json.loads(body)
+        return [BankNotification(
+            transaction_id=str(data["id"]), amount_vnd=whole_dong(data["transferAmount"]),
+            content=data.get("content") or "", occurred_at=vietnam_time(data["transactionDate"]),
+            incoming=data.get("transferType", "in") == "in", account_number=data.get("accountNumber"),
+            bank=data.get("gateway"), bank_reference=data.get("referenceCode"), raw=data)]
