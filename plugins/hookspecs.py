@@ -33,10 +33,12 @@ def register_marketplaces():
 
 @hookspec
 def register_payment_sources():
-    """Return a list of bank-notification source classes (SePay, Casso, ... style webhooks).
+    """Return a list of `PaymentSource` subclasses: bank-notification webhooks (SePay, Casso, ... style).
 
-    Called once at start-up. Each class has a unique `name`, a `settings_schema`, and turns a signed
-    notification into payments for the reconciliation of bills. Duplicate names stop start-up.
+    Called once at start-up. Each class has a unique `name`, a `display_name`, a `settings_schema` (secrets
+    marked `secret`), `verify(headers, body)` raising PermissionError for anything not genuine (compare in
+    constant time), and `parse(body)` returning `BankNotification`s, which choso stores under their
+    transaction id and matches against bills. Duplicate names stop start-up.
     """
 
 

@@ -1,12 +1,15 @@
 """One plugin module implementing every choso hook; docs/plugins.md quotes it and tests/test_plugin_docs.py runs it."""
 
+import hmac
+import json
 import logging
+from datetime import datetime
 
 import click
 from flask import Blueprint, render_template_string
 from marshmallow import Schema, fields
 
-from plugins import hookimpl
+from plugins import BankNotification, PaymentSource, hookimpl
 
 CHOSO_SDK = ">=1.0,<2"
 log = logging.getLogger("choso_every_hook")
@@ -19,10 +22,19 @@ class DemoBankSettings(Schema):
     api_key = fields.String(required=True, metadata={"secret": True})
 
 
-class DemoBankSource:
+class DemoBankSource(PaymentSource):
     name = "demobank"
     display_name = "Ngân hàng mẫu"
     settings_schema = DemoBankSettings
+
+    def verify(self, headers, body):
+        if not hmac.compare_digest(headers.get("X-Api-Key", ""), self.settings["api_key"]):
+            raise PermissionError("bad key")
+
+    def parse(self, body):
+        item = json.loads(body)
+        return [BankNotification(transaction_id=str(item["id"]), amount_vnd=int(item["amount"]),
+                                 content=item["text"], occurred_at=datetime.fromisoformat(item["at"]))]
 
 
 @hookimpl

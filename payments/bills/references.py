@@ -1,6 +1,6 @@
 """Bill reference codes that survive being typed into, or mangled by, a banking app.
 
-`X0J7` + 6 random symbols + 1 check symbol, in Crockford's base-32 alphabet (no I, L, O, U: nothing to
+`X0J7` + 7 random symbols + 1 check symbol, in Crockford's base-32 alphabet (no I, L, O, U: nothing to
 misread). The prefix is fixed per commune (its official code in base 32), so a reference never matches a
 bill of another commune. Banking apps add text, drop spaces, change case and cut the content; `find`
 normalises all that away, and the check symbol (Luhn mod 32) rejects a code with one symbol wrong or two
@@ -15,7 +15,7 @@ import secrets
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 _MISREAD = str.maketrans({"O": "0", "I": "1", "L": "1"})
-BODY = 6
+BODY = 7  # 32**7 ≈ 3.4e10 codes per commune; new bills still check theirs is unused
 LENGTH = 4 + BODY + 1
 
 

@@ -77,13 +77,23 @@ def _amount(fee: FeeType, amount_vnd: int | None) -> int:
     return amount
 
 
+def _unused_reference(db: Session, commune_code: str) -> str:
+    """A fresh reference no bill has (random codes do collide, rarely, once a commune has many bills)."""
+    while True:
+        reference = references.new_reference(commune_code)
+        if reference not in db.info.setdefault("choso_references", set()) and db.scalar(
+                select(Bill.id).where(Bill.reference == reference)) is None:
+            db.info["choso_references"].add(reference)
+            return reference
+
+
 def _new_bill(db: Session, fee: FeeType, *, payer_name: str, amount: int, period: str, due_on: date | None,
               household: HouseholdBusiness | None = None, payer_phone: str | None = None,
               batch: BillBatch | None = None, issued_by: int | None = None) -> Bill:
     bill = Bill(commune_code=fee.commune_code, fee_type=fee, fee_type_id=fee.id, household=household,
                 household_id=household.id if household else None, payer_name=payer_name[:120],
                 payer_phone=payer_phone, period=period, amount_vnd=amount, paid_vnd=0,
-                reference=references.new_reference(fee.commune_code), token=secrets.token_urlsafe(32),
+                reference=_unused_reference(db, fee.commune_code), token=secrets.token_urlsafe(32),
                 due_on=due_on, state=states.OPEN, batch_id=batch.id if batch else None, issued_by_id=issued_by)
     db.add(bill)
     return bill

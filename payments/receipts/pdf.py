@@ -17,7 +17,7 @@ def _font_file(bold: bool) -> str:
 
 def render(title: str, commune: str, rows: list[tuple[str, str]], note: str | None = None) -> bytes:
     """One A5 page: the commune, the receipt's title and number, then label/value rows."""
-    pdf = FPDF(format="A5")
+    pdf = FPDF(format=(148, 210))  # A5 in millimetres
     pdf.add_font("DejaVu", "", _font_file(False))
     pdf.add_font("DejaVu", "B", _font_file(True))
     pdf.add_page()

@@ -115,20 +115,21 @@ def encode(bank_bin: str, account: str, *, amount: int | None = None, purpose: s
 
 
 def parse_tlv(data: str, where: str = "payload") -> dict[str, str]:
+    """Split ID-length-value fields; `data` is ASCII (decode checks), so str.isdigit means 0-9 here."""
     fields: dict[str, str] = {}
-    i = 0
-    while i < len(data):
-        head = data[i:i + 4]
-        if len(head) < 4 or not _DIGITS.match(head):
-            raise VietQRError(f"bad field header {head!r} at position {i} of the {where}")
-        tag, length = head[:2], int(head[2:])
-        value = data[i + 4:i + 4 + length]
-        if len(value) != length:
-            raise VietQRError(f"field {tag} of the {where} says {length} characters but only {len(value)} follow")
+    i, end_of_data = 0, len(data)
+    while i < end_of_data:
+        tag, size = data[i:i + 2], data[i + 2:i + 4]
+        if len(size) < 2 or not (tag.isdigit() and size.isdigit()):
+            raise VietQRError(f"bad field header {data[i:i + 4]!r} at position {i} of the {where}")
+        end = i + 4 + int(size)
+        if end > end_of_data:
+            raise VietQRError(f"field {tag} of the {where} says {size} characters but only "
+                              f"{end_of_data - i - 4} follow")
         if tag in fields:
             raise VietQRError(f"field {tag} appears twice in the {where}")
-        fields[tag] = value
-        i += 4 + length
+        fields[tag] = data[i + 4:end]
+        i = end
     return fields
 
 
