@@ -10,7 +10,9 @@ from sqlalchemy import select
 
 from core.app import create_app
 from core.db import database
+from core.models import Product
 from core.publishing.models import Listing
+from core.services.products import archive_product, update_product
 from core.testing import config_for_tests
 from tests.helpers import CREDENTIALS, start_sandbox
 from tests.publishing.test_faults import make_products, publish_all
@@ -52,6 +54,21 @@ def test_two_rq_workers_publish_everything_exactly_once(redis_app, app, db, fact
         states = [listing.state for listing in db.scalars(select(Listing))]
         assert states == ["live"] * 10
         assert len(sandbox.control.products()) == 10
+
+        # an edit and an archive, through the same Redis path
+        rdb = database(redis_app).sessions()
+        with redis_app.app_context():
+            first, second = (rdb.get(Product, p.id) for p in products[:2])
+            update_product(rdb, shop.owner, first, {"price_vnd": 123_000})
+            archive_product(rdb, shop.owner, second)
+        for worker in [subprocess.Popen([CHOSO, "worker", "--burst"], env=env, stderr=subprocess.PIPE)]:
+            assert worker.wait(120) == 0, worker.stderr.read().decode()[-2000:]
+        db.expire_all()
+        by_product = {listing.product_id: listing for listing in db.scalars(select(Listing))}
+        assert by_product[products[0].id].state == "live"
+        assert sandbox.control.product(by_product[products[0].id].remote_id)["price"] == 123_000
+        assert by_product[products[1].id].state == "unpublished"
+        assert sandbox.control.product(by_product[products[1].id].remote_id)["active"] is False
     finally:
         sandbox.stop()
 
