@@ -45,13 +45,17 @@ def _bank_name(bin_: str) -> str:
 
 # --- bills ---------------------------------------------------------------------------------------------
 
+def _bill(token: str) -> Bill:
+    try:
+        return bills.by_token(session(), token)
+    except ChosoError:
+        abort(404)
+
+
 @bp.get("/b/<token>")
 def bill_page(token: str):
     db = session()
-    try:
-        bill = bills.by_token(db, token)
-    except ChosoError:
-        abort(404)
+    bill = _bill(token)
     qr = bills.bill_qr(db, bill)
     paid = db.scalars(select(Receipt).where(Receipt.bill_id == bill.id).order_by(Receipt.number)).all()
     return render_template("payments/bill.html", bill=bill, qr=qr, receipts=paid,
@@ -61,12 +65,8 @@ def bill_page(token: str):
 
 @bp.get("/b/<token>/qr.<fmt>")
 def bill_qr_image(token: str, fmt: str):
-    db = session()
-    try:
-        bill = bills.by_token(db, token)
-    except ChosoError:
-        abort(404)
-    qr = bills.bill_qr(db, bill)
+    bill = _bill(token)
+    qr = bills.bill_qr(session(), bill)
     if qr is None or fmt not in ("png", "svg"):
         abort(404)
     caption = render.Caption((_bank_name(qr.bank_bin), qr.account_name, money(bill.outstanding_vnd), bill.reference))
@@ -76,12 +76,8 @@ def bill_qr_image(token: str, fmt: str):
 
 
 def _receipt_for(token: str, receipt_id: int) -> tuple[Bill, Receipt]:
-    db = session()
-    try:
-        bill = bills.by_token(db, token)
-    except ChosoError:
-        abort(404)
-    receipt = db.get(Receipt, receipt_id)
+    bill = _bill(token)
+    receipt = session().get(Receipt, receipt_id)
     if receipt is None or receipt.bill_id != bill.id:
         abort(404)
     return bill, receipt

@@ -29,10 +29,8 @@ def registry(kind: str) -> dict:
     return getattr(plugins(), KINDS[kind])
 
 
-@bp.get("/communes/<code>/integrations")
-@operation("Integrations a commune may switch on, with their settings (secrets masked); staff only", auth=True)
-def list_integrations(code: str):
-    require(integrations.may_configure(require_user(), code))
+def overview(code: str) -> list[dict]:
+    """Every installed integration with this commune's switch and settings (secrets masked)."""
     out = []
     for kind in KINDS:
         for name, cls in registry(kind).items():
@@ -40,9 +38,16 @@ def list_integrations(code: str):
             out.append({"kind": kind, "name": name, "display_name": getattr(cls, "display_name", name),
                         "enabled": bool(row and row.enabled),
                         "settings": integrations.public_view(row, cls.settings_schema),
-                        "fields": sorted(cls.settings_schema().fields),
+                        "fields": list(cls.settings_schema().fields),
                         "secret_fields": sorted(integrations.secret_fields(cls.settings_schema))})
-    return jsonify({"items": out})
+    return out
+
+
+@bp.get("/communes/<code>/integrations")
+@operation("Integrations a commune may switch on, with their settings (secrets masked); staff only", auth=True)
+def list_integrations(code: str):
+    require(integrations.may_configure(require_user(), code))
+    return jsonify({"items": overview(code)})
 
 
 @bp.put("/communes/<code>/integrations/<kind>/<name>")

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from core.api.integrations import KINDS, registry
+from core.api.integrations import KINDS, overview, registry
 from core.db import session
 from core.errors import ChosoError
 from core.events import plugins
@@ -47,14 +47,5 @@ def commune_integrations(code: str):
             return redirect(url_for("admin.commune_integrations", code=code))
         except ChosoError as exc:
             errors[name] = exc.fields or {"_": [str(exc.message)]}
-    rows = []
-    for kind in KINDS:
-        for name, cls in registry(kind).items():
-            row = integrations.get(session(), code, kind, name)
-            rows.append({"kind": kind, "name": name, "display_name": getattr(cls, "display_name", name),
-                         "enabled": bool(row and row.enabled),
-                         "values": integrations.public_view(row, cls.settings_schema),
-                         "fields": list(cls.settings_schema().fields),
-                         "secrets": integrations.secret_fields(cls.settings_schema)})
     status = 422 if errors else 200
-    return render_template("admin/integrations.html", commune=commune, rows=rows, errors=errors), status
+    return render_template("admin/integrations.html", commune=commune, rows=overview(code), errors=errors), status

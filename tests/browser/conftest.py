@@ -1,4 +1,5 @@
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -29,3 +30,17 @@ def sign_in(page, base: str, phone: str, password: str) -> None:
     page.fill("input[name=login]", phone)
     page.fill("input[name=password]", password)
     page.click("button.primary")
+
+
+@pytest.fixture
+def background_worker(app):
+    """The embedded job worker running beside the live server, as `choso run` starts it."""
+    from core.jobs.worker import work
+
+    stop = threading.Event()
+    worker = threading.Thread(target=work, args=(app,), kwargs={"stop": stop, "poll": 0.1}, daemon=True)
+    worker.start()
+    yield worker
+    stop.set()
+    app.extensions["choso.jobs"].wake.set()
+    worker.join(10)

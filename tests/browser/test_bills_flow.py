@@ -1,13 +1,10 @@
 """Staff bill every household; a household opens its bill, sees the QR, a signed notification pays it."""
 
-import threading
-
 import httpx
 import pytest
 import zxingcpp
 from PIL import Image
 
-from core.jobs.worker import work
 from core.services.users import set_password
 from core.testing_server import live_server
 from payments.vietqr import decode
@@ -16,7 +13,7 @@ from tests.browser.conftest import sign_in
 pytestmark = pytest.mark.browser
 
 
-def test_bills_from_issue_to_receipt(app, browser, factory, db, tmp_path):
+def test_bills_from_issue_to_receipt(app, browser, background_worker, factory, db, tmp_path):
     staff = factory.user("staff", password="mat-khau-can-bo")
     households = [factory.shop(name=f"Hộ kinh doanh {n}") for n in ("Lan", "Minh")]
     owner = households[0].owner
@@ -24,63 +21,55 @@ def test_bills_from_issue_to_receipt(app, browser, factory, db, tmp_path):
         set_password(db.merge(owner), "mat-khau-ho")
         db.commit()
     factory.enable_payment_source("sepay", {"api_key": "demo-sepay-key"})
-    stop = threading.Event()
-    worker = threading.Thread(target=work, args=(app,), kwargs={"stop": stop, "poll": 0.1}, daemon=True)
-    worker.start()
-    try:
-        with live_server(app) as base:
-            page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-            sign_in(page, base, staff.phone, "mat-khau-can-bo")
-            page.goto(f"{base}/staff/00583/bills")
-            page.select_option("select[name=bank_bin]", "970405")
-            page.fill("input[name=account_number]", "1500201000583")
-            page.fill("input[name=account_name]", "UBND xa Bat Trang")
-            page.locator("form:has(input[value=account]) button").click()
-            page.fill("input[name=code]", "phi-rac")
-            page.fill("input[name=name]", "Phí thu gom rác")
-            page.fill("input[name=default_amount_vnd]", "30000")
-            page.locator("form:has(input[value=fee]) button").click()
-            page.fill("#batch-form input[name=period]", "11/2026")
-            page.click("#batch-form button")
-            for _ in range(50):
-                if page.locator("#batches tr[data-state=done]").count():
-                    break
-                page.wait_for_timeout(200)
-                page.reload()
-            assert "2 / 2" in page.locator("#batches").inner_text()
+    with live_server(app) as base:
+        page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        sign_in(page, base, staff.phone, "mat-khau-can-bo")
+        page.goto(f"{base}/staff/00583/bills")
+        page.select_option("select[name=bank_bin]", "970405")
+        page.fill("input[name=account_number]", "1500201000583")
+        page.fill("input[name=account_name]", "UBND xa Bat Trang")
+        page.locator("form:has(input[value=account]) button").click()
+        page.fill("input[name=code]", "phi-rac")
+        page.fill("input[name=name]", "Phí thu gom rác")
+        page.fill("input[name=default_amount_vnd]", "30000")
+        page.locator("form:has(input[value=fee]) button").click()
+        page.fill("#batch-form input[name=period]", "11/2026")
+        page.click("#batch-form button")
+        for _ in range(50):
+            if page.locator("#batches tr[data-state=done]").count():
+                break
+            page.wait_for_timeout(200)
+            page.reload()
+        assert "2 / 2" in page.locator("#batches").inner_text()
 
-            home = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-            sign_in(home, base, owner.phone, "mat-khau-ho")
-            home.goto(f"{base}/dashboard/bills")
-            home.locator("#my-bills a").first.click()
-            assert home.locator("#bill").get_attribute("data-state") == "open"
-            qr_path = tmp_path / "bill-qr.png"
-            home.locator("#bill-qr").screenshot(path=str(qr_path))
-            payloads = [r.text for r in zxingcpp.read_barcodes(Image.open(qr_path).convert("RGB"))]
-            qr = decode(payloads[0])
-            assert (qr.bank_bin, qr.account, qr.amount) == ("970405", "1500201000583", 30000)
-            reference = qr.purpose.split()[0]
+        home = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        sign_in(home, base, owner.phone, "mat-khau-ho")
+        home.goto(f"{base}/dashboard/bills")
+        home.locator("#my-bills a").first.click()
+        assert home.locator("#bill").get_attribute("data-state") == "open"
+        qr_path = tmp_path / "bill-qr.png"
+        home.locator("#bill-qr").screenshot(path=str(qr_path))
+        payloads = [r.text for r in zxingcpp.read_barcodes(Image.open(qr_path).convert("RGB"))]
+        qr = decode(payloads[0])
+        assert (qr.bank_bin, qr.account, qr.amount) == ("970405", "1500201000583", 30000)
+        reference = qr.purpose.split()[0]
 
-            # the SVG kind, drawn by the browser, scans too
-            svg_page = browser.new_page()
-            svg_page.goto(home.url + "/qr.svg")
-            svg_page.screenshot(path=str(tmp_path / "svg.png"))
-            assert [r.text for r in zxingcpp.read_barcodes(Image.open(tmp_path / "svg.png").convert("RGB"))] \
-                == payloads
+        # the SVG kind, drawn by the browser, scans too
+        svg_page = browser.new_page()
+        svg_page.goto(home.url + "/qr.svg")
+        svg_page.screenshot(path=str(tmp_path / "svg.png"))
+        assert [r.text for r in zxingcpp.read_barcodes(Image.open(tmp_path / "svg.png").convert("RGB"))] \
+            == payloads
 
-            r = httpx.post(f"{base}/api/v1/webhooks/payments/sepay/00583", headers={
-                "Authorization": "Apikey demo-sepay-key"}, json={
-                "id": 555001, "gateway": "Agribank", "transactionDate": "2026-11-25 10:00:00",
-                "accountNumber": "1500201000583", "code": None, "content": f"{reference.lower()} chuyen tien",
-                "transferType": "in", "transferAmount": 30000, "accumulated": 0, "subAccount": None,
-                "referenceCode": "FT555001"})
-            assert r.json() == {"success": True}
-            home.reload()
-            assert home.locator("#bill").get_attribute("data-state") == "paid"
-            home.locator("#receipts a").first.click()
-            assert "Ba mươi nghìn đồng" in home.locator("#amount-words").inner_text()
-            home.screenshot(path=str(tmp_path / "receipt.png"), full_page=True)
-    finally:
-        stop.set()
-        app.extensions["choso.jobs"].wake.set()
-        worker.join(10)
+        r = httpx.post(f"{base}/api/v1/webhooks/payments/sepay/00583", headers={
+            "Authorization": "Apikey demo-sepay-key"}, json={
+            "id": 555001, "gateway": "Agribank", "transactionDate": "2026-11-25 10:00:00",
+            "accountNumber": "1500201000583", "code": None, "content": f"{reference.lower()} chuyen tien",
+            "transferType": "in", "transferAmount": 30000, "accumulated": 0, "subAccount": None,
+            "referenceCode": "FT555001"})
+        assert r.json() == {"success": True}
+        home.reload()
+        assert home.locator("#bill").get_attribute("data-state") == "paid"
+        home.locator("#receipts a").first.click()
+        assert "Ba mươi nghìn đồng" in home.locator("#amount-words").inner_text()
+        home.screenshot(path=str(tmp_path / "receipt.png"), full_page=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 import pytest
 from flask import Blueprint, render_template_string
+from sqlalchemy import select
 
 from core.app import create_app
 from core.testing import bearer, config_for_tests, login
@@ -147,3 +148,29 @@ def test_tracing_logs_every_hook_call(choso_database_url, tmp_path, caplog, fact
     with caplog.at_level(logging.INFO, logger="choso.plugins"):
         app.extensions["choso.plugins"].pm.hook.register_marketplaces()
     assert any("register_marketplaces" in r.getMessage() for r in caplog.records)
+
+
+def test_staff_switch_a_marketplace_on_from_their_page(client, factory, db):
+    from core.models.integrations import IntegrationSetting
+    from core.testing import post_form
+
+    household = factory.user(password="mat-khau-ho")
+    login(client, household, "mat-khau-ho")
+    assert client.get("/staff/00583/integrations").status_code == 403
+    client.post("/logout", data={"csrf_token": ""})
+    client.delete_cookie("session")
+    staff = factory.user("staff", password="mat-khau-can-bo")
+    login(client, staff, "mat-khau-can-bo")
+    page = client.get("/staff/00583/integrations").get_data(as_text=True)
+    assert "Chợ Quê" in page and "Postmart" in page and "SePay" in page
+    bad = post_form(client, "/staff/00583/integrations", "/staff/00583/integrations",
+                    {"kind": "marketplace", "name": "choque", "enabled": "1", "setting-base_url": "không phải url",
+                     "setting-api_key": "k"})
+    assert bad.status_code == 422
+    ok = post_form(client, "/staff/00583/integrations", "/staff/00583/integrations",
+                   {"kind": "marketplace", "name": "choque", "enabled": "1",
+                    "setting-base_url": "http://127.0.0.1:9", "setting-api_key": "khoa-bi-mat"},
+                   follow_redirects=True)
+    assert ok.status_code == 200 and "khoa-bi-mat" not in ok.get_data(as_text=True)
+    row = db.scalars(select(IntegrationSetting)).one()
+    assert row.enabled and "khoa-bi-mat" not in (row.secrets or "")
