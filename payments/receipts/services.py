@@ -16,16 +16,22 @@ from payments.reconcile.models import Payment
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-def _next_number(db: Session, commune_code: str, year: int) -> int:
-    """Atomic on SQLite and PostgreSQL: the counter row is written, and so locked, until the commit."""
+def _take_numbers(db: Session, commune_code: str, year: int, count: int = 1) -> range:
+    """The next `count` numbers. Atomic on SQLite and PostgreSQL: the counter row is written, and so
+    locked, until the commit; a rolled-back transaction gives its numbers back, so there are no gaps."""
     if db.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(ReceiptCounter).values(commune_code=commune_code, year=year, last_number=1)
+    stmt = insert(ReceiptCounter).values(commune_code=commune_code, year=year, last_number=count)
     stmt = stmt.on_conflict_do_update(index_elements=["commune_code", "year"],
-                                      set_={"last_number": ReceiptCounter.last_number + 1})
-    return db.execute(stmt.returning(ReceiptCounter.last_number)).scalar_one()
+                                      set_={"last_number": ReceiptCounter.last_number + count})
+    last = db.execute(stmt.returning(ReceiptCounter.last_number)).scalar_one()
+    return range(last - count + 1, last + 1)
+
+
+def _next_number(db: Session, commune_code: str, year: int) -> int:
+    return _take_numbers(db, commune_code, year)[0]
 
 
 def issue(db: Session, bill: Bill, payment: Payment, *, issued_by_id: int | None = None,
@@ -40,6 +46,26 @@ def issue(db: Session, bill: Bill, payment: Payment, *, issued_by_id: int | None
     db.add(receipt)
     db.flush()
     return receipt
+
+
+def issue_many(db: Session, items: list[tuple[Bill, Payment]], *, issued_by_id: int | None = None) -> list[Receipt]:
+    """Receipts for many payments at once, numbered in the order given."""
+    now = utcnow()
+    year = now.astimezone(VIETNAM).year
+    made: list[Receipt] = []
+    by_commune: dict[str, list[tuple[Bill, Payment]]] = {}
+    for bill, payment in items:
+        by_commune.setdefault(bill.commune_code, []).append((bill, payment))
+    for commune_code, group in by_commune.items():
+        for number, (bill, payment) in zip(_take_numbers(db, commune_code, year, len(group)), group, strict=True):
+            made.append(Receipt(
+                commune_code=commune_code, year=year, number=number, bill_id=bill.id, payment_id=payment.id,
+                payer_name=bill.payer_name, fee_name=bill.fee_type.name, period=bill.period,
+                amount_vnd=payment.amount_vnd, amount_words=amount_in_words(payment.amount_vnd),
+                reference=bill.reference, method=payment.method, issued_at=now, issued_by_id=issued_by_id))
+    db.add_all(made)
+    db.flush()
+    return made
 
 
 def correct(db: Session, old: Receipt, *, issued_by_id: int, reason: str, payer_name: str | None = None) -> Receipt:

@@ -59,33 +59,13 @@ class Outcome:
     bill_reference: str | None = None
 
 
-def _store(db: Session, commune_code: str, source: str, note: BankNotification) -> tuple[BankTransaction, bool]:
-    existing = db.scalar(select(BankTransaction).where(BankTransaction.source == source,
-                                                       BankTransaction.transaction_id == note.transaction_id))
-    if existing is not None:
-        return existing, False
-    row = BankTransaction(source=source, transaction_id=note.transaction_id, commune_code=commune_code,
-                          amount_vnd=note.amount_vnd, content=note.content[:2000], account_number=note.account_number,
-                          bank=note.bank, bank_reference=note.bank_reference, occurred_at=note.occurred_at,
-                          state=UNMATCHED if note.incoming else IGNORED,
-                          note=None if note.incoming else "outgoing transfer", raw=dict(note.raw))
-    db.add(row)
-    db.flush()  # a concurrent twin fails here or at commit with IntegrityError; `ingest` handles both
-    return row, True
-
-
 def _lock(db: Session, stmt):
     return stmt.with_for_update(of=Bill) if db.get_bind().dialect.name == "postgresql" else stmt
 
 
-def _find_bill(db: Session, txn: BankTransaction) -> Bill | None:
-    whole, fragments = references.find(txn.content, txn.commune_code)
-    for reference in whole:
-        bill = db.scalar(_lock(db, select(Bill).where(Bill.reference == reference,
-                                                      Bill.commune_code == txn.commune_code)))
-        if bill is not None and bill.state in states.PAYABLE:
-            return bill
-    for fragment in fragments:  # the bank cut the text: accept only one open bill of exactly this amount
+def _bill_by_fragment(db: Session, txn: BankTransaction, fragments: list[str]) -> Bill | None:
+    """The bank cut the text inside the reference: accept it only for the single open bill of that amount."""
+    for fragment in fragments:
         candidates = db.scalars(select(Bill).where(
             Bill.reference.startswith(fragment), Bill.commune_code == txn.commune_code,
             Bill.state.in_(states.PAYABLE))).all()
@@ -95,53 +75,115 @@ def _find_bill(db: Session, txn: BankTransaction) -> Bill | None:
     return None
 
 
-def _apply(db: Session, txn: BankTransaction, bill: Bill, *, matched_by: int | None = None,
-           method: str = "vietqr") -> tuple[Payment, list]:
-    payment = Payment(bill_id=bill.id, transaction_id=txn.id if txn else None, amount_vnd=txn.amount_vnd,
-                      method=method, matched_by_id=matched_by)
-    db.add(payment)
-    bill.paid_vnd += txn.amount_vnd
-    new_state = states.after_payment(bill.amount_vnd, bill.paid_vnd)
-    states.check(bill.state, new_state)
-    became_paid = bill.state in states.PAYABLE and new_state in (states.PAID, states.OVERPAID)
-    bill.state = new_state
-    txn.state = MATCHED
+def _apply(db: Session, matches: list[tuple[BankTransaction, Bill]], *, matched_by: int | None = None,
+           method: str = "vietqr") -> tuple[list[Payment], list]:
+    """Record payments, move their bills on, and number their receipts: a few statements for many payments."""
+    payments, announce = [], []
+    for txn, bill in matches:
+        payments.append(Payment(bill_id=bill.id, transaction_id=txn.id, amount_vnd=txn.amount_vnd, method=method,
+                                matched_by_id=matched_by))
+        bill.paid_vnd += txn.amount_vnd
+        new_state = states.after_payment(bill.amount_vnd, bill.paid_vnd)
+        states.check(bill.state, new_state)
+        became_paid = bill.state in states.PAYABLE and new_state in (states.PAID, states.OVERPAID)
+        bill.state = new_state
+        txn.state = MATCHED
+        if became_paid:
+            announce.append(("bill_paid", {"bill": BillSnapshot(bill.id, bill.reference, bill.fee_type.name,
+                                                                bill.amount_vnd, bill.paid_vnd, bill.payer_name,
+                                                                bill.state)}))
+    db.add_all(payments)
     db.flush()
-    receipts.issue(db, bill, payment, issued_by_id=matched_by)
-    announce = [("payment_received", {"payment": PaymentSnapshot(payment.id, payment.amount_vnd, method, bill.id,
-                                                                  bill.reference, bill.commune_code)})]
-    if became_paid:
-        announce.append(("bill_paid", {"bill": BillSnapshot(bill.id, bill.reference, bill.fee_type.name,
-                                                            bill.amount_vnd, bill.paid_vnd, bill.payer_name,
-                                                            bill.state)}))
-    return payment, announce
+    receipts.issue_many(db, [(bill, payment) for (_txn, bill), payment in zip(matches, payments, strict=True)],
+                        issued_by_id=matched_by)
+    received = [("payment_received", {"payment": PaymentSnapshot(p.id, p.amount_vnd, method, bill.id, bill.reference,
+                                                                  bill.commune_code)})
+                for (_txn, bill), p in zip(matches, payments, strict=True)]
+    return payments, received + announce
 
 
-def ingest(db: Session, commune_code: str, source: str, notes: list[BankNotification]) -> list[Outcome]:
-    """Store each notification (once) and match it; one transaction per notification."""
-    outcomes = []
+def _row(commune_code: str, source: str, note: BankNotification) -> BankTransaction:
+    return BankTransaction(source=source, transaction_id=note.transaction_id, commune_code=commune_code,
+                           amount_vnd=note.amount_vnd, content=note.content[:2000], account_number=note.account_number,
+                           bank=note.bank, bank_reference=note.bank_reference, occurred_at=note.occurred_at,
+                           state=UNMATCHED if note.incoming else IGNORED,
+                           note=None if note.incoming else "outgoing transfer", raw=dict(note.raw))
+
+
+def _ingest_chunk(db: Session, commune_code: str, source: str,
+                  notes: list[BankNotification]) -> tuple[list[Outcome], list]:
+    ids = [n.transaction_id for n in notes]
+    known = {t.transaction_id: t for t in db.scalars(select(BankTransaction).where(
+        BankTransaction.source == source, BankTransaction.transaction_id.in_(ids)))}
+    fresh: dict[str, BankTransaction] = {}
     for note in notes:
-        announce: list = []
+        if note.transaction_id not in known and note.transaction_id not in fresh:
+            fresh[note.transaction_id] = _row(commune_code, source, note)
+    db.add_all(fresh.values())
+    db.flush()  # stored before anything is matched; a concurrent twin fails here or at commit
+    found = {tid: references.find(t.content, commune_code) for tid, t in fresh.items() if t.state == UNMATCHED}
+    wanted = {ref for whole, _ in found.values() for ref in whole}
+    bills = {b.reference: b for b in db.scalars(_lock(db, select(Bill).where(
+        Bill.commune_code == commune_code, Bill.reference.in_(wanted))))} if wanted else {}
+    matches: list[tuple[BankTransaction, Bill]] = []
+    paid_so_far: dict[int, int] = {}  # later transfers in a chunk see each bill as one-by-one matching would
+
+    def payable(bill: Bill) -> bool:
+        if bill.id not in paid_so_far:
+            return bill.state in states.PAYABLE
+        return states.after_payment(bill.amount_vnd, paid_so_far[bill.id]) in states.PAYABLE
+
+    for tid, (whole, fragments) in found.items():
+        txn = fresh[tid]
+        bill = next((bills[r] for r in whole if r in bills and payable(bills[r])), None)
+        if bill is None and fragments and not whole:
+            bill = _bill_by_fragment(db, txn, fragments)
+            bill = bill if bill is not None and payable(bill) else None
+        if bill is not None:
+            matches.append((txn, bill))
+            paid_so_far[bill.id] = paid_so_far.get(bill.id, bill.paid_vnd) + txn.amount_vnd
+    _payments, announce = _apply(db, matches) if matches else ([], [])
+    paid_bill = {txn.transaction_id: bill.reference for txn, bill in matches}
+    earlier: dict[str, str] = {}
+    if known:
+        rows = db.execute(select(BankTransaction.transaction_id, Bill.reference)
+                          .join(Payment, Payment.transaction_id == BankTransaction.id)
+                          .join(Bill, Bill.id == Payment.bill_id)
+                          .where(BankTransaction.id.in_([t.id for t in known.values()]))).all()
+        earlier = {tid: reference for tid, reference in rows}
+    outcomes, counted = [], set()
+    for note in notes:
+        tid = note.transaction_id
+        txn = fresh.get(tid) if tid not in counted else None
+        counted.add(tid)
+        if txn is not None:
+            outcomes.append(Outcome(txn.id, False, txn.state, paid_bill.get(tid)))
+        else:
+            twin = known.get(tid) or fresh[tid]
+            outcomes.append(Outcome(twin.id, True, twin.state, earlier.get(tid) or paid_bill.get(tid)))
+    return outcomes, announce
+
+
+def ingest(db: Session, commune_code: str, source: str, notes: list[BankNotification],
+           chunk: int = 500) -> list[Outcome]:
+    """Store and match notifications; one transaction per chunk (a webhook brings a chunk of one)."""
+    outcomes: list[Outcome] = []
+    for start in range(0, len(notes), chunk):
+        part = notes[start:start + chunk]
         try:
-            txn, created = _store(db, commune_code, source, note)
-            if created and txn.state == UNMATCHED:
-                bill = _find_bill(db, txn)
-                if bill is not None:
-                    _payment, announce = _apply(db, txn, bill)
+            result, announce = _ingest_chunk(db, commune_code, source, part)
             db.commit()
         except IntegrityError:
-            # Another delivery of the same notification committed first: it is that one's payment.
+            # Another delivery of the same notification committed first: that one holds its payment.
             db.rollback()
-            txn = db.scalar(select(BankTransaction).where(BankTransaction.source == source,
-                                                          BankTransaction.transaction_id == note.transaction_id))
-            created, announce = False, []
+            if len(part) > 1:
+                outcomes += ingest(db, commune_code, source, part, chunk=1)
+                continue
+            result, announce = _ingest_chunk(db, commune_code, source, part)
+            db.commit()
         for hook, kwargs in announce:
             events.fire(hook, **kwargs)
-        bill_ref = None
-        if txn.state == MATCHED:
-            payment = db.scalar(select(Payment).where(Payment.transaction_id == txn.id))
-            bill_ref = payment.bill.reference if payment else None
-        outcomes.append(Outcome(txn.id, not created, txn.state, bill_ref))
+        outcomes += result
     return outcomes
 
 
@@ -153,7 +195,7 @@ def match_by_hand(db: Session, actor: User, txn: BankTransaction, bill: Bill) ->
         msg = _("This bill cannot take a payment.")
         raise Invalid(msg, {"bill_reference": [msg]})
     txn.resolved_by_id = actor.id
-    payment, announce = _apply(db, txn, bill, matched_by=actor.id)
+    (payment,), announce = _apply(db, [(txn, bill)], matched_by=actor.id)
     audit.record(db, actor, "transaction.match", "bank_transaction", txn.id, commune_code=txn.commune_code,
                  details={"bill": bill.reference, "amount_vnd": txn.amount_vnd})
     db.commit()
