@@ -85,9 +85,9 @@ def matching_path(url: str, refs: list[tuple[str, int]], count: int) -> float:
     with app.app_context():
         db = database(app).sessions()
         start = time.perf_counter()
-        for i in range(0, count, 1000):
-            ingest(db, COMMUNE, "bench", notes[i:i + 1000])
-            print(f"  matched {min(i + 1000, count):,}/{count:,}", file=sys.stderr, end="\r")
+        for i in range(0, count, 5000):
+            ingest(db, COMMUNE, "bench", notes[i:i + 5000])
+            print(f"  matched {min(i + 5000, count):,}/{count:,}", file=sys.stderr, end="\r")
         elapsed = time.perf_counter() - start
         db.close()
     database(app).engine.dispose()
@@ -122,7 +122,8 @@ def http_path(url: str, refs: list[tuple[str, int]], count: int, offset: int) ->
     database(app).engine.dispose()
     create_engine(url).dispose()
     port = free_port()
-    server = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level",
+    server = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2",
+                               "-b", f"127.0.0.1:{port}", "--log-level",
                                "warning", "wsgi:app"], env=env, cwd=ROOT)
     try:
         wait_for_port(port)

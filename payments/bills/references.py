@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 import secrets
+from functools import lru_cache
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 _MISREAD = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_NOT_ALNUM = re.compile(r"[^0-9A-Z]")
 BODY = 7  # 32**7 ≈ 3.4e10 codes per commune; new bills still check theirs is unused
 LENGTH = 4 + BODY + 1
 
@@ -53,15 +55,21 @@ def is_valid(reference: str) -> bool:
 
 def normalise(content: str) -> str:
     """Upper case, nothing but letters and digits, the usual misreadings repaired."""
-    return re.sub(r"[^0-9A-Z]", "", content.upper()).translate(_MISREAD)
+    return _NOT_ALNUM.sub("", content.upper()).translate(_MISREAD)
+
+
+@lru_cache(maxsize=4096)
+def _head(commune_code: str) -> tuple[str, re.Pattern]:
+    head = prefix(commune_code)
+    return head, re.compile(re.escape(head))
 
 
 def find(content: str, commune_code: str) -> tuple[list[str], list[str]]:
     """(whole references found in a transfer text, cut-off fragments of at least 4 symbols after the prefix)."""
     text = normalise(content)
-    head = prefix(commune_code)
+    head, pattern = _head(commune_code)
     whole, fragments = [], []
-    for match in re.finditer(re.escape(head), text):
+    for match in pattern.finditer(text):
         tail = text[match.end():match.end() + BODY + 1]
         candidate = head + tail
         if len(tail) == BODY + 1 and is_valid(candidate):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from core.db import utcnow
@@ -48,24 +49,24 @@ def issue(db: Session, bill: Bill, payment: Payment, *, issued_by_id: int | None
     return receipt
 
 
-def issue_many(db: Session, items: list[tuple[Bill, Payment]], *, issued_by_id: int | None = None) -> list[Receipt]:
-    """Receipts for many payments at once, numbered in the order given."""
+def issue_many(db: Session, items: list[tuple[Bill, int, int, str]], *, issued_by_id: int | None = None) -> None:
+    """Receipts for many payments at once — (bill, payment id, amount, method) — numbered in the order given."""
     now = utcnow()
     year = now.astimezone(VIETNAM).year
-    made: list[Receipt] = []
-    by_commune: dict[str, list[tuple[Bill, Payment]]] = {}
-    for bill, payment in items:
-        by_commune.setdefault(bill.commune_code, []).append((bill, payment))
+    by_commune: dict[str, list[tuple[Bill, int, int, str]]] = {}
+    for item in items:
+        by_commune.setdefault(item[0].commune_code, []).append(item)
+    rows = []
     for commune_code, group in by_commune.items():
-        for number, (bill, payment) in zip(_take_numbers(db, commune_code, year, len(group)), group, strict=True):
-            made.append(Receipt(
-                commune_code=commune_code, year=year, number=number, bill_id=bill.id, payment_id=payment.id,
-                payer_name=bill.payer_name, fee_name=bill.fee_type.name, period=bill.period,
-                amount_vnd=payment.amount_vnd, amount_words=amount_in_words(payment.amount_vnd),
-                reference=bill.reference, method=payment.method, issued_at=now, issued_by_id=issued_by_id))
-    db.add_all(made)
-    db.flush()
-    return made
+        numbers = _take_numbers(db, commune_code, year, len(group))
+        for number, (bill, payment_id, amount, method) in zip(numbers, group, strict=True):
+            rows.append({"commune_code": commune_code, "year": year, "number": number, "bill_id": bill.id,
+                         "payment_id": payment_id, "payer_name": bill.payer_name, "fee_name": bill.fee_type.name,
+                         "period": bill.period, "amount_vnd": amount, "amount_words": amount_in_words(amount),
+                         "reference": bill.reference, "method": method, "issued_at": now,
+                         "issued_by_id": issued_by_id})
+    if rows:
+        db.execute(insert(Receipt), rows)
 
 
 def correct(db: Session, old: Receipt, *, issued_by_id: int, reason: str, payer_name: str | None = None) -> Receipt:

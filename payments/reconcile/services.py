@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core import events
+from core.db import utcnow
 from core.errors import Conflict, Invalid
 from core.models import User
 from core.services import audit
@@ -63,69 +65,80 @@ def _lock(db: Session, stmt):
     return stmt.with_for_update(of=Bill) if db.get_bind().dialect.name == "postgresql" else stmt
 
 
-def _bill_by_fragment(db: Session, txn: BankTransaction, fragments: list[str]) -> Bill | None:
+def _bill_by_fragment(db: Session, commune_code: str, amount_vnd: int, fragments: list[str]) -> Bill | None:
     """The bank cut the text inside the reference: accept it only for the single open bill of that amount."""
     for fragment in fragments:
         candidates = db.scalars(select(Bill).where(
-            Bill.reference.startswith(fragment), Bill.commune_code == txn.commune_code,
+            Bill.reference.startswith(fragment), Bill.commune_code == commune_code,
             Bill.state.in_(states.PAYABLE))).all()
-        exact = [b for b in candidates if b.outstanding_vnd == txn.amount_vnd]
+        exact = [b for b in candidates if b.outstanding_vnd == amount_vnd]
         if len(exact) == 1:
             return db.scalar(_lock(db, select(Bill).where(Bill.id == exact[0].id)))
     return None
 
 
-def _apply(db: Session, matches: list[tuple[BankTransaction, Bill]], *, matched_by: int | None = None,
-           method: str = "vietqr") -> tuple[list[Payment], list]:
-    """Record payments, move their bills on, and number their receipts: a few statements for many payments."""
-    payments, announce = [], []
-    for txn, bill in matches:
-        payments.append(Payment(bill_id=bill.id, transaction_id=txn.id, amount_vnd=txn.amount_vnd, method=method,
-                                matched_by_id=matched_by))
-        bill.paid_vnd += txn.amount_vnd
-        new_state = states.after_payment(bill.amount_vnd, bill.paid_vnd)
+def _apply(db: Session, matches: list[tuple[int, int, Bill]], *, matched_by: int | None = None,
+           method: str = "vietqr") -> tuple[list[int], list]:
+    """Record payments (transaction id, amount, bill), move the bills on, number their receipts.
+
+    Written with a handful of set-based statements however many payments there are: this is the hot path
+    of reconciliation.
+    """
+    rows = db.execute(insert(Payment).returning(Payment.id, sort_by_parameter_order=True), [
+        {"bill_id": bill.id, "transaction_id": txn_id, "amount_vnd": amount, "method": method,
+         "matched_by_id": matched_by, "created_at": utcnow()} for txn_id, amount, bill in matches]).all()
+    payment_ids = [row.id for row in rows]
+    announce, received, final = [], [], {}
+    for (_txn, amount, bill), payment_id in zip(matches, payment_ids, strict=True):
+        paid = bill.paid_vnd + amount
+        new_state = states.after_payment(bill.amount_vnd, paid)
         states.check(bill.state, new_state)
-        became_paid = bill.state in states.PAYABLE and new_state in (states.PAID, states.OVERPAID)
-        bill.state = new_state
-        txn.state = MATCHED
-        if became_paid:
+        if bill.state in states.PAYABLE and new_state in (states.PAID, states.OVERPAID):
             announce.append(("bill_paid", {"bill": BillSnapshot(bill.id, bill.reference, bill.fee_type.name,
-                                                                bill.amount_vnd, bill.paid_vnd, bill.payer_name,
-                                                                bill.state)}))
-    db.add_all(payments)
-    db.flush()
-    receipts.issue_many(db, [(bill, payment) for (_txn, bill), payment in zip(matches, payments, strict=True)],
-                        issued_by_id=matched_by)
-    received = [("payment_received", {"payment": PaymentSnapshot(p.id, p.amount_vnd, method, bill.id, bill.reference,
-                                                                  bill.commune_code)})
-                for (_txn, bill), p in zip(matches, payments, strict=True)]
-    return payments, received + announce
+                                                                bill.amount_vnd, paid, bill.payer_name, new_state)}))
+        set_committed_value(bill, "paid_vnd", paid)
+        set_committed_value(bill, "state", new_state)
+        final[bill.id] = {"id": bill.id, "paid_vnd": paid, "state": new_state}
+        received.append(("payment_received", {"payment": PaymentSnapshot(
+            payment_id, amount, method, bill.id, bill.reference, bill.commune_code)}))
+    db.execute(update(Bill), list(final.values()))  # ORM bulk UPDATE by primary key: one executemany
+    db.execute(update(BankTransaction).where(BankTransaction.id.in_([m[0] for m in matches])).values(
+        state=MATCHED).execution_options(synchronize_session=False))
+    receipts.issue_many(db, [(bill, payment_id, amount, method) for (_t, amount, bill), payment_id
+                             in zip(matches, payment_ids, strict=True)], issued_by_id=matched_by)
+    return payment_ids, received + announce
 
 
-def _row(commune_code: str, source: str, note: BankNotification) -> BankTransaction:
-    return BankTransaction(source=source, transaction_id=note.transaction_id, commune_code=commune_code,
-                           amount_vnd=note.amount_vnd, content=note.content[:2000], account_number=note.account_number,
-                           bank=note.bank, bank_reference=note.bank_reference, occurred_at=note.occurred_at,
-                           state=UNMATCHED if note.incoming else IGNORED,
-                           note=None if note.incoming else "outgoing transfer", raw=dict(note.raw))
+def _row(commune_code: str, source: str, note: BankNotification) -> dict:
+    return {"source": source, "transaction_id": note.transaction_id, "commune_code": commune_code,
+            "amount_vnd": note.amount_vnd, "content": note.content[:2000], "account_number": note.account_number,
+            "bank": note.bank, "bank_reference": note.bank_reference, "occurred_at": note.occurred_at,
+            "received_at": utcnow(), "state": UNMATCHED if note.incoming else IGNORED,
+            "note": None if note.incoming else "outgoing transfer", "raw": dict(note.raw)}
 
 
 def _ingest_chunk(db: Session, commune_code: str, source: str,
                   notes: list[BankNotification]) -> tuple[list[Outcome], list]:
     ids = [n.transaction_id for n in notes]
-    known = {t.transaction_id: t for t in db.scalars(select(BankTransaction).where(
-        BankTransaction.source == source, BankTransaction.transaction_id.in_(ids)))}
-    fresh: dict[str, BankTransaction] = {}
+    known = {row.transaction_id: row for row in db.execute(
+        select(BankTransaction.id, BankTransaction.transaction_id, BankTransaction.state).where(
+            BankTransaction.source == source, BankTransaction.transaction_id.in_(ids)))}
+    fresh: dict[str, dict] = {}
     for note in notes:
         if note.transaction_id not in known and note.transaction_id not in fresh:
             fresh[note.transaction_id] = _row(commune_code, source, note)
-    db.add_all(fresh.values())
-    db.flush()  # stored before anything is matched; a concurrent twin fails here or at commit
-    found = {tid: references.find(t.content, commune_code) for tid, t in fresh.items() if t.state == UNMATCHED}
+    if fresh:
+        # stored before anything is matched; a concurrent twin fails here or at commit
+        inserted = db.execute(insert(BankTransaction).returning(
+            BankTransaction.id, sort_by_parameter_order=True), list(fresh.values())).all()
+        for row, values in zip(inserted, fresh.values(), strict=True):
+            values["id"] = row.id
+    found = {tid: references.find(v["content"], commune_code) for tid, v in fresh.items() if v["state"] == UNMATCHED}
     wanted = {ref for whole, _ in found.values() for ref in whole}
     bills = {b.reference: b for b in db.scalars(_lock(db, select(Bill).where(
-        Bill.commune_code == commune_code, Bill.reference.in_(wanted))))} if wanted else {}
-    matches: list[tuple[BankTransaction, Bill]] = []
+        Bill.commune_code == commune_code, Bill.reference.in_(wanted))).execution_options(
+        populate_existing=True))} if wanted else {}
+    matches: list[tuple[int, int, Bill]] = []
     paid_so_far: dict[int, int] = {}  # later transfers in a chunk see each bill as one-by-one matching would
 
     def payable(bill: Bill) -> bool:
@@ -133,17 +146,19 @@ def _ingest_chunk(db: Session, commune_code: str, source: str,
             return bill.state in states.PAYABLE
         return states.after_payment(bill.amount_vnd, paid_so_far[bill.id]) in states.PAYABLE
 
+    matched_bill: dict[str, str] = {}
     for tid, (whole, fragments) in found.items():
-        txn = fresh[tid]
+        values = fresh[tid]
         bill = next((bills[r] for r in whole if r in bills and payable(bills[r])), None)
         if bill is None and fragments and not whole:
-            bill = _bill_by_fragment(db, txn, fragments)
+            bill = _bill_by_fragment(db, commune_code, values["amount_vnd"], fragments)
             bill = bill if bill is not None and payable(bill) else None
         if bill is not None:
-            matches.append((txn, bill))
-            paid_so_far[bill.id] = paid_so_far.get(bill.id, bill.paid_vnd) + txn.amount_vnd
-    _payments, announce = _apply(db, matches) if matches else ([], [])
-    paid_bill = {txn.transaction_id: bill.reference for txn, bill in matches}
+            matches.append((values["id"], values["amount_vnd"], bill))
+            paid_so_far[bill.id] = paid_so_far.get(bill.id, bill.paid_vnd) + values["amount_vnd"]
+            matched_bill[tid] = bill.reference
+            values["state"] = MATCHED
+    _payment_ids, announce = _apply(db, matches) if matches else ([], [])
     earlier: dict[str, str] = {}
     if known:
         rows = db.execute(select(BankTransaction.transaction_id, Bill.reference)
@@ -154,18 +169,19 @@ def _ingest_chunk(db: Session, commune_code: str, source: str,
     outcomes, counted = [], set()
     for note in notes:
         tid = note.transaction_id
-        txn = fresh.get(tid) if tid not in counted else None
-        counted.add(tid)
-        if txn is not None:
-            outcomes.append(Outcome(txn.id, False, txn.state, paid_bill.get(tid)))
+        if tid in fresh and tid not in counted:
+            outcomes.append(Outcome(fresh[tid]["id"], False, fresh[tid]["state"], matched_bill.get(tid)))
         else:
-            twin = known.get(tid) or fresh[tid]
-            outcomes.append(Outcome(twin.id, True, twin.state, earlier.get(tid) or paid_bill.get(tid)))
+            twin = known.get(tid)
+            state = twin.state if twin else fresh[tid]["state"]
+            outcomes.append(Outcome(twin.id if twin else fresh[tid]["id"], True, state,
+                                    earlier.get(tid) or matched_bill.get(tid)))
+        counted.add(tid)
     return outcomes, announce
 
 
 def ingest(db: Session, commune_code: str, source: str, notes: list[BankNotification],
-           chunk: int = 500) -> list[Outcome]:
+           chunk: int = 1000) -> list[Outcome]:
     """Store and match notifications; one transaction per chunk (a webhook brings a chunk of one)."""
     outcomes: list[Outcome] = []
     for start in range(0, len(notes), chunk):
@@ -195,13 +211,14 @@ def match_by_hand(db: Session, actor: User, txn: BankTransaction, bill: Bill) ->
         msg = _("This bill cannot take a payment.")
         raise Invalid(msg, {"bill_reference": [msg]})
     txn.resolved_by_id = actor.id
-    (payment,), announce = _apply(db, [(txn, bill)], matched_by=actor.id)
+    (payment_id,), announce = _apply(db, [(txn.id, txn.amount_vnd, bill)], matched_by=actor.id)
+    set_committed_value(txn, "state", MATCHED)
     audit.record(db, actor, "transaction.match", "bank_transaction", txn.id, commune_code=txn.commune_code,
                  details={"bill": bill.reference, "amount_vnd": txn.amount_vnd})
     db.commit()
     for hook, kwargs in announce:
         events.fire(hook, **kwargs)
-    return payment
+    return db.get(Payment, payment_id)
 
 
 def ignore(db: Session, actor: User, txn: BankTransaction, note: str) -> BankTransaction:
