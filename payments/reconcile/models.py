@@ -17,7 +17,7 @@ UNMATCHED, MATCHED, IGNORED = "unmatched", "matched", "ignored"
 class BankTransaction(Base):
     __tablename__ = "bank_transactions"
     # The source's own transaction id: the same notification twice is one row, hence one payment.
-    __table_args__ = (UniqueConstraint("source", "transaction_id"),)
+    __table_args__ = (UniqueConstraint("transaction_id", "source"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(40))
