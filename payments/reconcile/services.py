@@ -78,7 +78,7 @@ def _bill_by_fragment(db: Session, commune_code: str, amount_vnd: int, fragments
 
 
 def _apply(db: Session, matches: list[tuple[int, int, Bill]], *, matched_by: int | None = None,
-           method: str = "vietqr") -> tuple[list[int], list]:
+           method: str = "vietqr", mark_transactions: bool = False) -> tuple[list[int], list]:
     """Record payments (transaction id, amount, bill), move the bills on, number their receipts.
 
     Written with a handful of set-based statements however many payments there are: this is the hot path
@@ -102,8 +102,9 @@ def _apply(db: Session, matches: list[tuple[int, int, Bill]], *, matched_by: int
         received.append(("payment_received", {"payment": PaymentSnapshot(
             payment_id, amount, method, bill.id, bill.reference, bill.commune_code)}))
     db.execute(update(Bill), list(final.values()))  # ORM bulk UPDATE by primary key: one executemany
-    db.execute(update(BankTransaction).where(BankTransaction.id.in_([m[0] for m in matches])).values(
-        state=MATCHED).execution_options(synchronize_session=False))
+    if mark_transactions:  # stored earlier (a transfer matched by hand); new ones are inserted as matched
+        db.execute(update(BankTransaction).where(BankTransaction.id.in_([m[0] for m in matches])).values(
+            state=MATCHED).execution_options(synchronize_session=False))
     receipts.issue_many(db, [(bill, payment_id, amount, method) for (_t, amount, bill), payment_id
                              in zip(matches, payment_ids, strict=True)], issued_by_id=matched_by)
     return payment_ids, received + announce
@@ -127,18 +128,12 @@ def _ingest_chunk(db: Session, commune_code: str, source: str,
     for note in notes:
         if note.transaction_id not in known and note.transaction_id not in fresh:
             fresh[note.transaction_id] = _row(commune_code, source, note)
-    if fresh:
-        # stored before anything is matched; a concurrent twin fails here or at commit
-        inserted = db.execute(insert(BankTransaction).returning(
-            BankTransaction.id, sort_by_parameter_order=True), list(fresh.values())).all()
-        for row, values in zip(inserted, fresh.values(), strict=True):
-            values["id"] = row.id
     found = {tid: references.find(v["content"], commune_code) for tid, v in fresh.items() if v["state"] == UNMATCHED}
     wanted = {ref for whole, _ in found.values() for ref in whole}
     bills = {b.reference: b for b in db.scalars(_lock(db, select(Bill).where(
         Bill.commune_code == commune_code, Bill.reference.in_(wanted))).execution_options(
         populate_existing=True))} if wanted else {}
-    matches: list[tuple[int, int, Bill]] = []
+    chosen: list[tuple[str, Bill]] = []
     paid_so_far: dict[int, int] = {}  # later transfers in a chunk see each bill as one-by-one matching would
 
     def payable(bill: Bill) -> bool:
@@ -154,10 +149,18 @@ def _ingest_chunk(db: Session, commune_code: str, source: str,
             bill = _bill_by_fragment(db, commune_code, values["amount_vnd"], fragments)
             bill = bill if bill is not None and payable(bill) else None
         if bill is not None:
-            matches.append((values["id"], values["amount_vnd"], bill))
+            chosen.append((tid, bill))
             paid_so_far[bill.id] = paid_so_far.get(bill.id, bill.paid_vnd) + values["amount_vnd"]
             matched_bill[tid] = bill.reference
             values["state"] = MATCHED
+    if fresh:
+        # Stored in the same statement whether matched or not (a concurrent twin fails here or at commit);
+        # the payment rows below point at them, in the same transaction.
+        inserted = db.execute(insert(BankTransaction).returning(
+            BankTransaction.id, sort_by_parameter_order=True), list(fresh.values())).all()
+        for row, values in zip(inserted, fresh.values(), strict=True):
+            values["id"] = row.id
+    matches = [(fresh[tid]["id"], fresh[tid]["amount_vnd"], bill) for tid, bill in chosen]
     _payment_ids, announce = _apply(db, matches) if matches else ([], [])
     earlier: dict[str, str] = {}
     if known:
@@ -211,7 +214,8 @@ def match_by_hand(db: Session, actor: User, txn: BankTransaction, bill: Bill) ->
         msg = _("This bill cannot take a payment.")
         raise Invalid(msg, {"bill_reference": [msg]})
     txn.resolved_by_id = actor.id
-    (payment_id,), announce = _apply(db, [(txn.id, txn.amount_vnd, bill)], matched_by=actor.id)
+    (payment_id,), announce = _apply(db, [(txn.id, txn.amount_vnd, bill)], matched_by=actor.id,
+                                     mark_transactions=True)
     set_committed_value(txn, "state", MATCHED)
     audit.record(db, actor, "transaction.match", "bank_transaction", txn.id, commune_code=txn.commune_code,
                  details={"bill": bill.reference, "amount_vnd": txn.amount_vnd})
