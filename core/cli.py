@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 
 import click
@@ -126,6 +127,12 @@ def _demo_marketplaces() -> None:
         integrations.configure(db, staff, demo.DEMO_COMMUNE, "marketplace", name, adapter.settings_schema, True,
                                settings)
         click.echo(f"  sandbox {adapter.display_name}: {sandbox.url} (switched on for the demo commune)")
+    if "sepay" in plugins().payment_sources:
+        key = secrets.token_urlsafe(16)
+        integrations.configure(db, staff, demo.DEMO_COMMUNE, "payment_source", "sepay",
+                               plugins().payment_sources["sepay"].settings_schema, True, {"api_key": key})
+        click.echo(f"  bank notifications (SePay style): POST /api/v1/webhooks/payments/sepay/{demo.DEMO_COMMUNE} "
+                   f"with 'Authorization: Apikey {key}' (see docs/payments.md)")
 
 
 @main.command("demo")

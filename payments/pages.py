@@ -18,7 +18,7 @@ from core.models import BankAccount, Commune
 from payments import qrcheck
 from payments.bills import services as bills
 from payments.bills.models import Bill, BillBatch, CollectionAccount, FeeType
-from payments.receipts import pdf
+from payments.receipts import method_label, pdf
 from payments.receipts.models import Receipt
 from payments.reconcile import services as reconcile
 from payments.reconcile.models import BankTransaction, Payment
@@ -93,7 +93,8 @@ def _receipt_context(receipt: Receipt) -> dict:
 @bp.get("/b/<token>/receipts/<int:receipt_id>")
 def receipt_page(token: str, receipt_id: int):
     _bill, receipt = _receipt_for(token, receipt_id)
-    return render_template("payments/receipt.html", token=token, **_receipt_context(receipt))
+    return render_template("payments/receipt.html", token=token, method=method_label(receipt.method),
+                           **_receipt_context(receipt))
 
 
 @bp.get("/b/<token>/receipts/<int:receipt_id>.pdf")
@@ -107,7 +108,7 @@ def receipt_pdf(token: str, receipt_id: int):
         (_("Amount"), money(receipt.amount_vnd)),
         (_("In words"), receipt.amount_words),
         (_("Reference"), receipt.reference),
-        (_("Paid by"), receipt.method),
+        (_("Paid by"), method_label(receipt.method)),
         (_("Date"), current_app.jinja_env.filters["when"](receipt.issued_at)),
     ]
     note = None

@@ -132,6 +132,7 @@ def test_receipts_are_numbered_without_gaps_and_corrected_not_changed(client, bi
     token = bill["link"].rsplit("/", 1)[1]
     html = client.get(f"/b/{token}/receipts/{first['id']}").get_data(as_text=True)
     assert "Ba mươi nghìn đồng" in html and "2026/000004" in html  # shown as cancelled by the correction
+    assert "Chuyển khoản (VietQR)" in html
     pdf = client.get(f"/b/{token}/receipts/{first['id']}.pdf")
     assert pdf.headers["Content-Type"] == "application/pdf"
     if shutil.which("pdftotext"):
