@@ -94,3 +94,16 @@ def session() -> Session:
     if "db_session" not in g:
         g.db_session = database().sessions()
     return g.db_session
+
+
+def flush_or_conflict(db: Session, field: str, message: str) -> None:
+    """Flush; a unique constraint refusing the new row becomes a 409 naming the field, and nothing is kept."""
+    from sqlalchemy.exc import IntegrityError
+
+    from core.errors import Conflict
+
+    try:
+        db.flush()
+    except IntegrityError as exc:
+        db.rollback()
+        raise Conflict(message, {field: [message]}) from exc

@@ -30,5 +30,7 @@ def call(http: httpx.Client, method: str, path: str, *, marketplace: str,
     return response
 
 
-def too_long(value: str, limit: int) -> bool:
-    return len(value or "") > limit
+def http_client(settings: dict) -> httpx.Client:
+    """The client an adapter talks through: its base URL and the commune's chosen timeout."""
+    timeout = float(settings.get("timeout_seconds", 10.0))
+    return httpx.Client(base_url=settings["base_url"], timeout=httpx.Timeout(timeout, connect=5))

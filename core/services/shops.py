@@ -6,11 +6,11 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.auth import policy
-from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.db import flush_or_conflict
+from core.errors import Forbidden, Invalid, NotFound
 from core.models import BankAccount, Commune, HouseholdBusiness, User
 from core.services import audit, users
 from core.text import fold, slugify
@@ -79,12 +79,7 @@ def update_shop(db: Session, actor: User, shop: HouseholdBusiness, data: dict[st
 
 
 def _flush_unique(db: Session) -> None:
-    try:
-        db.flush()
-    except IntegrityError as exc:
-        db.rollback()
-        msg = _("Another shop already uses this business registration number.")
-        raise Conflict(msg, {"registration_number": [msg]}) from exc
+    flush_or_conflict(db, "registration_number", _("Another shop already uses this business registration number."))
 
 
 def shops_query(actor: User | None, *, commune: str | None = None, q: str = "", mine: bool = False) -> Select:
@@ -121,12 +116,7 @@ def add_bank_account(db: Session, actor: User, shop: HouseholdBusiness, data: di
                           account_number=data["account_number"],
                           account_name=fold(data["account_name"]).upper())
     db.add(account)
-    try:
-        db.flush()
-    except IntegrityError as exc:
-        db.rollback()
-        msg = _("This account is already registered for the shop.")
-        raise Conflict(msg, {"account_number": [msg]}) from exc
+    flush_or_conflict(db, "account_number", _("This account is already registered for the shop."))
     audit.record(db, actor, "bank_account.add", "bank_account", account.id, shop=shop,
                  details={"bank_bin": account.bank_bin, "account_number": account.account_number})
     db.commit()

@@ -10,7 +10,7 @@ from datetime import datetime
 import httpx
 from marshmallow import Schema, fields, validate
 
-from marketplace_adapters.common import call
+from marketplace_adapters.common import call, http_client
 from marketplace_adapters.postmart import mapping, signing
 from marketplace_adapters.postmart.sandbox import PostmartSandbox
 from plugins import (
@@ -39,8 +39,7 @@ class PostmartAdapter(MarketplaceAdapter):
 
     def __init__(self, settings: Mapping) -> None:
         super().__init__(settings)
-        timeout = float(self.settings.get("timeout_seconds", 10.0))
-        self.http = httpx.Client(base_url=self.settings["base_url"], timeout=httpx.Timeout(timeout, connect=5))
+        self.http = http_client(self.settings)
 
     def validate(self, product: ProductSnapshot) -> list[Problem]:
         return mapping.problems(product)

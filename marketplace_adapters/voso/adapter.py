@@ -13,7 +13,7 @@ from datetime import datetime
 import httpx
 from marshmallow import Schema, fields, validate
 
-from marketplace_adapters.common import call
+from marketplace_adapters.common import call, http_client
 from marketplace_adapters.voso import mapping
 from marketplace_adapters.voso.sandbox import VosoSandbox
 from plugins import (
@@ -43,8 +43,7 @@ class VosoAdapter(MarketplaceAdapter):
 
     def __init__(self, settings: Mapping) -> None:
         super().__init__(settings)
-        timeout = float(self.settings.get("timeout_seconds", 10.0))
-        self.http = httpx.Client(base_url=self.settings["base_url"], timeout=httpx.Timeout(timeout, connect=5))
+        self.http = http_client(self.settings)
         self._token: str | None = None
         self._expires = 0.0
         self._lock = threading.Lock()

@@ -9,10 +9,9 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
+from core.db import flush_or_conflict, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.jobs.queue import enqueue, handler
 from core.models import HouseholdBusiness, User
@@ -54,12 +53,7 @@ def create_fee_type(db: Session, actor: User, commune_code: str, data: dict[str,
         raise Invalid(msg, {"default_amount_vnd": [msg]})
     fee = FeeType(commune_code=commune_code, **data)
     db.add(fee)
-    try:
-        db.flush()
-    except IntegrityError as exc:
-        db.rollback()
-        msg = _("The commune already has a fee with this code.")
-        raise Conflict(msg, {"code": [msg]}) from exc
+    flush_or_conflict(db, "code", _("The commune already has a fee with this code."))
     audit.record(db, actor, "fee_type.create", "fee_type", fee.id, commune_code=commune_code,
                  details={"code": fee.code, "amount": fee.default_amount_vnd})
     db.commit()
