@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError
 from sqlalchemy import select
@@ -34,12 +36,24 @@ def get(db: Session, commune_code: str, kind: str, name: str) -> IntegrationSett
         IntegrationSetting.name == name))
 
 
+# Webhooks read these on every call; other processes see a change within this many seconds.
+SETTINGS_CACHE_SECONDS = 5.0
+
+
+def _cache() -> dict:
+    return current_app.extensions.setdefault("choso.integration_settings", {})
+
+
 def settings_for(db: Session, commune_code: str, kind: str, name: str) -> dict[str, Any] | None:
     """The decrypted settings of an enabled integration, or None when the commune has not switched it on."""
+    key, now = (commune_code, kind, name), time.monotonic()
+    cached = _cache().get(key)
+    if cached is not None and now - cached[0] < SETTINGS_CACHE_SECONDS:
+        return dict(cached[1]) if cached[1] is not None else None
     row = get(db, commune_code, kind, name)
-    if row is None or not row.enabled:
-        return None
-    return {**row.settings, **unseal(row.secrets)}
+    value = {**row.settings, **unseal(row.secrets)} if row is not None and row.enabled else None
+    _cache()[key] = (now, value)
+    return dict(value) if value is not None else None
 
 
 def enabled_names(db: Session, commune_code: str, kind: str) -> set[str]:
@@ -69,6 +83,7 @@ def configure(db: Session, actor: User, commune_code: str, kind: str, name: str,
     row.secrets = seal({k: v for k, v in loaded.items() if k in secrets})
     row.updated_by_id = actor.id
     db.add(row)
+    _cache().pop((commune_code, kind, name), None)
     audit.record(db, actor, "integration.configure", kind, name, commune_code=commune_code,
                  details={"enabled": enabled, "fields": sorted(row.settings)})
     db.commit()
