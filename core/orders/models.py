@@ -25,6 +25,9 @@ class Order(Base):
     buyer_phone: Mapped[str] = mapped_column(String(15), default="")
     address: Mapped[str] = mapped_column(String(300), default="")
     total_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Direct orders: the buyer's unguessable link, and when reserved stock is released if still unpaid.
+    token: Mapped[str | None] = mapped_column(String(43), unique=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,115 @@
+"""Direct orders reserve stock when placed and give it back when cancelled or left unpaid.
+
+Reservation is one conditional UPDATE per product (`stock = stock - q WHERE stock >= q`), so two buyers
+can never both take the last unit, on SQLite (one writer at a time) or PostgreSQL (the row is locked by
+the first UPDATE until its commit). Products are reserved in id order, so concurrent orders of several
+products cannot deadlock.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from core.db import utcnow
+from core.errors import Conflict, Invalid
+from core.jobs.queue import enqueue, handler
+from core.models import Product
+from core.orders import states
+from core.orders.models import Order, OrderItem
+
+EXPIRE_JOB = "orders.expire"
+
+
+@dataclass(frozen=True)
+class Line:
+    product_id: int
+    quantity: int
+    price_vnd: int  # the price the buyer saw; a different current price refuses the order
+
+
+def place(db: Session, commune_code: str, lines: list[Line], buyer: dict[str, Any]) -> Order:
+    if not lines:
+        raise Invalid(_("The cart is empty."), {"lines": [_("The cart is empty.")]})
+    wanted: dict[int, Line] = {}
+    for line in lines:
+        if line.quantity <= 0:
+            msg = _("Quantities are whole numbers from 1.")
+            raise Invalid(msg, {"lines": [msg]})
+        if line.product_id in wanted:
+            raise Invalid(_("Each product appears once in an order."))
+        wanted[line.product_id] = line
+    products = {p.id: p for p in db.scalars(select(Product).where(Product.id.in_(wanted)))}
+    problems = {}
+    for pid, line in wanted.items():
+        product = products.get(pid)
+        if product is None or product.status != "active" or product.commune_code != commune_code:
+            problems[str(pid)] = [_("This product is not on sale.")]
+        elif product.price_vnd != line.price_vnd:
+            problems[str(pid)] = [_("The price changed to %(price)s đồng; check the cart again.",
+                                    price=f"{product.price_vnd:,}".replace(",", "."))]
+    if problems:
+        raise Invalid(_("Some products cannot be ordered as they are."), problems)
+    order = Order(commune_code=commune_code, channel="direct", state=states.PENDING_PAYMENT, total_vnd=0,
+                  buyer_name=buyer.get("name", "")[:120], buyer_phone=buyer.get("phone", "")[:15],
+                  address=buyer.get("address", "")[:300], token=secrets.token_urlsafe(32),
+                  expires_at=utcnow() + timedelta(minutes=current_app.config.get("ORDER_PAYMENT_MINUTES", 30)))
+    for pid in sorted(wanted):
+        line, product = wanted[pid], products[pid]
+        taken = db.execute(update(Product).where(
+            Product.id == pid, Product.stock >= line.quantity, Product.status == "active").values(
+            stock=Product.stock - line.quantity).execution_options(synchronize_session=False)).rowcount
+        if taken != 1:
+            db.rollback()
+            left = db.scalar(select(Product.stock).where(Product.id == pid)) or 0
+            msg = _("Only %(n)d left of %(name)s.", n=left, name=product.name)
+            raise Conflict(msg, {str(pid): [msg]})
+        order.items.append(OrderItem(product_id=pid, household_id=product.household_id, name=product.name,
+                                     quantity=line.quantity, unit_price_vnd=line.price_vnd))
+        order.total_vnd += line.quantity * line.price_vnd
+    db.add(order)
+    db.flush()
+    enqueue(db, EXPIRE_JOB, {"order_id": order.id}, key=f"order-expiry:{order.id}", run_at=order.expires_at)
+    db.commit()
+    _stock_changed(db, order)
+    return order
+
+
+def release(db: Session, order: Order, new_state: str = states.CANCELLED) -> Order:
+    """Give an unpaid order's stock back (cancelled by the buyer, or its payment time ran out)."""
+    locked = db.scalar(select(Order).where(Order.id == order.id).with_for_update()
+                       if db.get_bind().dialect.name == "postgresql" else select(Order).where(Order.id == order.id))
+    if locked.state != states.PENDING_PAYMENT:
+        return locked
+    states.check(locked.state, new_state)
+    for item in locked.items:
+        db.execute(update(Product).where(Product.id == item.product_id).values(
+            stock=Product.stock + item.quantity).execution_options(synchronize_session=False))
+    locked.state = new_state
+    db.commit()
+    _stock_changed(db, locked)
+    return locked
+
+
+@handler(EXPIRE_JOB)
+def expire(db: Session, payload: dict[str, Any]) -> None:
+    order = db.get(Order, payload["order_id"])
+    if order is not None and order.state == states.PENDING_PAYMENT:
+        release(db, order)
+
+
+def _stock_changed(db: Session, order: Order) -> None:
+    """Listings on marketplaces follow the new stock."""
+    from core.publishing.services import product_changed
+
+    for item in order.items:
+        product = db.get(Product, item.product_id)
+        db.refresh(product)
+        product_changed(db, product)
