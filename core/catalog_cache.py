@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session
 
 from core.auth.current import page_user
-from core.db import database
+from core.db import database, upsert
 from core.models import CatalogVersion, HouseholdBusiness, Product, ProductImage
 
 
@@ -40,12 +40,7 @@ def _bump_versions(db: Session, _flush_context, _instances) -> None:
     communes = _touched_communes(db)
     if not communes:
         return
-    dialect = db.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(CatalogVersion).values([{"commune_code": c, "version": 1} for c in sorted(communes)])
+    stmt = upsert(db, CatalogVersion).values([{"commune_code": c, "version": 1} for c in sorted(communes)])
     db.execute(stmt.on_conflict_do_update(index_elements=["commune_code"],
                                           set_={"version": CatalogVersion.version + 1}))
 

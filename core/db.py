@@ -107,3 +107,12 @@ def flush_or_conflict(db: Session, field: str, message: str) -> None:
     except IntegrityError as exc:
         db.rollback()
         raise Conflict(message, {field: [message]}) from exc
+
+
+def upsert(db: Session, table):
+    """An INSERT that takes `.on_conflict_do_update(...)`, for the database `db` runs on (SQLite or PostgreSQL)."""
+    if db.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)

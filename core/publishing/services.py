@@ -72,6 +72,11 @@ def adapter_for(db: Session, commune_code: str, name: str) -> MarketplaceAdapter
     return cache[key]
 
 
+def marketplace_names(db: Session, commune_code: str, asked: list[str] | None = None) -> list[str]:
+    """The marketplaces asked for, or every marketplace the commune has switched on."""
+    return list(asked) if asked else sorted(integrations.enabled_names(db, commune_code, "marketplace"))
+
+
 def snapshot_for(listing: Listing) -> ProductSnapshot:
     snap = product_snapshot(listing.product)
     if listing.price_override_vnd is None and not listing.title_override:

@@ -33,10 +33,6 @@ def _listing(listing_id: int) -> Listing:
     return listing
 
 
-def _names(commune: str, asked: list[str] | None) -> list[str]:
-    return asked if asked else sorted(integrations.enabled_names(session(), commune, "marketplace"))
-
-
 def _problems(found) -> dict[str, list[dict]]:
     return {name: [{**explain(p), "text": describe(explain(p))} for p in problems]
             for name, problems in found.items()}
@@ -68,8 +64,8 @@ def product_listings(product_id: int):
 def publish_product(product_id: int):
     product = _editable_product(product_id)
     data = load(PublishSchema(), json_body())
-    found = services.request_publish(session(), require_user(), product, _names(product.commune_code,
-                                                                              data["marketplaces"]))
+    names = services.marketplace_names(session(), product.commune_code, data["marketplaces"])
+    found = services.request_publish(session(), require_user(), product, names)
     rows = session().scalars(select(Listing).where(Listing.product_id == product.id).order_by(Listing.marketplace))
     return jsonify({"items": ListingSchema(many=True).dump(rows), "problems": _problems(found)}), 202
 
@@ -110,7 +106,7 @@ def publish_shop(shop_id: int):
     shop = shops.get_shop(db, shop_id)
     require(policy.can_edit_shop(require_user(), shop))
     data = load(PublishSchema(), json_body())
-    names = _names(shop.commune_code, data["marketplaces"])
+    names = services.marketplace_names(db, shop.commune_code, data["marketplaces"])
     items = db.scalars(select(Product).where(Product.household_id == shop.id, Product.status == "active"))
     problems = {}
     count = 0

@@ -224,11 +224,9 @@ def _marketplace_rows(product: Product) -> list[dict]:
 def publish_product(product_id: int):
     from core.publishing import services as publishing
     from core.publishing.problems import describe, explain
-    from core.services import integrations
 
     product = _editable_product(product_id)
-    names = request.form.getlist("marketplace") or sorted(
-        integrations.enabled_names(session(), product.commune_code, "marketplace"))
+    names = publishing.marketplace_names(session(), product.commune_code, request.form.getlist("marketplace"))
     try:
         found = publishing.request_publish(session(), current_user, product, names)
     except ChosoError as exc:
@@ -261,12 +259,11 @@ def publish_shop(shop_id: int):
     from sqlalchemy import select
 
     from core.publishing import services as publishing
-    from core.services import integrations
 
     found = _shop(shop_id)
     if not policy.can_edit_shop(current_user, found):
         abort(403)
-    names = sorted(integrations.enabled_names(session(), found.commune_code, "marketplace"))
+    names = publishing.marketplace_names(session(), found.commune_code)
     if not names:
         flash(_("No marketplace is switched on for this commune yet; ask the commune staff."), "error")
         return redirect(url_for("dashboard.shop", shop_id=found.id))

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
+from core.db import upsert, utcnow
 from payments.bills.models import Bill
 from payments.receipts.models import Receipt, ReceiptCounter
 from payments.receipts.words import amount_in_words
-from payments.reconcile.models import Payment
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -20,33 +18,11 @@ VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 def _take_numbers(db: Session, commune_code: str, year: int, count: int = 1) -> range:
     """The next `count` numbers. Atomic on SQLite and PostgreSQL: the counter row is written, and so
     locked, until the commit; a rolled-back transaction gives its numbers back, so there are no gaps."""
-    if db.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(ReceiptCounter).values(commune_code=commune_code, year=year, last_number=count)
+    stmt = upsert(db, ReceiptCounter).values(commune_code=commune_code, year=year, last_number=count)
     stmt = stmt.on_conflict_do_update(index_elements=["commune_code", "year"],
                                       set_={"last_number": ReceiptCounter.last_number + count})
     last = db.execute(stmt.returning(ReceiptCounter.last_number)).scalar_one()
     return range(last - count + 1, last + 1)
-
-
-def _next_number(db: Session, commune_code: str, year: int) -> int:
-    return _take_numbers(db, commune_code, year)[0]
-
-
-def issue(db: Session, bill: Bill, payment: Payment, *, issued_by_id: int | None = None,
-          now: datetime | None = None) -> Receipt:
-    now = now or utcnow()
-    year = now.astimezone(VIETNAM).year
-    receipt = Receipt(
-        commune_code=bill.commune_code, year=year, number=_next_number(db, bill.commune_code, year),
-        bill_id=bill.id, payment_id=payment.id, payer_name=bill.payer_name, fee_name=bill.fee_type.name,
-        period=bill.period, amount_vnd=payment.amount_vnd, amount_words=amount_in_words(payment.amount_vnd),
-        reference=bill.reference, method=payment.method, issued_at=now, issued_by_id=issued_by_id)
-    db.add(receipt)
-    db.flush()
-    return receipt
 
 
 def issue_many(db: Session, items: list[tuple[Bill, int, int, str]], *, issued_by_id: int | None = None) -> None:
@@ -74,7 +50,7 @@ def correct(db: Session, old: Receipt, *, issued_by_id: int, reason: str, payer_
     now = utcnow()
     year = now.astimezone(VIETNAM).year
     new = Receipt(
-        commune_code=old.commune_code, year=year, number=_next_number(db, old.commune_code, year),
+        commune_code=old.commune_code, year=year, number=_take_numbers(db, old.commune_code, year)[0],
         bill_id=old.bill_id, payment_id=None, payer_name=payer_name or old.payer_name, fee_name=old.fee_name,
         period=old.period, amount_vnd=old.amount_vnd, amount_words=old.amount_words, reference=old.reference,
         method=old.method, issued_at=now, issued_by_id=issued_by_id, cancels_id=old.id, reason=reason[:300])
