@@ -133,6 +133,12 @@ def _demo_marketplaces() -> None:
                                plugins().payment_sources["sepay"].settings_schema, True, {"api_key": key})
         click.echo(f"  bank notifications (SePay style): POST /api/v1/webhooks/payments/sepay/{demo.DEMO_COMMUNE} "
                    f"with 'Authorization: Apikey {key}' (see docs/payments.md)")
+    for identifier in ("vietqr", "cash"):  # Stripe needs the commune's own keys: see docs/payments.md
+        provider = plugins().payment_providers.get(identifier)
+        if provider is not None:
+            integrations.configure(db, staff, demo.DEMO_COMMUNE, "payment_provider", identifier,
+                                   provider.settings_schema, True, {})
+    click.echo("  buyers pay orders by VietQR transfer to the household's account, or cash at the commune office")
 
 
 @main.command("demo")

@@ -46,6 +46,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CHOSO_PUBLISH_MAX_ATTEMPTS", "8", "marketplace calls tried before a listing is marked failed"),
     Setting("CHOSO_PUBLISH_RETRY_BASE_SECONDS", "5", "first retry delay; doubles each attempt, with jitter"),
     Setting("CHOSO_RATELIMIT_STORAGE_URL", "memory://", "Flask-Limiter storage (redis://… when several processes)"),
+    Setting("CHOSO_ORDER_PAYMENT_MINUTES", "30", "how long a direct order's stock is held while it waits for payment"),
+    Setting("CHOSO_SMTP_URL", "", "mail server for order notices, e.g. smtp+starttls://user:pass@host:587 "
+            "(empty: no e-mail, the dashboard still shows new orders)"),
+    Setting("CHOSO_MAIL_FROM", "choso@localhost", "sender address of the e-mails choso sends"),
 )
 
 
@@ -110,4 +114,7 @@ def from_environment() -> dict[str, Any]:
         "JOB_LEASE_SECONDS": float(env("CHOSO_JOB_LEASE_SECONDS", "120")),
         "PUBLISH_MAX_ATTEMPTS": int(env("CHOSO_PUBLISH_MAX_ATTEMPTS", "8")),
         "PUBLISH_RETRY_BASE_SECONDS": float(env("CHOSO_PUBLISH_RETRY_BASE_SECONDS", "5")),
+        "ORDER_PAYMENT_MINUTES": int(env("CHOSO_ORDER_PAYMENT_MINUTES", "30")),
+        "SMTP_URL": env("CHOSO_SMTP_URL", ""),
+        "MAIL_FROM": env("CHOSO_MAIL_FROM", "choso@localhost"),
     }

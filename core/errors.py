@@ -28,3 +28,9 @@ class NotFound(ChosoError):
 
 class Conflict(ChosoError):
     status = 409
+
+
+class Unavailable(ChosoError):
+    """A service choso depends on (a payment gateway) did not answer; nothing was changed, try again."""
+
+    status = 503

@@ -126,7 +126,8 @@ class Factory:
     counter: list[int] = field(default_factory=lambda: [0])
 
     def __post_init__(self) -> None:
-        for name in ("user", "shop", "product", "token", "enable_marketplace", "enable_payment_source"):
+        for name in ("user", "shop", "product", "token", "enable_marketplace", "enable_payment_source",
+                     "enable_payment_provider"):
             method = getattr(self, name)
             setattr(self, name, self._in_context(method))
 
@@ -191,6 +192,18 @@ class Factory:
         staff = self.user("staff", commune)
         schema = plugins().payment_sources[name].settings_schema
         return integrations.configure(self.db, staff, commune, "payment_source", name, schema, True, dict(settings))
+
+
+    def enable_payment_provider(self, identifier: str, settings: dict[str, Any] | None = None,
+                                commune: str = COMMUNE):
+        """Switch a payment provider (vietqr, stripe, cash or a plugin's) on for a commune, as its staff would."""
+        from core.events import plugins
+        from core.services import integrations
+
+        staff = self.user("staff", commune)
+        schema = plugins().payment_providers[identifier].settings_schema
+        return integrations.configure(self.db, staff, commune, "payment_provider", identifier, schema, True,
+                                      dict(settings or {}))
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -75,12 +76,22 @@ def bill_qr_image(token: str, fmt: str):
     return _image(render.png(qr.payload, caption=caption), "image/png", qr.payload + "png")
 
 
-def _receipt_for(token: str, receipt_id: int) -> tuple[Bill, Receipt]:
-    bill = _bill(token)
-    receipt = session().get(Receipt, receipt_id)
-    if receipt is None or receipt.bill_id != bill.id:
+def _receipt_for(token: str, receipt_id: int) -> tuple[None, Receipt]:
+    """A receipt, reached through the link of the bill or the order it belongs to."""
+    from core.orders.models import Order, OrderPart
+
+    db = session()
+    receipt = db.get(Receipt, receipt_id)
+    if receipt is None:
         abort(404)
-    return bill, receipt
+    if receipt.bill_id is not None:
+        owner_token = db.scalar(select(Bill.token).where(Bill.id == receipt.bill_id))
+    else:
+        owner_token = db.scalar(select(Order.token).join(OrderPart, OrderPart.order_id == Order.id)
+                                .where(OrderPart.id == receipt.order_part_id))
+    if not owner_token or not hmac.compare_digest(owner_token, token):
+        abort(404)
+    return None, receipt
 
 
 def _receipt_context(receipt: Receipt) -> dict:

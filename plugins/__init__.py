@@ -2,6 +2,7 @@
 
     from plugins import hookimpl, MarketplaceAdapter, ProductSnapshot, RemoteListing, Problem
     from plugins import TransientError, RejectedError
+    from plugins import PaymentProvider, PaymentRequest, NextStep, PaymentUpdate, PaymentDeclined
 
 See docs/plugins.md for a walk-through, plugins/hookspecs.py for every hook's contract, plugins/testing.py for
 the contract kit and plugins/sandbox.py for the base of a marketplace sandbox server.
@@ -9,6 +10,17 @@ the contract kit and plugins/sandbox.py for the base of a marketplace sandbox se
 
 import pluggy
 
+from plugins.payment import (
+    NextStep,
+    Payee,
+    PaymentDeclined,
+    PaymentProvider,
+    PaymentRequest,
+    PaymentUpdate,
+    RefundNotSupported,
+    RefundResult,
+    WebhookRejected,
+)
 from plugins.sdk import (
     SDK_VERSION,
     BankNotification,
@@ -31,4 +43,6 @@ __all__ = [
     "SDK_VERSION", "BankNotification", "ImageRef", "MarketplaceAdapter", "MarketplaceError", "PaymentSource",
     "Problem", "ProductSnapshot", "RejectedError", "RemoteListing", "RemoteOrder", "RemoteOrderLine",
     "TransientError", "hookimpl",
+    "NextStep", "Payee", "PaymentDeclined", "PaymentProvider", "PaymentRequest", "PaymentUpdate",
+    "RefundNotSupported", "RefundResult", "WebhookRejected",
 ]

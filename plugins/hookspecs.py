@@ -46,8 +46,12 @@ def register_payment_sources():
 def register_payment_providers():
     """Return a list of payment provider classes (VietQR transfer, card, cash, wallets ...).
 
-    Called once at start-up. Each class has a unique `identifier`, a `name` shown to buyers and a
-    `settings_schema`. Duplicate identifiers stop start-up.
+    Called once at start-up. Each class subclasses `plugins.PaymentProvider`: a unique `identifier`, a
+    `verbose_name` shown to buyers, `start(request, data)` returning a `NextStep` (show a QR, redirect,
+    confirm a card, pay at the office), and optionally a `settings_schema` (per commune, secrets marked
+    `metadata={"secret": True}`), `is_available`, `confirm`, `handle_webhook` (verify in constant time),
+    `refund` (default: not supported) and `matching_id`. Providers receive frozen dataclasses, never ORM
+    objects; choso keeps the payment's state and money. Duplicate identifiers stop start-up.
     """
 
 

@@ -1,6 +1,10 @@
-"""Helpers shared by the test modules: sandboxes of the built-in marketplaces and photos."""
+"""Helpers shared by the test modules: sandboxes of the built-in marketplaces, photos, a fake Stripe server."""
 
 import io
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
 
 from PIL import Image
 
@@ -26,3 +30,32 @@ def start_sandbox(name: str, **options):
     sandbox = cls(**CREDENTIALS[name], **options).start()
     sandbox.control = SandboxControl(sandbox.url)
     return sandbox
+
+
+@contextmanager
+def localstripe():
+    """A real localstripe process on 127.0.0.1 (see tests/localstripe_server.py); yields its base URL."""
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("localstripe_server.py"))],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        port = int(proc.stdout.readline().strip())
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+STRIPE_SETTINGS = {"secret_key": "sk_test_choso_localstripe", "publishable_key": "pk_test_choso_localstripe",
+                   "webhook_secret": "whsec_choso_localstripe"}
+
+
+def card_token(base_url: str, number: str) -> str:
+    """What Stripe.js does in the buyer's browser: the card goes to Stripe with the publishable key; choso
+    only ever sees the token."""
+    import httpx
+
+    r = httpx.post(f"{base_url}/v1/tokens", data={
+        "card[number]": number, "card[exp_month]": "12", "card[exp_year]": "2030", "card[cvc]": "123",
+        "key": STRIPE_SETTINGS["publishable_key"]})
+    r.raise_for_status()
+    return r.json()["id"]

@@ -29,6 +29,16 @@ def can_moderate(user: User | None, shop: HouseholdBusiness) -> bool:
     return _is(user, "staff", shop.commune_code)
 
 
+def can_fulfil_orders(user: User | None, shop: HouseholdBusiness) -> bool:
+    """Confirm, ship and refund a household's part of an order: the household, a helper for it, or staff."""
+    return can_view_private(user, shop)
+
+
+def can_record_cash(user: User | None, commune_code: str) -> bool:
+    """Cash is taken at the commune office, by its staff."""
+    return _is(user, "staff", commune_code)
+
+
 def can_open_shop_for_others(user: User | None, commune_code: str) -> bool:
     return _is(user, "helper", commune_code)
 

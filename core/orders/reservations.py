@@ -22,8 +22,11 @@ from core.db import utcnow
 from core.errors import Conflict, Invalid
 from core.jobs.queue import enqueue, handler
 from core.models import Product
-from core.orders import states
-from core.orders.models import Order, OrderItem
+from core.orders import history, notify, states
+from core.orders.models import Order, OrderItem, OrderPart
+from payments.bills import references
+from payments.bills.models import Bill
+from plugins.payment import CANCELLED as PAYMENT_CANCELLED
 
 EXPIRE_JOB = "orders.expire"
 
@@ -36,6 +39,7 @@ class Line:
 
 
 def place(db: Session, commune_code: str, lines: list[Line], buyer: dict[str, Any]) -> Order:
+    """Reserve the stock and split the order into one part per household, each with its payment reference."""
     if not lines:
         raise Invalid(_("The cart is empty."), {"lines": [_("The cart is empty.")]})
     wanted: dict[int, Line] = {}
@@ -59,8 +63,10 @@ def place(db: Session, commune_code: str, lines: list[Line], buyer: dict[str, An
         raise Invalid(_("Some products cannot be ordered as they are."), problems)
     order = Order(commune_code=commune_code, channel="direct", state=states.PENDING_PAYMENT, total_vnd=0,
                   buyer_name=buyer.get("name", "")[:120], buyer_phone=buyer.get("phone", "")[:15],
-                  address=buyer.get("address", "")[:300], token=secrets.token_urlsafe(32),
+                  buyer_email=(buyer.get("email") or "")[:254], address=buyer.get("address", "")[:300],
+                  delivery_commune_code=buyer.get("delivery_commune_code"), token=secrets.token_urlsafe(32),
                   expires_at=utcnow() + timedelta(minutes=current_app.config.get("ORDER_PAYMENT_MINUTES", 30)))
+    parts: dict[int, OrderPart] = {}
     for pid in sorted(wanted):
         line, product = wanted[pid], products[pid]
         taken = db.execute(update(Product).where(
@@ -71,30 +77,63 @@ def place(db: Session, commune_code: str, lines: list[Line], buyer: dict[str, An
             left = db.scalar(select(Product.stock).where(Product.id == pid)) or 0
             msg = _("Only %(n)d left of %(name)s.", n=left, name=product.name)
             raise Conflict(msg, {str(pid): [msg]})
-        order.items.append(OrderItem(product_id=pid, household_id=product.household_id, name=product.name,
-                                     quantity=line.quantity, unit_price_vnd=line.price_vnd))
+        part = parts.get(product.household_id)
+        if part is None:
+            part = parts[product.household_id] = OrderPart(
+                household_id=product.household_id, state=states.PENDING_PAYMENT, subtotal_vnd=0,
+                reference=_unused_reference(db, commune_code))
+            order.parts.append(part)
+        item = OrderItem(product_id=pid, household_id=product.household_id, name=product.name,
+                         quantity=line.quantity, unit_price_vnd=line.price_vnd)
+        order.items.append(item)
+        part.items.append(item)
+        part.subtotal_vnd += line.quantity * line.price_vnd
         order.total_vnd += line.quantity * line.price_vnd
     db.add(order)
     db.flush()
+    history.record(db, order, None, "placed", to_state=states.PENDING_PAYMENT, actor_label="buyer")
     enqueue(db, EXPIRE_JOB, {"order_id": order.id}, key=f"order-expiry:{order.id}", run_at=order.expires_at)
+    for part in order.parts:
+        enqueue(db, notify.NEW_ORDER_JOB, {"part_id": part.id}, key=f"order-mail:{part.id}")
     db.commit()
-    _stock_changed(db, order)
+    _stock_changed(db, order.items)
     return order
 
 
-def release(db: Session, order: Order, new_state: str = states.CANCELLED) -> Order:
-    """Give an unpaid order's stock back (cancelled by the buyer, or its payment time ran out)."""
+def _unused_reference(db: Session, commune_code: str) -> str:
+    while True:  # 32**7 codes per commune: a collision is rare, but a reference must name one thing
+        reference = references.new_reference(commune_code)
+        if db.scalar(select(OrderPart.id).where(OrderPart.reference == reference)) is None and \
+                db.scalar(select(Bill.id).where(Bill.reference == reference)) is None:
+            return reference
+
+
+def release(db: Session, order: Order, new_state: str = states.CANCELLED, *, actor_label: str = "buyer",
+            only_part: int | None = None) -> Order:
+    """Give the stock of unpaid parts back (cancelled by the buyer, or the payment time ran out).
+
+    Paid parts are not touched: their money goes back by refund, which the household or staff decide.
+    """
     locked = db.scalar(select(Order).where(Order.id == order.id).with_for_update()
                        if db.get_bind().dialect.name == "postgresql" else select(Order).where(Order.id == order.id))
-    if locked.state != states.PENDING_PAYMENT:
+    released: list[OrderItem] = []
+    for part in locked.parts:
+        if part.state != states.PENDING_PAYMENT or (only_part is not None and part.id != only_part):
+            continue
+        states.check(part.state, new_state)
+        for item in part.items:
+            db.execute(update(Product).where(Product.id == item.product_id).values(
+                stock=Product.stock + item.quantity).execution_options(synchronize_session=False))
+            released.append(item)
+        history.move(db, part, new_state, actor_label=actor_label)
+        for payment in part.payments:
+            if payment.state in states.OPEN_PAYMENT:
+                payment.state = PAYMENT_CANCELLED
+    if not released:
+        db.rollback()
         return locked
-    states.check(locked.state, new_state)
-    for item in locked.items:
-        db.execute(update(Product).where(Product.id == item.product_id).values(
-            stock=Product.stock + item.quantity).execution_options(synchronize_session=False))
-    locked.state = new_state
     db.commit()
-    _stock_changed(db, locked)
+    _stock_changed(db, released)
     return locked
 
 
@@ -102,14 +141,18 @@ def release(db: Session, order: Order, new_state: str = states.CANCELLED) -> Ord
 def expire(db: Session, payload: dict[str, Any]) -> None:
     order = db.get(Order, payload["order_id"])
     if order is not None and order.state == states.PENDING_PAYMENT:
-        release(db, order)
+        release(db, order, actor_label="timer")
 
 
-def _stock_changed(db: Session, order: Order) -> None:
+def _stock_changed(db: Session, items: list[OrderItem]) -> None:
+    products_changed(db, [item.product_id for item in items])
+
+
+def products_changed(db: Session, product_ids: list[int]) -> None:
     """Listings on marketplaces follow the new stock."""
     from core.publishing.services import product_changed
 
-    for item in order.items:
-        product = db.get(Product, item.product_id)
+    for product_id in dict.fromkeys(product_ids):
+        product = db.get(Product, product_id)
         db.refresh(product)
         product_changed(db, product)

@@ -1,19 +1,22 @@
-"""Direct orders in the API: place (reserving stock), look up by the buyer's link, cancel."""
+"""Orders in the API: place (reserving stock), pay each household's part, provider webhooks, fulfil, refund."""
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import jsonify, request
 from flask_babel import gettext as _
 from marshmallow import fields, validate
 from sqlalchemy import select
 
-from core.api import bp, json_body, load
+from core.api import Unauthorized, bp, json_body, load, require_user
 from core.api.spec import operation
+from core.auth import policy
 from core.db import session
-from core.errors import NotFound
-from core.orders import reservations
-from core.orders.models import Order
+from core.errors import ChosoError, Forbidden, NotFound
+from core.models import Commune, HouseholdBusiness
+from core.orders import figures, history, payments, refunds, reservations, states
+from core.orders.models import OrderPart
 from core.schemas.common import BaseSchema, Dong, Phone, WholeNumber, text
+from plugins.payment import WebhookRejected
 
 
 class LineSchema(BaseSchema):
@@ -27,15 +30,41 @@ class PlaceOrderSchema(BaseSchema):
     lines = fields.List(fields.Nested(LineSchema), required=True)
     name = text(120, required=True, min_length=2)
     phone = Phone(required=True)
+    email = fields.Email(load_default="")
     address = text(300, required=True, min_length=5)
+    delivery_commune_code = fields.String(load_default=None, validate=validate.Regexp(r"^\d{5}$"))
 
 
 class OrderItemSchema(BaseSchema):
+    id = fields.Integer()
     product_id = fields.Integer()
     household_id = fields.Integer()
     name = fields.String()
     quantity = fields.Integer()
     unit_price_vnd = fields.Integer()
+    refunded_quantity = fields.Integer()
+
+
+class PaymentSchema(BaseSchema):
+    id = fields.Integer()
+    provider = fields.String()
+    state = fields.String()
+    amount_vnd = fields.Integer()
+    refunded_vnd = fields.Integer()
+    next_step = fields.Dict()
+    last_error = fields.String(allow_none=True)
+
+
+class PartSchema(BaseSchema):
+    id = fields.Integer()
+    household_id = fields.Integer()
+    state = fields.String()
+    subtotal_vnd = fields.Integer()
+    paid_vnd = fields.Integer()
+    refunded_vnd = fields.Integer()
+    reference = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(OrderItemSchema))
+    payments = fields.List(fields.Nested(PaymentSchema))
 
 
 class OrderSchema(BaseSchema):
@@ -43,35 +72,162 @@ class OrderSchema(BaseSchema):
     state = fields.String()
     total_vnd = fields.Integer()
     expires_at = fields.DateTime(allow_none=True)
-    link = fields.Function(lambda o: f"/api/v1/orders/{o.token}")
+    link = fields.Function(lambda o: f"/api/v1/orders/{o.token}" if o.token else None)
+    page = fields.Function(lambda o: f"/orders/{o.token}" if o.token else None)
     items = fields.List(fields.Nested(OrderItemSchema))
+    parts = fields.List(fields.Nested(PartSchema))
 
 
-def _by_token(token: str) -> Order:
-    order = session().scalar(select(Order).where(Order.token == token)) if len(token) > 20 else None
-    if order is None:
-        raise NotFound(_("Nothing here."))
-    return order
+class PayBodySchema(BaseSchema):
+    method = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    card_token = fields.String(load_default="")
+
+
+class MoveSchema(BaseSchema):
+    state = fields.String(required=True, validate=validate.OneOf(list(states.HOUSEHOLD_MOVES.values())))
+
+
+class RefundBodySchema(BaseSchema):
+    items = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^\d+$")),
+                        values=fields.Integer(validate=validate.Range(min=0, max=10_000)), required=True)
+    reason = text(300, load_default="")
+
+
+class FiguresSchema(BaseSchema):
+    paid_orders = fields.Integer()
+    households_selling = fields.Integer()
+    sales_vnd = fields.Integer()
+    cashless_vnd = fields.Integer()
+    cash_vnd = fields.Integer()
+    refunded_vnd = fields.Integer()
+    cashless_share = fields.Float(allow_none=True)
 
 
 @bp.post("/orders")
-@operation("Place an order: the stock is reserved until it is paid or the payment time runs out",
-           body=PlaceOrderSchema, response=OrderSchema, status=201)
+@operation("Place an order: the stock is reserved until it is paid or the payment time runs out; "
+           "one part per household, each paid on its own", body=PlaceOrderSchema, response=OrderSchema, status=201)
 def place_order():
     data = load(PlaceOrderSchema(), json_body())
+    if data["delivery_commune_code"] and session().get(Commune, data["delivery_commune_code"]) is None:
+        msg = _("No commune has this code.")
+        raise ChosoError(msg, {"delivery_commune_code": [msg]})
     lines = [reservations.Line(**line) for line in data["lines"]]
-    order = reservations.place(session(), data["commune_code"], lines,
-                               {"name": data["name"], "phone": data["phone"], "address": data["address"]})
+    order = reservations.place(session(), data["commune_code"], lines, {
+        key: data[key] for key in ("name", "phone", "email", "address", "delivery_commune_code")})
     return jsonify(OrderSchema().dump(order)), 201
 
 
 @bp.get("/orders/<token>")
 @operation("An order by the buyer's link", response=OrderSchema)
 def get_order(token: str):
-    return jsonify(OrderSchema().dump(_by_token(token)))
+    return jsonify(OrderSchema().dump(payments.order_by_token(session(), token)))
 
 
 @bp.post("/orders/<token>/cancel")
-@operation("Cancel an unpaid order; its stock goes back on sale", response=OrderSchema)
+@operation("Cancel the unpaid parts of an order; their stock goes back on sale", response=OrderSchema)
 def cancel_order(token: str):
-    return jsonify(OrderSchema().dump(reservations.release(session(), _by_token(token))))
+    return jsonify(OrderSchema().dump(reservations.release(session(), payments.order_by_token(session(), token))))
+
+
+@bp.post("/orders/<token>/parts/<int:part_id>/payments")
+@operation("Start paying one household's part (method: vietqr, stripe with a card token, or a plugin's); "
+           "the answer's next_step says what the buyer does next", body=PayBodySchema, response=PaymentSchema,
+           status=201)
+def pay_part(token: str, part_id: int):
+    data = load(PayBodySchema(), json_body())
+    part = payments.part_of(payments.order_by_token(session(), token), part_id)
+    payment = payments.start(session(), part, data["method"], {"card_token": data["card_token"]})
+    return jsonify(PaymentSchema().dump(payment)), 201
+
+
+@bp.post("/orders/<token>/payments/<int:payment_id>/confirm")
+@operation("After the buyer's next step (a 3-D Secure check), ask the provider where the payment stands",
+           response=PaymentSchema)
+def confirm_payment(token: str, payment_id: int):
+    order = payments.order_by_token(session(), token)
+    payment = next((p for part in order.parts for p in part.payments if p.id == payment_id), None)
+    if payment is None:
+        raise NotFound(_("Nothing here."))
+    return jsonify(PaymentSchema().dump(payments.confirm(session(), payment)))
+
+
+@bp.post("/webhooks/providers/<identifier>/<commune>")
+@operation("Webhook of a payment provider (Stripe: payment_intent.succeeded / payment_failed), signature checked")
+def provider_webhook(identifier: str, commune: str):
+    db = session()
+    instance = payments.provider(db, commune, identifier)
+    if instance is None:
+        raise NotFound(_("Nothing here."))
+    try:
+        updates = instance.handle_webhook(request.headers, request.get_data())
+    except WebhookRejected as exc:
+        raise Unauthorized(_("The signature of this notification is not valid.")) from exc
+    for update in updates:
+        payments.apply(db, identifier, update)
+    return jsonify({"received": True, "updates": len(updates)})
+
+
+def _part_for(part_id: int) -> tuple[OrderPart, HouseholdBusiness]:
+    user = require_user()
+    db = session()
+    part = db.get(OrderPart, part_id)
+    shop = db.get(HouseholdBusiness, part.household_id) if part else None
+    if part is None or not policy.can_fulfil_orders(user, shop):
+        raise NotFound(_("Nothing here."))
+    return part, shop
+
+
+@bp.get("/shops/<int:shop_id>/orders")
+@operation("A household's parts of orders, newest first", response=PartSchema, many=True, auth=True)
+def shop_orders(shop_id: int):
+    user = require_user()
+    shop = session().get(HouseholdBusiness, shop_id)
+    if shop is None or not policy.can_fulfil_orders(user, shop):
+        raise NotFound(_("Nothing here."))
+    parts = session().scalars(select(OrderPart).where(OrderPart.household_id == shop_id)
+                              .order_by(OrderPart.id.desc()).limit(200)).all()
+    return jsonify(PartSchema(many=True).dump(parts))
+
+
+@bp.post("/order-parts/<int:part_id>/state")
+@operation("Move a paid part on: confirmed, shipped, delivered", body=MoveSchema, response=PartSchema, auth=True)
+def move_part(part_id: int):
+    part, _shop = _part_for(part_id)
+    data = load(MoveSchema(), json_body())
+    if states.HOUSEHOLD_MOVES.get(part.state) != data["state"]:
+        msg = _("This order cannot move on from here.")
+        raise ChosoError(msg, {"state": [msg]})
+    user = require_user()
+    history.move(session(), part, data["state"], actor_id=user.id, actor_label=user.label)
+    session().commit()
+    return jsonify(PartSchema().dump(part))
+
+
+@bp.post("/order-parts/<int:part_id>/refunds")
+@operation("Refund items of a paid part: money back through the provider, items back in stock, a cancelling "
+           "receipt", body=RefundBodySchema, response=PartSchema, status=201, auth=True)
+def refund_part(part_id: int):
+    part, _shop = _part_for(part_id)
+    data = load(RefundBodySchema(), json_body())
+    refunds.refund(session(), require_user(), part, {int(k): v for k, v in data["items"].items()}, data["reason"])
+    return jsonify(PartSchema().dump(part)), 201
+
+
+@bp.post("/order-parts/<int:part_id>/cash")
+@operation("Staff record cash taken at the commune office for a part", response=PaymentSchema, status=201, auth=True)
+def record_cash(part_id: int):
+    user = require_user()
+    part = session().get(OrderPart, part_id)
+    if part is None or not policy.can_record_cash(user, part.order.commune_code):
+        raise NotFound(_("Nothing here."))
+    return jsonify(PaymentSchema().dump(payments.record_cash(session(), user, part))), 201
+
+
+@bp.get("/communes/<code>/orders/figures")
+@operation("Sales of the commune's direct orders: paid, without cash, refunded", response=FiguresSchema, auth=True)
+def order_figures(code: str):
+    user = require_user()
+    if not policy.can_record_cash(user, code):
+        raise Forbidden(_("You are not allowed to do this."))
+    result = figures.summary(session(), code)
+    return jsonify({**FiguresSchema().dump(result), "cashless_share": result.cashless_share})

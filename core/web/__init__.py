@@ -37,9 +37,17 @@ def register(app: Flask) -> None:
 
     for module in (auth, catalog, dashboard, account, admin):
         app.register_blueprint(module.bp)
+    from core.orders import pages as order_pages
     from payments import pages as payment_pages
 
     app.register_blueprint(payment_pages.bp)
+    app.register_blueprint(order_pages.bp)
+
+    @app.context_processor
+    def _cart() -> dict[str, Any]:
+        from core.orders import cart
+
+        return {"cart_count": cart.count}
 
     @app.get("/uploads/<path:name>")
     def uploads(name: str):

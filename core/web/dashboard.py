@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from sqlalchemy import func, select
 
 from core.auth import policy
 from core.db import session
@@ -48,8 +49,13 @@ def index():
         managed = [s for s in managed if all(t in s.name_folded for t in fold(q).split())]
     helper_of = sorted(current_user.communes_with("helper"))
     own_communes = sorted(current_user.communes_with("household", "helper"))
+    from core.orders.models import OrderPart
+
+    new_orders = db.scalar(select(func.count(OrderPart.id)).where(
+        OrderPart.household_id.in_([s.id for s in managed if s.owner_id == current_user.id] or [0]),
+        OrderPart.seen_by_household.is_(False), OrderPart.state != "cancelled")) or 0
     return render_template("dashboard/index.html", shops=managed, q=q, helper_of=helper_of,
-                           own_communes=own_communes, errors={}, form={})
+                           own_communes=own_communes, errors={}, form={}, new_orders=new_orders)
 
 
 @bp.post("/shops")

@@ -28,8 +28,10 @@ class Receipt(Base):
     commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code"), index=True)
     year: Mapped[int]
     number: Mapped[int]
-    bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"), index=True)
+    # A receipt is for a bill's payment or for an order part's payment.
+    bill_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id"), index=True)
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), unique=True)
+    order_part_id: Mapped[int | None] = mapped_column(ForeignKey("order_parts.id"), index=True)
     payer_name: Mapped[str] = mapped_column(String(120))
     fee_name: Mapped[str] = mapped_column(String(150))
     period: Mapped[str] = mapped_column(String(40), default="")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from core.db import upsert, utcnow
@@ -57,3 +57,42 @@ def correct(db: Session, old: Receipt, *, issued_by_id: int, reason: str, payer_
     db.add(new)
     db.flush()
     return new
+
+
+def _order_fields(part) -> dict:
+    names = ", ".join(f"{item.name} × {item.quantity}" for item in part.items)
+    return {"payer_name": part.order.buyer_name[:120] or "-", "fee_name": names[:150], "period": "",
+            "reference": part.reference or f"DH{part.order_id}"}
+
+
+def issue_for_order_payment(db: Session, part, payment, *, issued_by_id: int | None = None) -> Receipt:
+    """The receipt for an order part's payment, numbered in the commune's series like every other."""
+    now = utcnow()
+    year = now.astimezone(VIETNAM).year
+    receipt = Receipt(commune_code=payment.commune_code, year=year,
+                      number=_take_numbers(db, payment.commune_code, year)[0], bill_id=None,
+                      order_part_id=part.id, amount_vnd=payment.amount_vnd,
+                      amount_words=amount_in_words(payment.amount_vnd), method=payment.provider, issued_at=now,
+                      issued_by_id=issued_by_id, **_order_fields(part))
+    db.add(receipt)
+    db.flush()
+    return receipt
+
+
+def refund_for_order_payment(db: Session, part, payment, *, issued_by_id: int, reason: str) -> Receipt | None:
+    """A refund cancels the part's standing receipt with a new one for what the buyer has now paid (maybe 0)."""
+    standing = db.scalar(select(Receipt).where(Receipt.order_part_id == part.id, ~Receipt.id.in_(
+        select(Receipt.cancels_id).where(Receipt.cancels_id.is_not(None)))).order_by(Receipt.id.desc()))
+    if standing is None:
+        return None
+    kept = payment.amount_vnd - payment.refunded_vnd
+    now = utcnow()
+    year = now.astimezone(VIETNAM).year
+    receipt = Receipt(commune_code=standing.commune_code, year=year,
+                      number=_take_numbers(db, standing.commune_code, year)[0], bill_id=None, order_part_id=part.id,
+                      payer_name=standing.payer_name, fee_name=standing.fee_name, period="", amount_vnd=kept,
+                      amount_words=amount_in_words(kept), reference=standing.reference, method=standing.method,
+                      issued_at=now, issued_by_id=issued_by_id, cancels_id=standing.id, reason=reason[:300])
+    db.add(receipt)
+    db.flush()
+    return receipt

@@ -22,6 +22,7 @@ from core import events
 from core.db import utcnow
 from core.errors import Conflict, Invalid
 from core.models import User
+from core.orders import payments as order_payments
 from core.services import audit
 from payments.bills import references, states
 from payments.bills.models import Bill
@@ -153,6 +154,12 @@ def _ingest_chunk(db: Session, commune_code: str, source: str,
             paid_so_far[bill.id] = paid_so_far.get(bill.id, bill.paid_vnd) + values["amount_vnd"]
             matched_bill[tid] = bill.reference
             values["state"] = MATCHED
+    # Transfers naming no open bill may pay a direct order's part (VietQR to the household's account).
+    leftover = [(tid, fresh[tid]["amount_vnd"], whole) for tid, (whole, _frag) in found.items()
+                if fresh[tid]["state"] == UNMATCHED and whole]
+    for_orders = order_payments.transfers_for_orders(db, commune_code, leftover) if leftover else {}
+    for tid in for_orders:
+        fresh[tid]["state"] = MATCHED
     if fresh:
         # Stored in the same statement whether matched or not (a concurrent twin fails here or at commit);
         # the payment rows below point at them, in the same transaction.
@@ -162,6 +169,9 @@ def _ingest_chunk(db: Session, commune_code: str, source: str,
             values["id"] = row.id
     matches = [(fresh[tid]["id"], fresh[tid]["amount_vnd"], bill) for tid, bill in chosen]
     _payment_ids, announce = _apply(db, matches) if matches else ([], [])
+    if for_orders:
+        announce += order_payments.transfers_paid(db, {f"{source}:{tid}": p for tid, p in for_orders.items()})
+        matched_bill.update({tid: p.matching_id for tid, p in for_orders.items()})
     earlier: dict[str, str] = {}
     if known:
         rows = db.execute(select(BankTransaction.transaction_id, Bill.reference)

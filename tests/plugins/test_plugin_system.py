@@ -69,7 +69,7 @@ def test_two_plugins_claiming_one_marketplace_name_stop_start_up(choso_database_
 
 
 @pytest.mark.parametrize(("sdk", "reason"), [
-    (">=2,<3", "needs SDK >=2,<3 but this choso provides SDK 1.0"),
+    (">=2,<3", "needs SDK >=2,<3 but this choso provides SDK 1.1"),
     (None, "declares no CHOSO_SDK"),
     ("one point oh", "is not a version range"),
 ])

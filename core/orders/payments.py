@@ -1,0 +1,303 @@
+"""Paying an order part through a payment provider, applying what providers report, and recording cash.
+
+choso owns the payment row, its state (core/orders/states.py) and the money; the provider plugin only talks
+to its gateway and answers in frozen dataclasses. Every change is idempotent: the same webhook or the same
+confirmation twice leaves one payment, one receipt, one move of the part.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core import events
+from core.auth import policy
+from core.db import utcnow
+from core.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
+from core.events import plugins
+from core.models import BankAccount, HouseholdBusiness, User
+from core.orders import history, states
+from core.orders.models import Order, OrderPart, OrderPayment, ProcessedWebhook
+from core.services import integrations
+from plugins.payment import (
+    CREATED,
+    SUCCEEDED,
+    NextStep,
+    Payee,
+    PaymentDeclined,
+    PaymentProvider,
+    PaymentRequest,
+    PaymentUpdate,
+)
+
+log = logging.getLogger("choso.orders.payments")
+KIND = "payment_provider"
+
+
+@dataclass(frozen=True)
+class OrderPaymentSnapshot:
+    """What `payment_received` hands plugins for an order's payment."""
+
+    id: int
+    amount_vnd: int
+    method: str
+    order_id: int
+    part_id: int
+    reference: str
+    commune_code: str
+    cashless: bool
+
+
+def provider(db: Session, commune_code: str, identifier: str) -> PaymentProvider | None:
+    """The provider as the commune configured it, or None when it is not installed or not switched on."""
+    cls = plugins().payment_providers.get(identifier)
+    settings = integrations.settings_for(db, commune_code, KIND, identifier)
+    if cls is None or settings is None:
+        return None
+    return cls(settings)
+
+
+def _payee(db: Session, household_id: int) -> Payee:
+    shop = db.get(HouseholdBusiness, household_id)
+    account = db.scalar(select(BankAccount).where(BankAccount.household_id == household_id,
+                                                  BankAccount.verified.is_(True)).order_by(BankAccount.id))
+    if account is None:
+        return Payee(shop.name)
+    return Payee(shop.name, account.bank_bin, account.account_number, account.account_name)
+
+
+def request_for(db: Session, part: OrderPart, payment_id: int = 0) -> PaymentRequest:
+    order = part.order
+    return PaymentRequest(payment_id=payment_id, commune_code=order.commune_code,
+                          amount_vnd=part.subtotal_vnd - part.paid_vnd, reference=part.reference or "",
+                          description=_("Order %(number)s", number=order.id), payee=_payee(db, part.household_id),
+                          buyer_name=order.buyer_name, buyer_phone=order.buyer_phone)
+
+
+def choices(db: Session, part: OrderPart, *, for_staff: bool = False) -> list[PaymentProvider]:
+    """Providers a buyer may choose for this part (staff also see those they record, such as cash)."""
+    request = request_for(db, part)
+    found = []
+    for identifier in sorted(integrations.enabled_names(db, part.order.commune_code, KIND)):
+        instance = provider(db, part.order.commune_code, identifier)
+        if instance is None or (instance.recorded_by_staff and not for_staff):
+            continue
+        try:
+            if instance.is_available(request):
+                found.append(instance)
+        except Exception:  # a plugin's mistake hides its own option, not the whole page
+            log.exception("payment provider %s: is_available failed", identifier)
+    return found
+
+
+def _payable(part: OrderPart) -> None:
+    if part.state != states.PENDING_PAYMENT:
+        raise Conflict(_("This part of the order is not waiting for payment."))
+
+
+def start(db: Session, part: OrderPart, identifier: str, data: dict[str, str] | None = None,
+          *, recorded_by: User | None = None) -> OrderPayment:
+    """Begin paying a part: the provider says what the buyer does next (QR, card check, office ...)."""
+    _payable(part)
+    instance = provider(db, part.order.commune_code, identifier)
+    if instance is None or instance.recorded_by_staff and recorded_by is None:
+        msg = _("This payment method is not offered here.")
+        raise Invalid(msg, {"method": [msg]})
+    for earlier in part.payments:  # a new attempt replaces an unfinished one
+        if earlier.state in states.OPEN_PAYMENT:
+            earlier.state = "cancelled"
+    payment = OrderPayment(part_id=part.id, commune_code=part.order.commune_code, provider=identifier,
+                           cashless=instance.cashless, state=CREATED, amount_vnd=part.subtotal_vnd - part.paid_vnd,
+                           recorded_by_id=recorded_by.id if recorded_by else None)
+    db.add(payment)
+    db.flush()
+    request = request_for(db, part, payment.id)
+    if not instance.is_available(request):
+        db.rollback()
+        msg = _("This payment method is not offered here.")
+        raise Invalid(msg, {"method": [msg]})
+    payment.matching_id = instance.matching_id(request)
+    try:
+        step = instance.start(request, data or {})
+    except PaymentDeclined as declined:
+        _fail(db, part, payment, str(declined))
+        raise Invalid(str(declined), {"payment": [str(declined)]}) from declined
+    except Exception as exc:  # the gateway is down or answered nonsense: nothing is charged, try again
+        db.rollback()
+        log.exception("payment provider %s could not start a payment", identifier)
+        raise Unavailable(_("The payment service did not answer. Nothing was charged; please try again.")) from exc
+    _record_step(payment, step)
+    history.record(db, part.order, part, "payment", actor_id=recorded_by.id if recorded_by else None,
+                   actor_label=identifier, details={"payment": payment.id, "state": payment.state})
+    announce = _succeed(db, part, payment, actor_label=identifier) if payment.state == SUCCEEDED else []
+    db.commit()
+    _fire(announce)
+    return payment
+
+
+def _record_step(payment: OrderPayment, step: NextStep) -> None:
+    if step.state != payment.state:
+        states.check_payment(payment.state, step.state)
+    payment.state = step.state
+    payment.remote_id = step.remote_id or payment.remote_id
+    payment.next_step = {"kind": step.kind, "qr_payload": step.qr_payload, "url": step.url,
+                         "client_secret": step.client_secret, "message": step.message}
+
+
+def _fail(db: Session, part: OrderPart, payment: OrderPayment, message: str) -> None:
+    payment.state, payment.last_error = "failed", message[:300]
+    history.record(db, part.order, part, "payment", actor_label=payment.provider,
+                   details={"payment": payment.id, "state": "failed", "message": message[:300]})
+    db.commit()
+
+
+def _succeed(db: Session, part: OrderPart, payment: OrderPayment, *, actor_id: int | None = None,
+             actor_label: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """The money is in: the part is paid and gets its receipt. Returns the events to fire after the commit."""
+    from payments.receipts import services as receipts
+
+    payment.state, payment.paid_at = SUCCEEDED, utcnow()
+    part.paid_vnd += payment.amount_vnd
+    if part.state == states.PENDING_PAYMENT:
+        history.move(db, part, states.PAID, actor_id=actor_id, actor_label=actor_label)
+    else:  # money after the order was cancelled (a late transfer): kept and shown, for the household to refund
+        payment.last_error = "paid after the order part was cancelled"
+        history.record(db, part.order, part, "late_payment", actor_label=actor_label,
+                       details={"payment": payment.id, "amount_vnd": payment.amount_vnd})
+    db.flush()
+    receipts.issue_for_order_payment(db, part, payment, issued_by_id=actor_id)
+    snapshot = OrderPaymentSnapshot(payment.id, payment.amount_vnd, payment.provider, part.order_id, part.id,
+                                    part.reference or "", payment.commune_code, payment.cashless)
+    return [("payment_received", {"payment": snapshot})]
+
+
+def _fire(announce: list[tuple[str, dict[str, Any]]]) -> None:
+    for hook, kwargs in announce:
+        events.fire(hook, **kwargs)
+
+
+def _locked_payment(db: Session, provider_id: str, remote_id: str) -> OrderPayment | None:
+    stmt = select(OrderPayment).where(OrderPayment.provider == provider_id, OrderPayment.remote_id == remote_id)
+    if db.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return db.scalar(stmt.execution_options(populate_existing=True))
+
+
+def apply(db: Session, provider_id: str, update: PaymentUpdate) -> OrderPayment | None:
+    """Apply a provider's news (webhook or confirmation). The same event twice changes nothing."""
+    if update.event_id:
+        db.add(ProcessedWebhook(provider=provider_id, event_id=update.event_id))
+        try:
+            db.flush()
+        except IntegrityError:
+            db.rollback()
+            return None
+    payment = _locked_payment(db, provider_id, update.remote_id)
+    if payment is None:
+        db.commit()  # not ours (another system on the same account): remembered as seen, nothing to do
+        return None
+    announce: list = []
+    if update.state != payment.state and payment.state in states.OPEN_PAYMENT:
+        part = db.get(OrderPart, payment.part_id)
+        if update.state == SUCCEEDED:
+            if update.amount_vnd is not None and update.amount_vnd != payment.amount_vnd:
+                payment.last_error = f"provider reports {update.amount_vnd} đồng, expected {payment.amount_vnd}"
+            else:
+                announce = _succeed(db, part, payment, actor_label=provider_id)
+        elif update.state in states.PAYMENT_TRANSITIONS[payment.state]:
+            payment.state = update.state
+            payment.last_error = update.message[:300] or payment.last_error
+            history.record(db, part.order, part, "payment", actor_label=provider_id,
+                           details={"payment": payment.id, "state": update.state})
+    db.commit()
+    _fire(announce)
+    return payment
+
+
+def confirm(db: Session, payment: OrderPayment, data: dict[str, str] | None = None) -> OrderPayment:
+    """The buyer finished the provider's next step (a card check): ask the provider where things stand."""
+    instance = provider(db, payment.commune_code, payment.provider)
+    if instance is None or payment.remote_id is None:
+        raise NotFound(_("Nothing here."))
+    if payment.state not in states.OPEN_PAYMENT:
+        return payment
+    try:
+        update = instance.confirm(payment.remote_id, data or {})
+    except PaymentDeclined as declined:
+        _fail(db, payment.part, payment, str(declined))
+        raise Invalid(str(declined), {"payment": [str(declined)]}) from declined
+    except Exception as exc:
+        db.rollback()
+        log.exception("payment provider %s could not confirm", payment.provider)
+        raise Unavailable(_("The payment service did not answer. Nothing was charged; please try again.")) from exc
+    apply(db, payment.provider, update)
+    db.refresh(payment)
+    if payment.state == "failed" or update.state == "failed":
+        msg = update.message or _("The payment was not completed.")
+        raise Invalid(msg, {"payment": [msg]})
+    return payment
+
+
+def record_cash(db: Session, actor: User, part: OrderPart) -> OrderPayment:
+    """Staff took the money at the commune office."""
+    if not policy.can_record_cash(actor, part.order.commune_code):
+        raise Forbidden(_("You are not allowed to do this."))
+    payment = start(db, part, "cash", recorded_by=actor)
+    if payment.state != SUCCEEDED:
+        part = db.get(OrderPart, payment.part_id)
+        announce = _succeed(db, part, payment, actor_id=actor.id, actor_label="cash")
+        db.commit()
+        _fire(announce)
+    return payment
+
+
+def transfers_for_orders(db: Session, commune_code: str,
+                         transfers: list[tuple[str, int, list[str]]]) -> dict[str, OrderPayment]:
+    """Bank transfers whose text names an order part's reference and carries exactly its amount.
+
+    `transfers` are (transaction key, amount, references found). Returns the waiting VietQR payment each
+    matched, locked; the caller stores the transfers and then calls `transfers_paid` in its transaction.
+    """
+    wanted = {ref for _key, _amount, refs in transfers for ref in refs}
+    if not wanted:
+        return {}
+    stmt = select(OrderPayment).where(OrderPayment.commune_code == commune_code, OrderPayment.provider == "vietqr",
+                                      OrderPayment.matching_id.in_(wanted),
+                                      OrderPayment.state.in_(states.OPEN_PAYMENT))
+    if db.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    waiting = {p.matching_id: p for p in db.scalars(stmt)}
+    found: dict[str, OrderPayment] = {}
+    for key, amount, refs in transfers:
+        payment = next((waiting[r] for r in refs if r in waiting), None)
+        if payment is not None and payment.amount_vnd == amount and payment not in found.values():
+            found[key] = payment
+    return found
+
+
+def transfers_paid(db: Session, matched: dict[str, OrderPayment]) -> list[tuple[str, dict[str, Any]]]:
+    announce = []
+    for key, payment in matched.items():
+        payment.remote_id = key
+        announce += _succeed(db, db.get(OrderPart, payment.part_id), payment, actor_label="vietqr")
+    return announce
+
+
+def order_by_token(db: Session, token: str) -> Order:
+    order = db.scalar(select(Order).where(Order.token == token)) if len(token or "") > 20 else None
+    if order is None:
+        raise NotFound(_("Nothing here."))
+    return order
+
+
+def part_of(order: Order, part_id: int) -> OrderPart:
+    part = next((p for p in order.parts if p.id == part_id), None)
+    if part is None:
+        raise NotFound(_("Nothing here."))
+    return part

@@ -1,0 +1,104 @@
+"""Refunds: money back through the provider, items back in stock, a cancelling receipt, honest figures.
+
+A refund names the items (and how many of each) that go back; the amount is what the buyer paid for them.
+Nothing is stored unless the provider gave the money back (or, for cash and bank transfers, the household
+or staff confirm they returned it by hand).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask_babel import gettext as _
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from core.auth import policy
+from core.errors import Forbidden, Invalid, Unavailable
+from core.i18n import money
+from core.models import HouseholdBusiness, Product, User
+from core.orders import history, states
+from core.orders.models import OrderPart, OrderPayment, OrderRefund
+from core.orders.payments import provider
+from plugins.payment import PARTIALLY_REFUNDED, REFUNDED, PaymentDeclined, RefundNotSupported
+
+log = logging.getLogger("choso.orders.refunds")
+
+
+def _paid_payment(part: OrderPart) -> OrderPayment | None:
+    live = [p for p in part.payments if p.state in (states.SUCCEEDED, PARTIALLY_REFUNDED)]
+    return live[-1] if live else None
+
+
+def refund(db: Session, actor: User, part: OrderPart, quantities: dict[int, int], reason: str) -> OrderRefund:
+    """Give back the price of `quantities` ({order item id: how many}) of a paid part."""
+    shop = db.get(HouseholdBusiness, part.household_id)
+    if not policy.can_fulfil_orders(actor, shop):
+        raise Forbidden(_("You are not allowed to do this."))
+    payment = _paid_payment(part)
+    if part.state not in states.REFUNDABLE or payment is None:
+        raise Invalid(_("Only a paid order can be refunded."))
+    items = {item.id: item for item in part.items}
+    amount, problems = 0, {}
+    for item_id, quantity in quantities.items():
+        item = items.get(item_id)
+        if item is None:
+            problems[str(item_id)] = [_("This item is not in the order.")]
+        elif quantity < 0 or quantity > item.quantity - item.refunded_quantity:
+            problems[str(item_id)] = [_("At most %(n)d can be refunded.", n=item.quantity - item.refunded_quantity)]
+        else:
+            amount += quantity * item.unit_price_vnd
+    if problems:
+        raise Invalid(_("Some quantities cannot be refunded."), problems)
+    if amount <= 0:
+        msg = _("Choose at least one item to refund.")
+        raise Invalid(msg, {"items": [msg]})
+    left = payment.amount_vnd - payment.refunded_vnd
+    if amount > left:
+        msg = _("A refund cannot be larger than what was paid (%(left)s left).", left=money(left))
+        raise Invalid(msg, {"amount_vnd": [msg]})
+    remote_id, by_hand = _give_back(db, payment, amount)
+
+    record = OrderRefund(payment_id=payment.id, amount_vnd=amount, remote_id=remote_id, reason=reason[:300],
+                         items={str(k): v for k, v in quantities.items() if v}, actor_id=actor.id)
+    db.add(record)
+    for item_id, quantity in quantities.items():
+        if quantity:
+            items[item_id].refunded_quantity += quantity
+            db.execute(update(Product).where(Product.id == items[item_id].product_id).values(
+                stock=Product.stock + quantity).execution_options(synchronize_session=False))
+    payment.refunded_vnd += amount
+    payment.state = REFUNDED if payment.refunded_vnd == payment.amount_vnd else PARTIALLY_REFUNDED
+    part.refunded_vnd += amount
+    history.record(db, part.order, part, "refund", actor_id=actor.id, actor_label="staff" if by_hand else "",
+                   details={"amount_vnd": amount, "reason": reason[:300], "by_hand": by_hand})
+    if part.refunded_vnd == part.paid_vnd:
+        history.move(db, part, states.REFUNDED, actor_id=actor.id)
+    db.flush()
+    from payments.receipts import services as receipts
+
+    receipts.refund_for_order_payment(db, part, payment, issued_by_id=actor.id, reason=reason)
+    db.commit()
+    from core.orders.reservations import products_changed
+
+    products_changed(db, [items[i].product_id for i, q in quantities.items() if q])
+    return record
+
+
+def _give_back(db: Session, payment: OrderPayment, amount: int) -> tuple[str | None, bool]:
+    """Ask the provider for the money back; (its refund id, whether a person returns it by hand)."""
+    instance = provider(db, payment.commune_code, payment.provider)
+    if instance is None:
+        return None, True
+    try:
+        result = instance.refund(payment.remote_id, amount)
+    except RefundNotSupported:
+        return None, True  # cash, or a transfer to the household's account: the person returns it
+    except PaymentDeclined as refused:
+        raise Invalid(str(refused), {"amount_vnd": [str(refused)]}) from refused
+    except Exception as exc:
+        log.exception("payment provider %s could not refund", payment.provider)
+        raise Unavailable(_("The payment service did not answer. Nothing was refunded; please try again.")) from exc
+    if result.amount_vnd != amount:
+        log.error("provider %s refunded %s instead of %s", payment.provider, result.amount_vnd, amount)
+    return result.remote_id, False

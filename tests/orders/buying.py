@@ -1,0 +1,24 @@
+"""What a buyer and a bank do in the order tests: place an order, transfer money with a reference."""
+
+BUYER = {"name": "Chị Mai", "phone": "0912345678", "address": "Thôn 2, Xã Bát Tràng"}
+SEPAY_KEY = "sepay-order-key"
+
+
+def place(client, *lines, buyer=BUYER):
+    r = client.post("/api/v1/orders", json={"commune_code": "00583", **buyer, "lines": [
+        {"product_id": p.id, "quantity": q, "price_vnd": p.price_vnd} for p, q in lines]})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+def token_of(order) -> str:
+    return order["link"].rsplit("/", 1)[1]
+
+
+def sepay_transfer(client, txn_id: int, amount: int, content: str, account: str = "0011001234567"):
+    body = {"id": txn_id, "gateway": "Vietcombank", "transactionDate": "2026-11-25 10:15:00",
+            "accountNumber": account, "code": None, "content": content, "transferType": "in",
+            "transferAmount": amount, "accumulated": 0, "subAccount": None, "referenceCode": f"FT{txn_id}",
+            "description": content}
+    return client.post("/api/v1/webhooks/payments/sepay/00583", json=body,
+                       headers={"Authorization": f"Apikey {SEPAY_KEY}"})
