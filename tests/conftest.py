@@ -1,10 +1,14 @@
 """Fixtures shared across the suite (choso's own pytest plugin, core.testing, provides the basics)."""
 
+from dataclasses import dataclass
+
 import pytest
 from choso_example_marketplace.sandbox import ChoQueSandbox
 
+from core.models import BankAccount
 from plugins.sandbox import SandboxControl
-from tests.helpers import CREDENTIALS, photo_bytes, start_sandbox
+from tests.helpers import CREDENTIALS, STRIPE_SETTINGS, localstripe, photo_bytes, start_sandbox
+from tests.orders.buying import SEPAY_KEY
 
 
 @pytest.fixture
@@ -51,3 +55,49 @@ def farm_product(factory, app, db):
     product = factory.product(name="Mật ong hoa nhãn Hưng Yên", price_vnd=180_000, stock=20, net_weight_g=500,
                               product_group="food")
     return _with_photo(app, db, product), factory.token(product.household.owner)
+
+
+@dataclass
+class Market:
+    tea_shop: object
+    honey_shop: object
+    tea: object
+    honey: object
+    staff: object
+
+
+@pytest.fixture
+def market(factory, db):
+    """Two households of the test commune, each with a verified bank account and one product;
+    VietQR transfers, cash and a SePay-style notification source switched on."""
+    shops = []
+    accounts = (("Hộ chè Thái", "970436", "0011001234567"), ("Hộ mật ong", "970415", "10987654321"))
+    for name, bank_bin, account in accounts:
+        owner = factory.user("household", name=f"Chủ {name}")
+        owner.email = f"{account}@example.test"
+        shop = factory.shop(owner, name=name)
+        db.add(BankAccount(household_id=shop.id, bank_bin=bank_bin, account_number=account,
+                           account_name=name.upper(), verified=True))
+        shops.append(shop)
+    db.commit()
+    tea = factory.product(shops[0], name="Chè Tân Cương", price_vnd=120_000, stock=10)
+    honey = factory.product(shops[1], name="Mật ong hoa nhãn", price_vnd=180_000, stock=6)
+    for identifier in ("vietqr", "cash"):
+        factory.enable_payment_provider(identifier)
+    factory.enable_payment_source("sepay", {"api_key": SEPAY_KEY})
+    return Market(shops[0], shops[1], tea, honey, factory.user("staff"))
+
+
+@pytest.fixture(scope="session")
+def stripe_url():
+    """localstripe, a stateful fake Stripe server from PyPI, as a real process on 127.0.0.1 (stopped after)."""
+    with localstripe() as url:
+        yield url
+
+
+@pytest.fixture
+def card(factory, stripe_url):
+    """Stripe switched on for the test commune, pointed at the localstripe process."""
+    factory.enable_payment_provider("stripe", {**STRIPE_SETTINGS, "api_base": stripe_url,
+                                               "js_url": f"{stripe_url}/js.stripe.com/v3/"})
+    return stripe_url

@@ -6,7 +6,9 @@ Stripe, never through choso). Pages are thin: the work is in cart, reservations,
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import fields, validate
@@ -154,8 +156,26 @@ def order_page(token: str):
     if any(c.identifier == "stripe" for options in choices.values() for c in options) or any(
             pay.provider == "stripe" and pay.state == "requires_action" for p in order.parts for pay in p.payments):
         stripe_settings = payments.provider(db, order.commune_code, "stripe").settings
-    return render_template("orders/order.html", order=order, shops=shops, receipts=receipts, choices=choices,
-                           cash=cash, stripe=stripe_settings, open_payment=_open_payment)
+    response = make_response(render_template(
+        "orders/order.html", order=order, shops=shops, receipts=receipts, choices=choices, cash=cash,
+        stripe=stripe_settings, open_payment=_open_payment))
+    if stripe_settings:
+        response.headers["Content-Security-Policy"] = _card_policy(stripe_settings)
+    return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _card_policy(settings: dict) -> str:
+    """The site's policy, opened just enough for Stripe.js: its script, its calls to the API, its 3-D Secure
+    frames (Stripe's published list), and nothing else."""
+    js, api = _origin(settings["js_url"]), _origin(settings["api_base"])
+    return (f"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self' {js}; "
+            f"connect-src 'self' {api} {js}; frame-src {js} https://js.stripe.com https://hooks.stripe.com; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
 
 def _open_payment(part: OrderPart) -> OrderPayment | None:
