@@ -11,6 +11,15 @@ the contract kit and plugins/sandbox.py for the base of a marketplace sandbox se
 import pluggy
 
 from plugins.payment import (
+    CONFIRM_CARD,
+    DONE,
+    FAILED,
+    PAY_AT_OFFICE,
+    PENDING,
+    REDIRECT,
+    REQUIRES_ACTION,
+    SHOW_QR,
+    SUCCEEDED,
     NextStep,
     Payee,
     PaymentDeclined,
@@ -45,4 +54,5 @@ __all__ = [
     "TransientError", "hookimpl",
     "NextStep", "Payee", "PaymentDeclined", "PaymentProvider", "PaymentRequest", "PaymentUpdate",
     "RefundNotSupported", "RefundResult", "WebhookRejected",
+    "PENDING", "REQUIRES_ACTION", "SUCCEEDED", "FAILED", "SHOW_QR", "REDIRECT", "CONFIRM_CARD", "PAY_AT_OFFICE", "DONE",
 ]

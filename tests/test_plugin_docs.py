@@ -78,3 +78,27 @@ def test_the_every_hook_example_works(every_hook_app, factory, sandboxes, farm_p
     assert ("listing_state_changed", ("voso", "publishing", "live")) in module.seen
     assert ("payment_received", {"amount_vnd": 50_000}) in module.seen
     assert ("bill_paid", {"number": "HD-1"}) in module.seen
+
+
+def test_the_example_wallet_takes_a_payment_through_choso(every_hook_app, factory, db):
+    app, _module = every_hook_app
+    client = app.test_client()
+    staff = bearer(factory.token(factory.user("staff")))
+    r = client.put("/api/v1/communes/00583/integrations/payment_provider/demowallet", headers=staff, json={
+        "enabled": True, "settings": {"checkout_url": "https://vi.example/pay", "api_key": "wallet-key"}})
+    assert r.status_code == 200, r.get_json()
+    product = factory.product(price_vnd=95_000)
+    order = client.post("/api/v1/orders", json={
+        "commune_code": "00583", "name": "Chị Mai", "phone": "0912345678", "address": "Thôn 2, Bát Tràng",
+        "lines": [{"product_id": product.id, "quantity": 2, "price_vnd": 95_000}]}).get_json()
+    part = order["parts"][0]
+    token = order["link"].rsplit("/", 1)[1]
+    payment = client.post(f"/api/v1/orders/{token}/parts/{part['id']}/payments", json={"method": "demowallet"})
+    step = payment.get_json()["next_step"]
+    assert payment.status_code == 201 and step["kind"] == "redirect"
+    assert step["url"] == f"https://vi.example/pay?ref={part['reference']}&amount=190000"
+    body = {"payment": f"w-{payment.get_json()['id']}", "amount": 190_000, "event": "wallet-evt-1"}
+    url = "/api/v1/webhooks/providers/demowallet/00583"
+    assert client.post(url, json=body, headers={"X-Api-Key": "wrong"}).status_code == 401
+    assert client.post(url, json=body, headers={"X-Api-Key": "wallet-key"}).status_code == 200
+    assert client.get(order["link"]).get_json()["parts"][0]["state"] == "paid"

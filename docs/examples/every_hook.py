@@ -9,9 +9,20 @@ import click
 from flask import Blueprint, render_template_string
 from marshmallow import Schema, fields
 
-from plugins import BankNotification, PaymentSource, hookimpl
+from plugins import (
+    PENDING,
+    REDIRECT,
+    SUCCEEDED,
+    BankNotification,
+    NextStep,
+    PaymentProvider,
+    PaymentSource,
+    PaymentUpdate,
+    WebhookRejected,
+    hookimpl,
+)
 
-CHOSO_SDK = ">=1.0,<2"
+CHOSO_SDK = ">=1.1,<2"
 log = logging.getLogger("choso_every_hook")
 seen: list[tuple[str, object]] = []  # what the event hooks received, for the tests
 
@@ -43,10 +54,30 @@ def register_payment_sources():
 
 
 # --- register_payment_providers ---
-class WalletProvider:
+class WalletSettings(Schema):
+    checkout_url = fields.Url(required=True, require_tld=False)
+    api_key = fields.String(required=True, metadata={"secret": True})
+
+
+class WalletProvider(PaymentProvider):
+    """A wallet that takes the buyer to its own page and later reports back by webhook."""
+
     identifier = "demowallet"
-    name = "Ví mẫu"
-    settings_schema = DemoBankSettings
+    verbose_name = "Ví mẫu"
+    settings_schema = WalletSettings
+
+    def is_available(self, request):
+        return request.amount_vnd <= 10_000_000  # the wallet's own limit per payment
+
+    def start(self, request, data):
+        url = f"{self.settings['checkout_url']}?ref={request.reference}&amount={request.amount_vnd}"
+        return NextStep(REDIRECT, PENDING, remote_id=f"w-{request.payment_id}", url=url)
+
+    def handle_webhook(self, headers, body):
+        if not hmac.compare_digest(headers.get("X-Api-Key", ""), self.settings["api_key"]):
+            raise WebhookRejected("bad key")
+        item = json.loads(body)
+        return [PaymentUpdate(item["payment"], SUCCEEDED, amount_vnd=int(item["amount"]), event_id=item["event"])]
 
 
 @hookimpl

@@ -8,6 +8,7 @@ refused when charged) and 3-D Secure (4000002760003184 → requires_action, comp
 import hashlib
 import hmac
 import json
+import threading
 import time
 
 import httpx
@@ -167,3 +168,32 @@ def test_the_stripe_settings_are_secret_and_checked(client, factory):
                      json={"enabled": True, "settings": {"secret_key": "x"}})
     assert bad.status_code == 422 and {"secret_key", "publishable_key", "webhook_secret"} <= set(
         bad.get_json()["error"]["fields"])
+
+
+def test_the_same_webhook_four_times_at_once_is_one_payment(app, client, market, card, db):
+    order = place(client, (market.honey, 1))
+    pay_by_card(client, order, order["parts"][0], THREE_D_SECURE, card)
+    remote = db.scalars(select(OrderPayment)).one().remote_id
+    event = {"id": "evt_concurrent", "object": "event", "type": "payment_intent.succeeded",
+             "created": int(time.time()), "data": {"object": {"id": remote, "object": "payment_intent",
+                                                             "amount": 180_000, "currency": "vnd"}}}
+    body = json.dumps(event).encode()
+    headers = signed(body, STRIPE_SETTINGS["webhook_secret"])
+    with live_server(app) as base:
+        start = threading.Barrier(4)
+
+        def deliver(results):
+            start.wait()
+            results.append(httpx.post(f"{base}/api/v1/webhooks/providers/stripe/00583", content=body,
+                                      headers=headers).status_code)
+
+        results: list[int] = []
+        threads = [threading.Thread(target=deliver, args=(results,)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    assert results == [200] * 4
+    assert db.scalar(select(func.count()).select_from(Receipt)) == 1
+    assert db.scalar(select(func.count()).select_from(ProcessedWebhook)) == 1
+    assert client.get(order["link"]).get_json()["parts"][0]["paid_vnd"] == 180_000
