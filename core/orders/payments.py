@@ -200,7 +200,9 @@ def apply(db: Session, provider_id: str, update: PaymentUpdate) -> OrderPayment 
             return None
     payment = _locked_payment(db, provider_id, update.remote_id)
     if payment is None:
-        db.commit()  # not ours (another system on the same account): remembered as seen, nothing to do
+        # Not ours (another system on the same account), or ahead of the commit that records it: not marked
+        # as seen, so a later delivery of the same event still counts.
+        db.rollback()
         return None
     announce: list = []
     if update.state != payment.state and payment.state in states.OPEN_PAYMENT:
