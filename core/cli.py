@@ -414,3 +414,12 @@ def vietqr_banks(query: tuple[str, ...]) -> None:
         _fail(f"no bank matches {query!r}")
     for bank in found:
         click.echo(f"{bank['bin']}  {bank['short_name']:18} {bank['swift_code'] or '':10} {bank['name']}")
+
+
+def _add_domain_commands() -> None:
+    from core.metrics.cli import metrics_group
+
+    main.add_command(metrics_group)
+
+
+_add_domain_commands()

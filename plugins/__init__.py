@@ -10,6 +10,7 @@ the contract kit and plugins/sandbox.py for the base of a marketplace sandbox se
 
 import pluggy
 
+from plugins.metric import Metric, Share
 from plugins.payment import (
     CONFIRM_CARD,
     DONE,
@@ -54,5 +55,6 @@ __all__ = [
     "TransientError", "hookimpl",
     "NextStep", "Payee", "PaymentDeclined", "PaymentProvider", "PaymentRequest", "PaymentUpdate",
     "RefundNotSupported", "RefundResult", "WebhookRejected",
+    "Metric", "Share",
     "PENDING", "REQUIRES_ACTION", "SUCCEEDED", "FAILED", "SHOW_QR", "REDIRECT", "CONFIRM_CARD", "PAY_AT_OFFICE", "DONE",
 ]

@@ -66,10 +66,13 @@ def register_fee_types():
 
 @hookspec
 def register_metrics():
-    """Return a list of digital-economy indicator classes, each with a unique `id`, a `label` and `compute`.
+    """Return a list of digital-economy indicator classes (subclasses of `plugins.Metric`), each with a unique
+    `id`, a `label` and `compute(facts)`.
 
-    Called once at start-up; the indicators appear beside the built-in ones on the staff dashboard.
-    Duplicate ids stop start-up.
+    `facts` is a mapping of counts choso made for one commune and month (plugins.metric.FACTS lists them);
+    `compute` returns a number, a `plugins.Share(numerator, denominator)` or None. Called once at start-up;
+    the indicators appear beside the built-in ones on the staff dashboard, in exports, snapshots and the API.
+    An indicator that raises shows as not available, and the page goes on. Duplicate ids stop start-up.
     """
 
 

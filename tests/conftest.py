@@ -1,6 +1,10 @@
 """Fixtures shared across the suite (choso's own pytest plugin, core.testing, provides the basics)."""
 
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from choso_example_marketplace.sandbox import ChoQueSandbox
@@ -101,3 +105,23 @@ def card(factory, stripe_url):
     factory.enable_payment_provider("stripe", {**STRIPE_SETTINGS, "api_base": stripe_url,
                                                "js_url": f"{stripe_url}/js.stripe.com/v3/"})
     return stripe_url
+
+
+CHOSO = str(Path(sys.executable).with_name("choso"))
+
+
+@pytest.fixture
+def choso(app, choso_database_url, tmp_path):
+    """The `choso` command as an operator runs it: a real process against the test database."""
+    env = {**os.environ, "DATABASE_URL": choso_database_url, "CHOSO_INSTANCE_PATH": str(tmp_path / "inst"),
+           "CHOSO_UPLOAD_DIR": app.config["UPLOAD_DIR"]}
+
+    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+        done = subprocess.run([CHOSO, *args], env=env, capture_output=True, text=True, timeout=240)
+        if check:
+            assert done.returncode == 0, done.stderr
+        return done
+
+    return run
+
+

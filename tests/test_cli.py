@@ -1,31 +1,10 @@
 """The `choso` command as an operator runs it: a real process against the test database."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from core.models import HouseholdBusiness, Product
 from core.testing import bearer
-
-CHOSO = str(Path(sys.executable).with_name("choso"))
-
-
-@pytest.fixture
-def choso(app, choso_database_url, tmp_path):
-    env = {**os.environ, "DATABASE_URL": choso_database_url, "CHOSO_INSTANCE_PATH": str(tmp_path / "inst"),
-           "CHOSO_UPLOAD_DIR": app.config["UPLOAD_DIR"]}
-
-    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-        done = subprocess.run([CHOSO, *args], env=env, capture_output=True, text=True, timeout=240)
-        if check:
-            assert done.returncode == 0, done.stderr
-        return done
-
-    return run
 
 
 def test_help_lists_the_commands(choso):

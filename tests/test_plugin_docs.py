@@ -58,7 +58,8 @@ def test_the_every_hook_example_works(every_hook_app, factory, sandboxes, farm_p
     manager = app.extensions["choso.plugins"]
     assert "demobank" in manager.payment_sources and "demowallet" in manager.payment_providers
     assert manager.fee_types["market-stall"]["amount_vnd"] == 20_000
-    assert manager.metrics["stalls_online"]().compute({"stalls_online": 3}) == 3
+    share = manager.metrics["stalls_online"]().compute({"households_online": 3, "households_active": 4})
+    assert share.value == 0.75
     client = app.test_client()
     assert "mùng 5" in client.get("/cho-phien").get_data(as_text=True)
     assert app.test_cli_runner().invoke(args=["xin-chao", "Lan"]).output == "Xin chào Lan!\n"

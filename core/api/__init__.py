@@ -103,6 +103,7 @@ def page(stmt: Select, schema: Schema, page_no: int, per_page: int):
 
 def register(app) -> None:
     from core.api import communes, integrations, products, shops, spec  # noqa: F401  (routes attach to bp)
+    from core.metrics import views as metric_views  # noqa: F401
     from core.orders import views as order_views  # noqa: F401
     from core.publishing import views, webhooks  # noqa: F401
     from payments import views as payment_views  # noqa: F401

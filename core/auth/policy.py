@@ -39,6 +39,15 @@ def can_record_cash(user: User | None, commune_code: str) -> bool:
     return _is(user, "staff", commune_code)
 
 
+def can_view_figures(user: User | None, commune_code: str, province_code: str) -> bool:
+    """A commune's digital-economy figures: its staff, the province's staff, an admin."""
+    return _is(user, "staff", commune_code) or bool(user) and province_code in user.provinces
+
+
+def can_view_province(user: User | None, province_code: str) -> bool:
+    return bool(user) and (user.is_admin or province_code in user.provinces)
+
+
 def can_open_shop_for_others(user: User | None, commune_code: str) -> bool:
     return _is(user, "helper", commune_code)
 

@@ -50,6 +50,8 @@ def work_remaining(app: Flask, horizon: float = 60.0) -> bool:
 def work(app: Flask, *, burst: bool = False, poll: float = 0.5, stop: threading.Event | None = None) -> int:
     """Run jobs in this process. Returns how many ran."""
     backend = app.extensions["choso.jobs"]
+    if not burst:
+        _schedule_monthly(app)
     if backend.name == "redis":
         return _work_rq(app, burst=burst, stop=stop)
     ran = 0
@@ -67,6 +69,20 @@ def work(app: Flask, *, burst: bool = False, poll: float = 0.5, stop: threading.
 
 
 # --- Redis (RQ) ------------------------------------------------------------------------------------------
+
+def _schedule_monthly(app: Flask) -> None:
+    """A long-running worker makes sure the monthly figures snapshot is queued (at most one per month)."""
+    from core.metrics.services import schedule_next
+
+    with app.app_context():
+        db = database(app).sessions()
+        try:
+            schedule_next(db)
+        except Exception:  # a worker must start even if this fails; it is tried again at the next start
+            log.exception("could not queue the monthly figures snapshot")
+        finally:
+            db.close()
+
 
 def run_job_from_rq(job_id: int) -> None:
     """What RQ runs: lease the job in the table (it may already be done or taken) and run it."""

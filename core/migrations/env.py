@@ -5,6 +5,7 @@ from alembic import context
 from core import models  # noqa: F401  (registers every table on Base.metadata)
 from core.db import Base
 from core.jobs import models as job_models  # noqa: F401
+from core.metrics import models as metric_models  # noqa: F401
 from core.orders import models as order_models  # noqa: F401
 from core.publishing import models as publishing_models  # noqa: F401
 from payments.bills import models as bill_models  # noqa: F401

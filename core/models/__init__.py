@@ -5,9 +5,10 @@ from core.models.geo import Commune, Province
 from core.models.households import BankAccount, HouseholdBusiness
 from core.models.integrations import IntegrationSetting
 from core.models.products import OCOP_GROUPS, CatalogVersion, Product, ProductImage
-from core.models.users import ROLES, ApiToken, Membership, User
+from core.models.users import ROLES, ApiToken, Membership, ProvinceMembership, User
 
 __all__ = [
     "OCOP_GROUPS", "ROLES", "ApiToken", "AuditLog", "BankAccount", "CatalogVersion", "Commune",
-    "HouseholdBusiness", "IntegrationSetting", "Membership", "Product", "ProductImage", "Province", "User",
+    "HouseholdBusiness", "IntegrationSetting", "Membership", "Product", "ProductImage", "Province",
+    "ProvinceMembership", "User",
 ]

@@ -30,6 +30,9 @@ class User(Base):
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
+    province_memberships: Mapped[list[ProvinceMembership]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
 
     # Flask-Login protocol
     @property
@@ -57,6 +60,11 @@ class User(Base):
     def communes_with(self, *roles: str) -> set[str]:
         return {m.commune_code for m in self.memberships if m.role in roles}
 
+    @property
+    def provinces(self) -> set[str]:
+        """Provinces whose staff this user is (they see every commune's figures there)."""
+        return {m.province_code for m in self.province_memberships}
+
 
 class Membership(Base):
     __tablename__ = "memberships"
@@ -69,6 +77,18 @@ class Membership(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class ProvinceMembership(Base):
+    """Province staff (Sở Công Thương and the like): read the figures of all the province's communes."""
+
+    __tablename__ = "province_memberships"
+    __table_args__ = (UniqueConstraint("user_id", "province_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    province_code: Mapped[str] = mapped_column(ForeignKey("provinces.code"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ApiToken(Base):

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from core.auth.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 from core.errors import Invalid, NotFound
-from core.models import ROLES, Commune, Membership, User
+from core.models import ROLES, Commune, Membership, Province, ProvinceMembership, User
 from core.text import normalize_phone
 
 
@@ -70,5 +70,18 @@ def grant(db: Session, user: User, role: str, commune_code: str) -> Membership:
         return existing
     membership = Membership(commune_code=commune_code, role=role)
     user.memberships.append(membership)
+    db.flush()
+    return membership
+
+
+def grant_province(db: Session, user: User, province_code: str) -> ProvinceMembership:
+    """Make `user` province staff: read-only figures of every commune of the province."""
+    if db.get(Province, province_code) is None:
+        raise NotFound(_("No province has the code %(code)s.", code=province_code))
+    existing = next((m for m in user.province_memberships if m.province_code == province_code), None)
+    if existing:
+        return existing
+    membership = ProvinceMembership(province_code=province_code)
+    user.province_memberships.append(membership)
     db.flush()
     return membership

@@ -14,10 +14,12 @@ from plugins import (
     REDIRECT,
     SUCCEEDED,
     BankNotification,
+    Metric,
     NextStep,
     PaymentProvider,
     PaymentSource,
     PaymentUpdate,
+    Share,
     WebhookRejected,
     hookimpl,
 )
@@ -92,12 +94,16 @@ def register_fee_types():
 
 
 # --- register_metrics ---
-class StallsOnline:
+class StallsOnline(Metric):
+    """Market stalls (households) that also sell online; choso counts the facts, the plugin shapes them."""
+
     id = "stalls_online"
     label = "Sạp chợ bán online"
+    unit = "share"
+    target = 0.5
 
-    def compute(self, figures):
-        return figures.get("stalls_online", 0)
+    def compute(self, facts):
+        return Share(facts.get("households_online", 0), facts.get("households_active", 0))
 
 
 @hookimpl

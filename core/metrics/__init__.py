@@ -1,0 +1,1 @@
+"""Digital-economy figures of communes: indicators, facts counted with SQL, monthly snapshots, targets."""

@@ -1,0 +1,68 @@
+"""A view's table as CSV (UTF-8 with BOM, so spreadsheets read Vietnamese), XLSX, or a printable PDF report."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from fpdf import FPDF
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from payments.receipts.pdf import _font_file
+
+Table = tuple[list[str], list[list[object]]]
+
+
+def to_csv(table: Table) -> bytes:
+    header, rows = table
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(table: Table, sheet: str) -> bytes:
+    header, rows = table
+    book = Workbook()
+    ws = book.active
+    ws.title = sheet[:31]
+    ws.append(header)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append(row)
+    for column in ws.columns:
+        ws.column_dimensions[column[0].column_letter].width = min(60, max(len(str(c.value or "")) for c in column) + 2)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def to_pdf(title: str, subtitle: str, table: Table, note: str = "") -> bytes:
+    """An A4 report: the commune and month, then one line per indicator."""
+    header, rows = table
+    pdf = FPDF(format="A4")
+    pdf.add_font("DejaVu", "", _font_file(False))
+    pdf.add_font("DejaVu", "B", _font_file(True))
+    pdf.add_page()
+    pdf.set_font("DejaVu", "B", 14)
+    pdf.multi_cell(0, 8, title, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 11)
+    pdf.multi_cell(0, 6, subtitle, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    widths = [70, 40, 40, 30][:len(header)]
+    pdf.set_font("DejaVu", "B", 9)
+    for width, text in zip(widths, header, strict=False):
+        pdf.cell(width, 7, str(text), border=1)
+    pdf.ln()
+    pdf.set_font("DejaVu", "", 9)
+    for row in rows:
+        for width, value in zip(widths, row, strict=False):
+            pdf.cell(width, 6, str(value if value is not None else "")[:48], border=1)
+        pdf.ln()
+    if note:
+        pdf.ln(4)
+        pdf.multi_cell(0, 5, note, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

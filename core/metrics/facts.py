@@ -1,0 +1,130 @@
+"""The facts of many communes for one month, each counted with one SQL aggregate grouped by commune.
+
+A province of 100 communes costs the same dozen statements as one commune; nothing loops over rows in Python.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, distinct, exists, func, select
+from sqlalchemy.orm import Session
+
+from core.models import AuditLog, BankAccount, HouseholdBusiness, Product
+from core.orders.models import Order, OrderItem, OrderPart
+from core.publishing.models import Listing
+from core.publishing.states import LIVE, OUT_OF_SYNC
+from payments.bills.models import Bill
+from payments.reconcile.models import Payment
+
+ON_MARKETPLACE = (LIVE, OUT_OF_SYNC)
+CASHLESS_METHODS = ("vietqr", "card", "stripe")
+# Parts whose money is in (marketplace parts are paid on the marketplace and arrive confirmed).
+SOLD = ("paid", "confirmed", "shipped", "delivered", "refunded")
+
+Facts = dict[str, int]
+
+
+def _active_households(codes: list[str], end: datetime):
+    return and_(HouseholdBusiness.commune_code.in_(codes), HouseholdBusiness.status == "active",
+                HouseholdBusiness.created_at < end)
+
+
+def _live_listing():
+    return exists().where(Listing.product_id == Product.id, Listing.state.in_(ON_MARKETPLACE))
+
+
+def count_facts(db: Session, codes: list[str], start: datetime, end: datetime) -> dict[str, Facts]:
+    facts: dict[str, Facts] = defaultdict(dict)
+
+    def put(name: str, rows) -> None:
+        for code, value in rows:
+            facts[code][name] = int(value or 0)
+
+    households = _active_households(codes, end)
+    put("households_active", db.execute(select(HouseholdBusiness.commune_code, func.count())
+                                        .where(households).group_by(HouseholdBusiness.commune_code)))
+    active_products = and_(Product.commune_code.in_(codes), Product.status == "active")
+    put("households_online", db.execute(
+        select(HouseholdBusiness.commune_code, func.count(distinct(HouseholdBusiness.id)))
+        .join(Product, Product.household_id == HouseholdBusiness.id)
+        .where(households, active_products, _live_listing()).group_by(HouseholdBusiness.commune_code)))
+    put("households_cashless_ready", db.execute(
+        select(HouseholdBusiness.commune_code, func.count())
+        .where(households, exists().where(BankAccount.household_id == HouseholdBusiness.id,
+                                          BankAccount.verified.is_(True)))
+        .group_by(HouseholdBusiness.commune_code)))
+    put("products_active", db.execute(select(Product.commune_code, func.count()).where(active_products)
+                                      .group_by(Product.commune_code)))
+    ocop = and_(active_products, Product.ocop_stars.is_not(None))
+    for code, stars, n in db.execute(select(Product.commune_code, Product.ocop_stars, func.count()).where(ocop)
+                                     .group_by(Product.commune_code, Product.ocop_stars)):
+        facts[code][f"ocop_products_active.{stars}"] = n
+        facts[code]["ocop_products_active"] = facts[code].get("ocop_products_active", 0) + n
+    put("ocop_products_online", db.execute(select(Product.commune_code, func.count())
+                                           .where(ocop, _live_listing()).group_by(Product.commune_code)))
+    for code, marketplace, n in db.execute(
+            select(Product.commune_code, Listing.marketplace, func.count(distinct(Product.id)))
+            .join(Listing, Listing.product_id == Product.id)
+            .where(active_products, Listing.state.in_(ON_MARKETPLACE))
+            .group_by(Product.commune_code, Listing.marketplace)):
+        facts[code][f"products_live.{marketplace}"] = n
+    _bill_payments(db, codes, start, end, facts)
+    _orders(db, codes, start, end, facts)
+    _activity(db, codes, start, end, facts)
+    return {code: dict(facts.get(code, {})) for code in codes}
+
+
+def _bill_payments(db: Session, codes: list[str], start: datetime, end: datetime, facts) -> None:
+    cashless = Payment.method.in_(CASHLESS_METHODS)
+    for code, n, n_cashless, total, total_cashless in db.execute(
+            select(Bill.commune_code, func.count(), func.count().filter(cashless),
+                   func.coalesce(func.sum(Payment.amount_vnd), 0),
+                   func.coalesce(func.sum(Payment.amount_vnd).filter(cashless), 0))
+            .join(Bill, Bill.id == Payment.bill_id)
+            .where(Bill.commune_code.in_(codes), Payment.created_at >= start, Payment.created_at < end)
+            .group_by(Bill.commune_code)):
+        facts[code].update({"bill_payments": n, "bill_payments_cashless": n_cashless,
+                            "bill_payments_vnd": int(total), "bill_payments_cashless_vnd": int(total_cashless or 0)})
+
+
+def _orders(db: Session, codes: list[str], start: datetime, end: datetime, facts) -> None:
+    in_month = and_(Order.commune_code.in_(codes), Order.placed_at >= start, Order.placed_at < end)
+    put_rows = db.execute(select(Order.commune_code, func.count()).where(in_month, Order.state != "cancelled")
+                          .group_by(Order.commune_code))
+    for code, n in put_rows:
+        facts[code]["orders"] = n
+    value = func.sum((OrderItem.quantity - OrderItem.refunded_quantity) * OrderItem.unit_price_vnd)
+    sold = (select(Order.commune_code, Order.channel, Product.product_group, value)
+            .join(OrderItem, OrderItem.order_id == Order.id).join(OrderPart, OrderPart.id == OrderItem.part_id)
+            .join(Product, Product.id == OrderItem.product_id)
+            .where(in_month, OrderPart.state.in_(SOLD))
+            .group_by(Order.commune_code, Order.channel, Product.product_group))
+    for code, channel, group, amount in db.execute(sold):
+        amount = int(amount or 0)
+        row = facts[code]
+        row["gmv_vnd"] = row.get("gmv_vnd", 0) + amount
+        row[f"gmv_vnd.channel.{channel}"] = row.get(f"gmv_vnd.channel.{channel}", 0) + amount
+        row[f"gmv_vnd.group.{group}"] = row.get(f"gmv_vnd.group.{group}", 0) + amount
+
+
+def _activity(db: Session, codes: list[str], start: datetime, end: datetime, facts) -> None:
+    since = end - timedelta(days=30)
+    listed = (select(Product.household_id.label("household_id"), Product.commune_code.label("code"))
+              .join(Listing, Listing.product_id == Product.id)
+              .where(Product.commune_code.in_(codes), Listing.updated_at >= since, Listing.updated_at < end))
+    ordered = (select(OrderItem.household_id.label("household_id"), Order.commune_code.label("code"))
+               .join(Order, Order.id == OrderItem.order_id)
+               .where(Order.commune_code.in_(codes), Order.placed_at >= since, Order.placed_at < end))
+    either = listed.union(ordered).subquery()
+    for code, n in db.execute(select(either.c.code, func.count(distinct(either.c.household_id)))
+                              .group_by(either.c.code)):
+        facts[code]["active_sellers_30d"] = n
+    for code, n in db.execute(select(AuditLog.commune_code, func.count(distinct(AuditLog.on_behalf_of_id)))
+                              .where(AuditLog.commune_code.in_(codes), AuditLog.on_behalf_of_id.is_not(None),
+                                     AuditLog.at >= start, AuditLog.at < end)
+                              .group_by(AuditLog.commune_code)):
+        facts[code]["assisted_households"] = n
+
+
