@@ -107,7 +107,7 @@ def _demo() -> None:
     click.echo(f"  sign in with password {demo.DEMO_PASSWORD!r} as:")
     click.echo(f"    household: {', '.join(summary.household_phones[:3])} … {summary.household_phones[-1]}")
     click.echo(f"    helper (Tổ công nghệ số): {demo.HELPER_PHONE}")
-    click.echo(f"    commune staff: {demo.STAFF_PHONE}")
+    click.echo(f"    commune staff (also sees the province's figures): {demo.STAFF_PHONE}")
 
 
 def _demo_marketplaces() -> None:

@@ -111,6 +111,22 @@ def indicator_records(code: str, indicator_id: str):
     return render_template("metrics/records.html", commune=commune, month=month, metric=metric, table=table)
 
 
+@bp.get("/staff/<code>/metrics/<indicator_id>/records.<fmt>")
+@login_required
+def records_export(code: str, indicator_id: str, fmt: str):
+    _commune(code)
+    month = _month()
+    table = records(session(), indicator_id, code, *services.bounds(month)) if services.indicator(indicator_id) \
+        else None
+    if table is None or fmt not in ("csv", "xlsx"):
+        abort(404)
+    header, rows = table
+    rows = [[v.isoformat() if hasattr(v, "isoformat") else v for v in row] for row in rows]
+    name = f"{indicator_id}-{code}-{month}.{fmt}"
+    data = exports.to_csv((header, rows)) if fmt == "csv" else exports.to_xlsx((header, rows), month)
+    return _download(data, MIMETYPES[fmt], name)
+
+
 def _download(data: bytes, mimetype: str, name: str) -> Response:
     return Response(data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -73,6 +73,7 @@ def seed(db: Session, store: LocalStorage, commune_code: str = DEMO_COMMUNE,
         raise LookupError(f"commune {commune_code} is not in the database; run `choso db upgrade` first")
     staff, _ = users.ensure_user(db, phone=STAFF_PHONE, name="Cán bộ xã (demo)")
     users.grant(db, staff, "staff", commune_code)
+    users.grant_province(db, staff, commune.province_code)  # so the demo shows the province ranking too
     helper, _ = users.ensure_user(db, phone=HELPER_PHONE, name="Tổ công nghệ số (demo)")
     users.grant(db, helper, "helper", commune_code)
     for u in (staff, helper):

@@ -69,6 +69,7 @@ def test_the_api_answers_by_indicator_and_keeps_communes_apart(client, db, facto
     assert r.status_code == 200 and body["ecommerce_household_share"] == {
         "id": "ecommerce_household_share", "value": 0.5, "numerator": 2, "denominator": 4, "breakdown": {},
         "target": 0.5, "level": "met"}
+    assert body["choque_product_share"]["denominator"] == 5  # a plugin's indicator, in the API unchanged
     other = bearer(factory.token(factory.user("staff", OTHER_COMMUNE)))
     assert client.get(f"/api/v1/metrics?commune=00583&month={MONTH}", headers=other).status_code == 403
     assert client.get("/api/v1/metrics?province=01", headers=staff).status_code == 403

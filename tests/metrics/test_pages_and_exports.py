@@ -50,6 +50,10 @@ def test_exports_carry_the_same_figures(client, factory, db, village, tmp_path):
     assert rows[0][:2] == ["Chỉ số", "Giá trị"]
     by_label = {r[0]: r for r in rows[1:]}
     assert by_label["Hộ bán hàng trực tuyến"][1:4] == ["50%", "2", "4"] and by_label["Hộ kinh doanh"][1] == "4"
+    assert by_label["Sản phẩm trên Chợ Quê"][3] == "5"  # the plugin's indicator is exported too
+    listed = client.get(f"/staff/00583/metrics/ocop_online_share/records.xlsx?month={MONTH}")
+    ocop = load_workbook(io.BytesIO(listed.data)).active
+    assert ocop.max_row == 4 and {ocop.cell(r, 4).value for r in range(2, 5)} == {"postmart", "–"}
     xlsx = client.get(f"/staff/00583/metrics.xlsx?month={MONTH}")
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     assert sheet["A1"].value == "Chỉ số" and sheet.max_row == len(rows)
