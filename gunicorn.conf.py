@@ -1,0 +1,21 @@
+"""gunicorn settings for choso's web processes: `gunicorn -c gunicorn.conf.py wsgi:app`.
+
+Every value can be overridden with the usual GUNICORN_CMD_ARGS or command-line flags.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("CHOSO_BIND", "127.0.0.1:8000")  # behind a TLS proxy (nginx, Caddy) on the same host
+# Requests are short and mostly wait on the database: 2 sync workers per core, at least 2.
+workers = int(os.environ.get("CHOSO_WEB_WORKERS", max(2, multiprocessing.cpu_count() * 2)))
+worker_class = "sync"
+timeout = 30  # a marketplace or payment gateway slower than this is the job queue's business, not a request's
+graceful_timeout = 20
+keepalive = 5
+max_requests = 2000  # recycle workers now and then: a leak never grows without bound
+max_requests_jitter = 200
+accesslog = "-"
+access_log_format = '{"time":"%(t)s","request_id":"%({x-request-id}o)s","method":"%(m)s","path":"%(U)s",' \
+                    '"status":%(s)s,"bytes":%(B)s,"ms":%(M)s}'
+forwarded_allow_ips = os.environ.get("CHOSO_FORWARDED_ALLOW_IPS", "127.0.0.1")
