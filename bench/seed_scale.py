@@ -66,8 +66,8 @@ def steps(n_households: int, n_products: int, n_bills: int, codes: list[str]) ->
                 md5(g::text) || lpad(g::text, 11, '0'), 'paid', now() - (g % 365) * interval '1 day'
             FROM (SELECT g, (g % {n_households}) + 1 AS h FROM generate_series(1, {n_bills}) g) s
             JOIN households hh ON hh.id = s.h JOIN fee_types f ON f.commune_code = hh.commune_code"""),
-        ("payments", """INSERT INTO payments (bill_id, amount_vnd, method, created_at)
-            SELECT id, 30000, CASE WHEN id % 4 = 0 THEN 'cash' ELSE 'vietqr' END,
+        ("payments", """INSERT INTO payments (bill_id, commune_code, amount_vnd, method, created_at)
+            SELECT id, commune_code, 30000, CASE WHEN id % 4 = 0 THEN 'cash' ELSE 'vietqr' END,
                 now() - (id % 365) * interval '1 day' FROM bills"""),
         ("analyze", "ANALYZE"),
     ]

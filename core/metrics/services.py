@@ -102,15 +102,17 @@ def level(value: float | None, target: float | None, near: float | None) -> str:
     return NEAR if near is not None and value >= near else BELOW
 
 
-def targets(db: Session, commune_code: str) -> dict[str, tuple[float | None, float | None]]:
-    """Per indicator (target, near): what staff set, else the indicator's default."""
-    chosen = {t.indicator: (t.target, t.near) for t in db.scalars(
-        select(MetricTarget).where(MetricTarget.commune_code == commune_code))}
-    return {m.id: chosen.get(m.id, (m.target, m.near)) for m in indicators()}
+def targets(db: Session, codes: list[str]) -> dict[str, dict[str, tuple[float | None, float | None]]]:
+    """Per commune and indicator (target, near): what staff set, else the indicator's default. One query."""
+    chosen: dict[str, dict[str, tuple[float, float | None]]] = {}
+    for t in db.scalars(select(MetricTarget).where(MetricTarget.commune_code.in_(codes))):
+        chosen.setdefault(t.commune_code, {})[t.indicator] = (t.target, t.near)
+    defaults = {m.id: (m.target, m.near) for m in indicators()}
+    return {code: {**defaults, **chosen.get(code, {})} for code in codes}
 
 
-def _with_targets(db: Session, code: str, figures: dict[str, Figure]) -> dict[str, Figure]:
-    for indicator_id, (target, near) in targets(db, code).items():
+def _with_targets(figures: dict[str, Figure], goals: dict[str, tuple[float | None, float | None]]) -> dict:
+    for indicator_id, (target, near) in goals.items():
         if indicator_id in figures:
             figures[indicator_id].target = target
             figures[indicator_id].level = level(figures[indicator_id].value, target, near)
@@ -138,7 +140,8 @@ def figures(db: Session, codes: list[str], month: str) -> dict[str, dict[str, Fi
     stored = _from_snapshots(db, codes, month) if month < current_month() else {}
     missing = [code for code in codes if code not in stored]
     result = {**stored, **(live(db, missing, month) if missing else {})}
-    return {code: _with_targets(db, code, result[code]) for code in codes}
+    goals = targets(db, codes)
+    return {code: _with_targets(result[code], goals[code]) for code in codes}
 
 
 def trend(db: Session, code: str, month: str, months: int = 12) -> dict[str, list[tuple[str, float | None]]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, utcnow
@@ -38,9 +38,12 @@ class BankTransaction(Base):
 
 class Payment(Base):
     __tablename__ = "payments"
+    # The figures count a commune's payments of a month; at province scale that must not go through bills.
+    __table_args__ = (Index("ix_payments_commune_code_created_at", "commune_code", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"), index=True)
+    commune_code: Mapped[str | None] = mapped_column(String(5))  # the bill's, copied when the payment is made
     # At most one payment per bank transaction; cash payments have none.
     transaction_id: Mapped[int | None] = mapped_column(ForeignKey("bank_transactions.id"), unique=True)
     amount_vnd: Mapped[int] = mapped_column(BigInteger)

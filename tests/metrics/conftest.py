@@ -52,7 +52,7 @@ def village(factory, db):
                     reference=secrets.token_hex(6).upper(), token=secrets.token_urlsafe(32), state="paid")
         db.add(bill)
         db.flush()
-        db.add(Payment(bill_id=bill.id, amount_vnd=amount, method=method, created_at=IN_MONTH))
+        db.add(Payment(bill_id=bill.id, commune_code="00583", amount_vnd=amount, method=method, created_at=IN_MONTH))
     for channel, state, price in (("postmart", "confirmed", 100_000), ("direct", "paid", 50_000),
                                   ("direct", "cancelled", 70_000)):
         order = Order(commune_code="00583", channel=channel, state=state, total_vnd=price, placed_at=IN_MONTH,
