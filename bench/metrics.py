@@ -1,11 +1,12 @@
 """Figures at province scale: one commune's dashboard, the province rollup, a month's snapshot.
 
-    .venv/bin/python bench/seed_scale.py                   # once: 100 communes, 1M products, 5M bills …
+    .venv/bin/python bench/seed_scale.py      # once: 100 communes, 1M products, 5M bills …
     .venv/bin/python bench/metrics.py [--name choso_scale] [--database postgresql+psycopg://…/test]
 
-Times `core.metrics.services.live` (counting, not reading snapshots) for one commune (what the dashboard computes; target under 300 ms)
-and for all 100 communes of the province (target under 2 s), each the median of 5 runs after one warm-up,
-and one month's `snapshot` of every commune. Reference peer: none published; targets from the issue.
+Times `core.metrics.services.live` (counting, not reading snapshots) for one commune (what the dashboard
+computes for the current month; target under 300 ms) and for all 100 communes of the province (target under
+2 s), each the median of 5 runs after one warm-up, and one month's `snapshot` of every commune.
+Reference peer: none published; targets from the issue.
 """
 
 from __future__ import annotations

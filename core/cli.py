@@ -417,9 +417,11 @@ def vietqr_banks(query: tuple[str, ...]) -> None:
 
 
 def _add_domain_commands() -> None:
+    from core.backup import backup_command, restore_command
     from core.metrics.cli import metrics_group
 
-    main.add_command(metrics_group)
+    for command in (metrics_group, backup_command, restore_command):
+        main.add_command(command)
 
 
 _add_domain_commands()
