@@ -34,8 +34,9 @@ def _staff(code: str):
 @operation("Set the bank account the commune collects fees into; staff only",
            body=schemas.CollectionAccountSchema, auth=True)
 def set_collection_account(code: str):
+    user = _staff(code)  # the role first: nobody else learns what the body should hold
     data = load(schemas.CollectionAccountSchema(), json_body())
-    account = bills.set_collection_account(session(), require_user(), code, data)
+    account = bills.set_collection_account(session(), user, code, data)
     return jsonify(schemas.CollectionAccountSchema().dump(account))
 
 
@@ -51,8 +52,9 @@ def list_fee_types(code: str):
 @operation("Define a fee type; staff only", body=schemas.FeeTypeSchema, response=schemas.FeeTypeSchema,
            auth=True, status=201)
 def create_fee_type(code: str):
+    user = _staff(code)  # the role first: nobody else learns what the body should hold
     data = load(schemas.FeeTypeSchema(), json_body())
-    fee = bills.create_fee_type(session(), require_user(), code, data)
+    fee = bills.create_fee_type(session(), user, code, data)
     return jsonify(schemas.FeeTypeSchema().dump(fee)), 201
 
 
@@ -60,8 +62,9 @@ def create_fee_type(code: str):
 @operation("Issue a bill to a household or a named payer; staff only", body=schemas.BillInputSchema,
            response=schemas.BillSchema, auth=True, status=201)
 def issue_bill(code: str):
+    user = _staff(code)  # the role first: nobody else learns what the body should hold
     data = load(schemas.BillInputSchema(), json_body())
-    bill = bills.issue_bill(session(), require_user(), code, data)
+    bill = bills.issue_bill(session(), user, code, data)
     return jsonify(schemas.BillSchema().dump(bill)), 201
 
 
@@ -92,8 +95,9 @@ def my_bills():
 @operation("Bill every active household of the commune at once (runs in the background); staff only",
            body=schemas.BatchInputSchema, response=schemas.BatchSchema, auth=True, status=202)
 def start_batch(code: str):
+    user = _staff(code)  # the role first: nobody else learns what the body should hold
     data = load(schemas.BatchInputSchema(), json_body())
-    batch = bills.start_batch(session(), require_user(), code, data)
+    batch = bills.start_batch(session(), user, code, data)
     return jsonify(schemas.BatchSchema().dump(batch)), 202
 
 

@@ -9,7 +9,7 @@ from marshmallow import fields
 from core.api import bp, json_body, load, require_user
 from core.api.spec import operation
 from core.db import session
-from core.errors import NotFound
+from core.errors import Forbidden, NotFound
 from core.events import plugins
 from core.schemas.common import BaseSchema
 from core.services import integrations
@@ -54,9 +54,12 @@ def list_integrations(code: str):
 @operation("Switch an integration on or off for a commune and set its settings; staff only",
            body=IntegrationInputSchema, auth=True)
 def configure_integration(code: str, kind: str, name: str):
+    user = require_user()
+    if not integrations.may_configure(user, code):  # the role first: nobody else learns what the body holds
+        raise Forbidden(_("You are not allowed to do this."))
     cls = registry(kind).get(name)
     data = load(IntegrationInputSchema(), json_body())
-    row = integrations.configure(session(), require_user(), code, kind, name,
+    row = integrations.configure(session(), user, code, kind, name,
                                  cls.settings_schema if cls else None, data["enabled"], dict(data["settings"]))
     return jsonify({"kind": kind, "name": name, "enabled": row.enabled,
                     "settings": integrations.public_view(row, cls.settings_schema)})

@@ -59,6 +59,8 @@ def open_shop(db: Session, actor: User, data: dict[str, Any]) -> HouseholdBusine
 
 
 def update_shop(db: Session, actor: User, shop: HouseholdBusiness, data: dict[str, Any]) -> HouseholdBusiness:
+    # Even an empty change answers with the shop's private fields: outsiders are refused up front.
+    require(policy.can_edit_shop(actor, shop) or policy.can_moderate(actor, shop))
     changes = _clean(data)
     if "status" in data and data["status"] != shop.status:
         require(policy.can_moderate(actor, shop))
