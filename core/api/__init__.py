@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError
 from sqlalchemy import Select
@@ -15,12 +15,17 @@ from werkzeug.exceptions import HTTPException
 from core.auth.current import api_user
 from core.db import session
 from core.errors import ChosoError, Invalid
+from core.extensions import limiter
 from core.i18n import translate_errors
 from core.models import User
 from core.schemas.common import page_meta
 from core.services.communes import count
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# An address that keeps presenting bad tokens or webhook signatures is stopped for a while; requests that
+# authenticate never count against it.
+limiter.shared_limit(lambda: current_app.config.get("REFUSED_LIMIT", "30 per minute"), scope="refused-credentials",
+                     deduct_when=lambda response: response.status_code == 401)(bp)
 
 
 class Unauthorized(ChosoError):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from core.auth.tokens import create_token, revoke
 from core.db import session
+from core.extensions import limiter
 from core.models import ApiToken
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -23,6 +24,7 @@ def tokens():
 
 
 @bp.post("/tokens")
+@limiter.limit("20 per hour")
 @login_required
 def new_token():
     db = session()
