@@ -18,7 +18,7 @@ def test_an_address_guessing_tokens_or_webhook_keys_is_stopped(app, client, fact
         assert client.get("/api/v1/me", headers=good).status_code == 200
     factory.enable_payment_source("sepay", {"api_key": "real-key"})
     codes = [client.post("/api/v1/webhooks/payments/sepay/00583", json={}, headers={
-        "Authorization": "Apikey guess-%d" % i}).status_code for i in range(3)]
+        "Authorization": f"Apikey guess-{i}"}).status_code for i in range(3)]
     codes += [client.get("/api/v1/me", headers=bearer(f"guess-{i}")).status_code for i in range(2)]
     assert codes == [401] * 5
     assert client.get("/api/v1/me", headers=bearer("guess-6")).status_code == 429
