@@ -51,6 +51,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CHOSO_ORDER_PAYMENT_MINUTES", "30", "how long a direct order's stock is held while it waits for payment"),
     Setting("CHOSO_SMTP_URL", "", "mail server for order notices, e.g. smtp+starttls://user:pass@host:587 "
             "(empty: no e-mail, the dashboard still shows new orders)"),
+    Setting("CHOSO_HSTS_SECONDS", "0", "Strict-Transport-Security max-age once served only over HTTPS (0: not sent)"),
     Setting("CHOSO_METRICS_TOKEN", "", "bearer token that opens /metrics (Prometheus); empty keeps it closed"),
     Setting("CHOSO_LOG_FORMAT", "json", "json (one object per line, with the request id) or text; for gunicorn"),
     Setting("CHOSO_LOG_LEVEL", "INFO", "log level of the web processes"),
@@ -124,4 +125,5 @@ def from_environment() -> dict[str, Any]:
         "SMTP_URL": env("CHOSO_SMTP_URL", ""),
         "MAIL_FROM": env("CHOSO_MAIL_FROM", "choso@localhost"),
         "METRICS_TOKEN": env("CHOSO_METRICS_TOKEN", ""),
+        "HSTS_SECONDS": int(env("CHOSO_HSTS_SECONDS", "0")),
     }

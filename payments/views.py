@@ -83,7 +83,7 @@ def list_bills(code: str):
 
 
 @bp.get("/me/bills")
-@operation("Bills of the caller's own shops", response=schemas.BillSchema, auth=True)
+@operation("Bills of the caller's own shops", response=schemas.BillSchema, many=True, auth=True)
 def my_bills():
     user = require_user()
     stmt = select(Bill).join(HouseholdBusiness, Bill.household_id == HouseholdBusiness.id).where(

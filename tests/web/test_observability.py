@@ -49,3 +49,12 @@ def test_metrics_are_for_operators_only(app, client, factory):
     text = r.get_data(as_text=True)
     assert r.status_code == 200 and 'choso_http_requests_total{endpoint="catalog.home"' in text
     assert "choso_unmatched_bank_transfers 0.0" in text and "choso_http_request_seconds_bucket" in text
+
+
+def test_security_headers_and_hsts_only_when_configured(app, client):
+    r = client.get("/")
+    csp = r.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert r.headers["X-Frame-Options"] == "DENY" and "Strict-Transport-Security" not in r.headers
+    app.config["HSTS_SECONDS"] = 31536000
+    assert client.get("/").headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
