@@ -4,7 +4,7 @@
 misread). The prefix is fixed per commune (its official code in base 32), so a reference never matches a
 bill of another commune. Banking apps add text, drop spaces, change case and cut the content; `find`
 normalises all that away, and the check symbol (Luhn mod 32) rejects a code with one symbol wrong or two
-swapped.
+swapped (all but "0Z"/"Z0", the one swap Luhn mod N cannot see, as Luhn mod 10 cannot see 09/90).
 """
 
 from __future__ import annotations

@@ -28,7 +28,8 @@ def test_one_mistyped_symbol_or_two_swapped_fail_the_check():
         wrong = references.ALPHABET[(references.ALPHABET.index(ch) + 1) % 32]
         assert not references.is_valid(ref[:4] + body[:i] + wrong + body[i + 1:] + ref[-1])
     for i in range(len(body) - 1):
-        if body[i] != body[i + 1]:
+        # Luhn mod 32, like Luhn mod 10 with 09/90, cannot see "0Z" swapped for "Z0"; every other pair it can.
+        if body[i] != body[i + 1] and {body[i], body[i + 1]} != {"0", "Z"}:
             swapped = body[:i] + body[i + 1] + body[i] + body[i + 2:]
             assert not references.is_valid(ref[:4] + swapped + ref[-1])
 
