@@ -65,6 +65,31 @@ def drop_database(url: str, name: str) -> None:
     admin.dispose()
 
 
+def start_sandboxes(env: dict) -> tuple[dict[str, int], list[subprocess.Popen]]:
+    """Both built-in marketplaces' sandboxes as processes on free 127.0.0.1 ports."""
+    ports, procs = {}, []
+    for name in ("postmart", "voso"):
+        ports[name] = free_port()
+        procs.append(subprocess.Popen([str(BIN / "choso"), "sandbox", name, "--port", str(ports[name])],
+                                      env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    for port in ports.values():
+        wait_for_port(port)
+    return ports, procs
+
+
+def switch_on(db, staff, commune: str, ports: dict[str, int]) -> None:
+    """Switch the sandboxes' marketplaces on for the commune, with the sandboxes' test credentials."""
+    from core.events import plugins
+    from core.services import integrations
+
+    for name, port in ports.items():
+        adapter = plugins().marketplaces[name]
+        sandbox = adapter.sandbox_class()
+        settings = {k: getattr(sandbox, k) for k in adapter.settings_schema().fields if hasattr(sandbox, k)}
+        integrations.configure(db, staff, commune, "marketplace", name, adapter.settings_schema, True,
+                               {**settings, "base_url": f"http://127.0.0.1:{port}"})
+
+
 def run_backend(backend: str, args, tmp: Path) -> dict:
     instance = tmp / backend
     env = {**os.environ, "CHOSO_INSTANCE_PATH": str(instance), "CHOSO_SECRET_KEY": "bench-only",
@@ -85,29 +110,17 @@ def run_backend(backend: str, args, tmp: Path) -> dict:
     procs = []
     app = None
     try:
-        ports = {}
-        for name in ("postmart", "voso"):
-            ports[name] = free_port()
-            procs.append(subprocess.Popen([str(BIN / "choso"), "sandbox", name, "--port", str(ports[name])],
-                                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        for port in ports.values():
-            wait_for_port(port)
+        ports, sandboxes = start_sandboxes(env)
+        procs += sandboxes
         os.environ.update(env)
         from core.app import create_app
         from core.db import database
-        from core.events import plugins
-        from core.services import demo, integrations, users
+        from core.services import demo, users
 
         app = create_app()
         with app.app_context():
             db = database(app).sessions()
-            staff = users.find_by_login(db, demo.STAFF_PHONE)
-            for name, port in ports.items():
-                adapter = plugins().marketplaces[name]
-                sandbox = adapter.sandbox_class()
-                settings = {k: getattr(sandbox, k) for k in adapter.settings_schema().fields if hasattr(sandbox, k)}
-                integrations.configure(db, staff, demo.DEMO_COMMUNE, "marketplace", name, adapter.settings_schema,
-                                       True, {**settings, "base_url": f"http://127.0.0.1:{port}"})
+            switch_on(db, users.find_by_login(db, demo.STAFF_PHONE), demo.DEMO_COMMUNE, ports)
         for _ in range(args.workers):
             procs.append(subprocess.Popen([str(BIN / "choso"), "worker"], env=env, stdout=subprocess.DEVNULL,
                                           stderr=subprocess.DEVNULL))

@@ -28,7 +28,7 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
 from bench.catalog import free_port  # noqa: E402
-from bench.publish import drop_database, fresh_database, wait_for_port  # noqa: E402
+from bench.publish import drop_database, fresh_database, start_sandboxes, switch_on, wait_for_port  # noqa: E402
 
 COMMUNE = "00583"
 WRK = """
@@ -74,20 +74,13 @@ end
 def prepare(env: dict, bills: int) -> tuple[list[tuple[str, int]], list[tuple[int, str]], dict[str, int], list]:
     """The demo commune, its two marketplaces' sandboxes, a SePay source, open bills, and owners' API tokens."""
     subprocess.run([str(BIN / "choso"), "demo"], env=env, check=True, capture_output=True)
-    procs, ports = [], {}
-    for name in ("postmart", "voso"):
-        ports[name] = free_port()
-        procs.append(subprocess.Popen([str(BIN / "choso"), "sandbox", name, "--port", str(ports[name])], env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    for port in ports.values():
-        wait_for_port(port)
+    ports, procs = start_sandboxes(env)
     os.environ.update(env)
     from sqlalchemy import insert, select
 
     from core.app import create_app
     from core.auth.tokens import create_token
     from core.db import database
-    from core.events import plugins
     from core.models import Product
     from core.services import demo, integrations, users
     from payments.bills import references
@@ -98,12 +91,7 @@ def prepare(env: dict, bills: int) -> tuple[list[tuple[str, int]], list[tuple[in
     with app.app_context():
         db = database(app).sessions()
         staff = users.find_by_login(db, demo.STAFF_PHONE)
-        for name, port in ports.items():
-            adapter = plugins().marketplaces[name]
-            sandbox = adapter.sandbox_class()
-            settings = {k: getattr(sandbox, k) for k in adapter.settings_schema().fields if hasattr(sandbox, k)}
-            integrations.configure(db, staff, COMMUNE, "marketplace", name, adapter.settings_schema, True,
-                                   {**settings, "base_url": f"http://127.0.0.1:{port}"})
+        switch_on(db, staff, COMMUNE, ports)
         integrations.configure(db, staff, COMMUNE, "payment_source", "sepay", SePaySettings, True,
                                {"api_key": "scale-key"})
         fee = db.scalars(select(FeeType).where(FeeType.commune_code == COMMUNE)).first()

@@ -178,6 +178,13 @@ def _card_policy(settings: dict) -> str:
             "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
 
+def _part(order: Order, part_id: int) -> OrderPart:
+    part = next((p for p in order.parts if p.id == part_id), None)
+    if part is None:
+        abort(404)
+    return part
+
+
 def _open_payment(part: OrderPart) -> OrderPayment | None:
     live = [p for p in part.payments if p.state in states.OPEN_PAYMENT]
     return live[-1] if live else None
@@ -212,7 +219,7 @@ def confirm(token: str, payment_id: int):
 @bp.post("/orders/<token>/parts/<int:part_id>/cancel")
 def cancel(token: str, part_id: int):
     order = _order(token)
-    reservations.release(session(), order, only_part=payments.part_of(order, part_id).id)
+    reservations.release(session(), order, only_part=_part(order, part_id).id)
     flash(_("Cancelled; the products are back on sale."), "info")
     return redirect(url_for("orders.order_page", token=token))
 
@@ -223,7 +230,7 @@ def part_qr(token: str, part_id: int, fmt: str):
     from payments.vietqr import render
 
     order = _order(token)
-    part = payments.part_of(order, part_id)
+    part = _part(order, part_id)
     payment = _open_payment(part)
     payload = payment.next_step.get("qr_payload") if payment else None
     if not payload or fmt not in ("png", "svg"):

@@ -124,3 +124,14 @@ def test_without_smtp_the_notice_waits_on_the_dashboard(app, client, market, fac
     detail = client.get(f"/dashboard/orders/{part_id}").get_data(as_text=True)
     assert "Chị Mai" in detail and "Thôn 2" in detail
     assert "1 đơn hàng mới" not in client.get("/dashboard/").get_data(as_text=True)
+
+
+def test_a_part_of_another_order_is_not_found_not_an_error(client, market, db):
+    add(client, market.tea, 1)
+    checkout(client)
+    order = db.scalars(select(Order)).one()
+    page = client.get(f"/orders/{order.token}").get_data(as_text=True)
+    cancel = client.post(f"/orders/{order.token}/parts/999999/cancel", data={"csrf_token": csrf_from(page)})
+    assert cancel.status_code == 404
+    assert client.get(f"/orders/{order.token}/parts/999999/qr.png").status_code == 404
+    assert client.get(f"/orders/{'x' * 43}").status_code == 404
