@@ -87,8 +87,8 @@ def _apply(db: Session, matches: list[tuple[int, int, Bill]], *, matched_by: int
     """
     rows = db.execute(insert(Payment).returning(Payment.id, sort_by_parameter_order=True), [
         {"bill_id": bill.id, "commune_code": bill.commune_code, "transaction_id": txn_id, "amount_vnd": amount,
-         "method": method,
-         "matched_by_id": matched_by, "created_at": utcnow()} for txn_id, amount, bill in matches]).all()
+         "method": method, "matched_by_id": matched_by, "created_at": utcnow()}
+        for txn_id, amount, bill in matches]).all()
     payment_ids = [row.id for row in rows]
     announce, received, final = [], [], {}
     for (_txn, amount, bill), payment_id in zip(matches, payment_ids, strict=True):
