@@ -104,6 +104,10 @@ def _payable(part: OrderPart) -> None:
 def start(db: Session, part: OrderPart, identifier: str, data: dict[str, str] | None = None,
           *, recorded_by: User | None = None) -> OrderPayment:
     """Begin paying a part: the provider says what the buyer does next (QR, card check, office ...)."""
+    if db.get_bind().dialect.name == "postgresql":
+        # Two tabs paying the same part: the second waits here, then finds it paid (or the first attempt open).
+        db.execute(select(OrderPart.id).where(OrderPart.id == part.id).with_for_update())
+        db.refresh(part)
     _payable(part)
     instance = provider(db, part.order.commune_code, identifier)
     if instance is None or instance.recorded_by_staff and recorded_by is None:
