@@ -102,3 +102,35 @@ def test_a_worker_killed_mid_publish_loses_nothing_and_duplicates_nothing(app, d
         assert sandbox.control.products()[0]["id"] == listing.remote_id
     finally:
         sandbox.stop()
+
+
+def test_a_marketplace_down_for_a_while_catches_up_exactly_once(app, db, factory):
+    import threading
+    from urllib.parse import urlsplit
+
+    from core.jobs.worker import work
+
+    app.config.update(PUBLISH_RETRY_BASE_SECONDS=0.05, PUBLISH_RETRY_CAP_SECONDS=0.2, PUBLISH_MAX_ATTEMPTS=40)
+    sandbox = start_sandbox("postmart")
+    port = urlsplit(sandbox.url).port
+    factory.enable_marketplace("postmart", {"base_url": sandbox.url, "timeout_seconds": 0.5,
+                                            **CREDENTIALS["postmart"]})
+    sandbox.stop()  # the marketplace goes down before anything is sent
+    shop, _products = make_products(factory, app, db, 5)
+    publish_all(app, db, shop, ["postmart"])
+    worker = threading.Thread(target=work, args=(app,), kwargs={"burst": True, "poll": 0.05})
+    worker.start()
+    time.sleep(2)  # down for a while: every attempt meets a refused connection and is tried again later
+    db.expire_all()
+    assert {r.state for r in db.scalars(select(Listing))} <= {"queued", "publishing"}
+    assert all(r.attempts >= 2 and r.last_error for r in db.scalars(select(Listing)))
+    back = start_sandbox("postmart", port=port)  # the marketplace comes back, empty of choso's products
+    try:
+        worker.join(60)
+        db.expire_all()
+        rows = list(db.scalars(select(Listing)))
+        assert [r.state for r in rows] == ["live"] * 5
+        remote = back.control.products()
+        assert len(remote) == 5 and len({p["name"] for p in remote}) == 5
+    finally:
+        back.stop()

@@ -1,0 +1,101 @@
+"""A web process killed with SIGKILL in the middle of bank webhooks: the source retries, nothing is lost or doubled."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+
+from payments.bills.models import Bill
+from payments.reconcile.models import BankTransaction, Payment
+from tests.payments.conftest import bill_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _children(pid: int) -> list[int]:
+    """gunicorn's worker processes, from /proc (no extra package)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _deliver(url: str, body: dict) -> int:
+    """As SePay does: until a 2xx comes back, try again (it retries up to 7 times; here, for 20 s)."""
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            r = httpx.post(url, json=body, headers={"Authorization": "Apikey sepay-secret-key"}, timeout=5)
+            if r.status_code < 300:
+                return r.status_code
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "the webhook was never accepted"
+        time.sleep(0.05)
+
+
+def test_killing_a_web_worker_mid_webhooks_loses_no_payment_and_doubles_none(
+        app, client, billing, factory, db, choso_database_url, tmp_path):
+    factory.enable_payment_source("sepay", {"api_key": "sepay-secret-key"})
+    bills = [bill_for(client, billing, billing.households[i % 3], period=f"T{i}") for i in range(40)]
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": choso_database_url, "CHOSO_INSTANCE_PATH": str(tmp_path),
+           "CHOSO_SECRET_KEY": app.config["SECRET_KEY"], "CHOSO_BIND": f"127.0.0.1:{port}",
+           "CHOSO_WEB_WORKERS": "2", "CHOSO_LOG_FORMAT": "text", "CHOSO_LOG_LEVEL": "WARNING"}
+    server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py", "wsgi:app"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/api/v1/webhooks/payments/sepay/00583"
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz")
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        results: list[int] = []
+
+        def send(batch):
+            for i, bill in batch:
+                results.append(_deliver(url, {
+                    "id": 900_000 + i, "gateway": "Agribank", "transactionDate": "2026-11-25 10:00:00",
+                    "accountNumber": "0011009999999", "content": f"{bill['reference']} nop phi",
+                    "transferType": "in", "transferAmount": 30000, "accumulated": 0,
+                    "referenceCode": f"FT{i}"}))
+
+        numbered = list(enumerate(bills))
+        senders = [threading.Thread(target=send, args=(numbered[k::4],)) for k in range(4)]
+        for sender in senders:
+            sender.start()
+        time.sleep(0.3)
+        workers = _children(server.pid)
+        assert workers, "gunicorn has no worker processes"
+        os.kill(int(workers[0]), signal.SIGKILL)  # one web process dies mid-request; gunicorn starts another
+        for sender in senders:
+            sender.join(60)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
+    assert len(results) == 40
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(BankTransaction)) == 40
+    assert db.scalar(select(func.count()).select_from(Payment)) == 40
+    assert db.scalar(select(func.count()).select_from(Bill).where(Bill.state == "paid")) == 40
