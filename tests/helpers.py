@@ -59,3 +59,12 @@ def card_token(base_url: str, number: str) -> str:
         "key": STRIPE_SETTINGS["publishable_key"]})
     r.raise_for_status()
     return r.json()["id"]
+
+
+def free_port() -> int:
+    """A port nobody listens on, on 127.0.0.1, for a server a test starts itself."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

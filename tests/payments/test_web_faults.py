@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -14,15 +13,10 @@ from sqlalchemy import func, select
 
 from payments.bills.models import Bill
 from payments.reconcile.models import BankTransaction, Payment
+from tests.helpers import free_port
 from tests.payments.conftest import bill_for
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _children(pid: int) -> list[int]:
@@ -57,7 +51,7 @@ def test_killing_a_web_worker_mid_webhooks_loses_no_payment_and_doubles_none(
         app, client, billing, factory, db, choso_database_url, tmp_path):
     factory.enable_payment_source("sepay", {"api_key": "sepay-secret-key"})
     bills = [bill_for(client, billing, billing.households[i % 3], period=f"T{i}") for i in range(40)]
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": choso_database_url, "CHOSO_INSTANCE_PATH": str(tmp_path),
            "CHOSO_SECRET_KEY": app.config["SECRET_KEY"], "CHOSO_BIND": f"127.0.0.1:{port}",
            "CHOSO_WEB_WORKERS": "2", "CHOSO_LOG_FORMAT": "text", "CHOSO_LOG_LEVEL": "WARNING"}
