@@ -1,8 +1,12 @@
 """The Redis-backed path for real: RQ workers in separate processes drain the publishing jobs."""
 
+import contextlib
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +18,7 @@ from core.models import Product
 from core.publishing.models import Listing
 from core.services.products import archive_product, update_product
 from core.testing import config_for_tests
-from tests.helpers import CREDENTIALS, start_sandbox
+from tests.helpers import CREDENTIALS, free_port, start_sandbox
 from tests.publishing.test_faults import make_products, publish_all
 
 REDIS = os.environ.get("TEST_REDIS_URL")
@@ -90,4 +94,66 @@ def test_a_job_whose_message_redis_lost_is_swept_back(redis_app, app, db, factor
         db.expire_all()
         assert [listing.state for listing in db.scalars(select(Listing))] == ["live", "live"]
     finally:
+        sandbox.stop()
+
+
+@pytest.mark.skipif(not shutil.which("redis-server"), reason="no redis-server binary to restart")
+def test_redis_restarted_mid_publish_loses_nothing_and_duplicates_nothing(app, db, factory, choso_database_url,
+                                                                          tmp_path):
+    """A Redis of the test's own (CI's shared one keeps running), killed and started again, empty, while
+    two workers publish; the workers are restarted when they exit, as systemd's Restart=always does."""
+    port = free_port()
+
+    def start_redis() -> subprocess.Popen:
+        proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                 "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+        for _ in range(100):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+                return proc
+            time.sleep(0.05)
+        raise AssertionError("redis-server did not start")
+
+    redis = start_redis()
+    url = f"redis://127.0.0.1:{port}/0"
+    sandbox = start_sandbox("postmart", slow_rate=1.0, slow_seconds=0.15)
+    env = {**os.environ, "DATABASE_URL": choso_database_url, "CHOSO_SECRET_KEY": app.config["SECRET_KEY"],
+           "CHOSO_INSTANCE_PATH": app.config["INSTANCE_PATH"], "CHOSO_UPLOAD_DIR": app.config["UPLOAD_DIR"],
+           "CHOSO_JOBS_BACKEND": "redis", "CHOSO_REDIS_URL": url, "CHOSO_JOB_LEASE_SECONDS": "2",
+           "CHOSO_PUBLISH_RETRY_BASE_SECONDS": "0.2"}
+    workers: list[subprocess.Popen] = []
+    try:
+        factory.enable_marketplace("postmart", {"base_url": sandbox.url, **CREDENTIALS["postmart"]})
+        shop, _products = make_products(factory, app, db, 8)
+        redis_app = create_app(config_for_tests(choso_database_url, Path(app.config["INSTANCE_PATH"]),
+                                                JOBS_BACKEND="redis", REDIS_URL=url,
+                                                SECRET_KEY=app.config["SECRET_KEY"]))
+        publish_all(redis_app, database(redis_app).sessions(), shop, ["postmart"])
+        workers = [subprocess.Popen([CHOSO, "worker"], env=env, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL) for _ in range(2)]
+        time.sleep(0.6)
+        redis.kill()  # SIGKILL: every queued message is gone with it
+        redis.wait(10)
+        db.expire_all()
+        assert [listing.state for listing in db.scalars(select(Listing))].count("live") < 8  # work was left
+        time.sleep(0.5)
+        redis = start_redis()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            workers = [w if w.poll() is None else subprocess.Popen(
+                [CHOSO, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for w in workers]
+            db.expire_all()
+            if [listing.state for listing in db.scalars(select(Listing))] == ["live"] * 8:
+                break
+            time.sleep(0.3)
+        db.expire_all()
+        assert [listing.state for listing in db.scalars(select(Listing))] == ["live"] * 8
+        remote = sandbox.control.products()
+        assert len(remote) == 8 and len({p["name"] for p in remote}) == 8
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(30)
+        redis.terminate()
+        redis.wait(10)
         sandbox.stop()
