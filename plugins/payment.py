@@ -124,6 +124,10 @@ class PaymentProvider:
         """Verify (in constant time; raise WebhookRejected) and read a webhook. Default: this provider has none."""
         raise WebhookRejected("this provider takes no webhooks")
 
+    def cancel(self, remote_id: str) -> None:
+        """Called when the buyer leaves an unfinished payment for another one: close it at the provider so it
+        can no longer take money. Default: nothing to close."""
+
     def refund(self, remote_id: str | None, amount_vnd: int) -> RefundResult:
         """Give back `amount_vnd` of a succeeded payment. Default: not supported."""
         raise RefundNotSupported(self.identifier)

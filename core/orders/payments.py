@@ -113,8 +113,9 @@ def start(db: Session, part: OrderPart, identifier: str, data: dict[str, str] | 
     if instance is None or instance.recorded_by_staff and recorded_by is None:
         msg = _("This payment method is not offered here.")
         raise Invalid(msg, {"method": [msg]})
-    for earlier in part.payments:  # a new attempt replaces an unfinished one
+    for earlier in part.payments:  # a new attempt replaces an unfinished one, closed at its provider too
         if earlier.state in states.OPEN_PAYMENT:
+            _close(db, earlier)
             earlier.state = "cancelled"
     payment = OrderPayment(part_id=part.id, commune_code=part.order.commune_code, provider=identifier,
                            cashless=instance.cashless, state=CREATED, amount_vnd=part.subtotal_vnd - part.paid_vnd,
@@ -143,6 +144,18 @@ def start(db: Session, part: OrderPart, identifier: str, data: dict[str, str] | 
     db.commit()
     _fire(announce)
     return payment
+
+
+def _close(db: Session, payment: OrderPayment) -> None:
+    """Close an abandoned attempt at its provider, so that it cannot take money choso no longer expects."""
+    earlier = provider(db, payment.commune_code, payment.provider)
+    if earlier is None or not payment.remote_id:
+        return
+    try:
+        earlier.cancel(payment.remote_id)
+    except Exception as exc:  # it may have finished meanwhile: then refuse the new attempt, the money is coming
+        log.warning("could not close payment %s at %s", payment.id, payment.provider, exc_info=True)
+        raise Conflict(_("An earlier payment of this part is still being processed. Reload the page.")) from exc
 
 
 def _record_step(payment: OrderPayment, step: NextStep) -> None:

@@ -116,6 +116,9 @@ class StripeProvider(PaymentProvider):
                                   message=_("The card was declined. Use another card or pay by bank transfer."))]
         return []
 
+    def cancel(self, remote_id: str) -> None:
+        self._client().v1.payment_intents.cancel(remote_id)
+
     def refund(self, remote_id: str | None, amount_vnd: int) -> RefundResult:
         try:
             refund = self._client().v1.refunds.create(params={"payment_intent": remote_id, "amount": amount_vnd})

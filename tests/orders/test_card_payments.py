@@ -197,3 +197,18 @@ def test_the_same_webhook_four_times_at_once_is_one_payment(app, client, market,
     assert db.scalar(select(func.count()).select_from(Receipt)) == 1
     assert db.scalar(select(func.count()).select_from(ProcessedWebhook)) == 1
     assert client.get(order["link"]).get_json()["parts"][0]["paid_vnd"] == 180_000
+
+
+def test_an_abandoned_card_attempt_is_closed_at_stripe_so_it_cannot_take_money_later(client, market, card, db):
+    order = place(client, (market.honey, 1))
+    first = pay_by_card(client, order, order["parts"][0], THREE_D_SECURE, card).get_json()
+    remote = db.scalars(select(OrderPayment)).one().remote_id
+    # the buyer gives up on the card check and pays by bank transfer instead
+    r = client.post(f"/api/v1/orders/{token_of(order)}/parts/{order['parts'][0]['id']}/payments",
+                    json={"method": "vietqr"})
+    assert r.status_code == 201 and r.get_json()["next_step"]["kind"] == "show_qr"
+    assert intent(card, remote)["status"] == "canceled"
+    late = httpx.post(f"{card}/v1/payment_intents/{remote}/_authenticate", params={"success": "true"},
+                      json={"key": STRIPE_SETTINGS["publishable_key"],
+                            "client_secret": first["next_step"]["client_secret"]})
+    assert late.status_code >= 400  # Stripe refuses to finish a cancelled intent: no money taken behind choso's back
