@@ -2,6 +2,9 @@
 
 Request code asks for ``session()``: one SQLAlchemy session per application context, closed at teardown.
 CLI commands and jobs run inside an app context too, so the same call serves them.
+
+Row locks are written as `.with_for_update()` whatever the database: PostgreSQL takes them, and SQLAlchemy
+leaves the clause out on SQLite, where one writer at a time already serialises the same code.
 """
 
 from __future__ import annotations

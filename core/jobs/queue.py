@@ -73,9 +73,7 @@ def claim(db: Session, owner: str, lease_seconds: float, job_id: int | None = No
     stmt = select(Job.id).where(_due(now)).order_by(Job.run_at, Job.id).limit(1)
     if job_id is not None:
         stmt = select(Job.id).where(Job.id == job_id, _due(now))
-    if db.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    candidate = db.scalar(stmt)
+    candidate = db.scalar(stmt.with_for_update(skip_locked=True))  # PostgreSQL; SQLite has one writer anyway
     if candidate is None:
         db.rollback()
         return None

@@ -104,10 +104,10 @@ def _payable(part: OrderPart) -> None:
 def start(db: Session, part: OrderPart, identifier: str, data: dict[str, str] | None = None,
           *, recorded_by: User | None = None) -> OrderPayment:
     """Begin paying a part: the provider says what the buyer does next (QR, card check, office ...)."""
-    if db.get_bind().dialect.name == "postgresql":
-        # Two tabs paying the same part: the second waits here, then finds it paid (or the first attempt open).
-        db.execute(select(OrderPart.id).where(OrderPart.id == part.id).with_for_update())
-        db.refresh(part)
+    # Two tabs paying the same part: on PostgreSQL the second waits here, then finds it paid (or the first
+    # attempt open).
+    db.execute(select(OrderPart.id).where(OrderPart.id == part.id).with_for_update())
+    db.refresh(part)
     _payable(part)
     instance = provider(db, part.order.commune_code, identifier)
     if instance is None or instance.recorded_by_staff and recorded_by is None:
@@ -200,10 +200,9 @@ def _fire(announce: list[tuple[str, dict[str, Any]]]) -> None:
 
 
 def _locked_payment(db: Session, provider_id: str, remote_id: str) -> OrderPayment | None:
-    stmt = select(OrderPayment).where(OrderPayment.provider == provider_id, OrderPayment.remote_id == remote_id)
-    if db.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    return db.scalar(stmt.execution_options(populate_existing=True))
+    return db.scalar(select(OrderPayment).where(OrderPayment.provider == provider_id,
+                                                OrderPayment.remote_id == remote_id)
+                     .with_for_update().execution_options(populate_existing=True))
 
 
 def apply(db: Session, provider_id: str, update: PaymentUpdate) -> OrderPayment | None:
@@ -288,9 +287,7 @@ def transfers_for_orders(db: Session, commune_code: str,
         return {}
     stmt = select(OrderPayment).where(OrderPayment.commune_code == commune_code, OrderPayment.provider == "vietqr",
                                       OrderPayment.matching_id.in_(wanted),
-                                      OrderPayment.state.in_(states.OPEN_PAYMENT))
-    if db.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+                                      OrderPayment.state.in_(states.OPEN_PAYMENT)).with_for_update()
     waiting = {p.matching_id: p for p in db.scalars(stmt)}
     found: dict[str, OrderPayment] = {}
     for key, amount, refs in transfers:

@@ -114,8 +114,7 @@ def release(db: Session, order: Order, new_state: str = states.CANCELLED, *, act
 
     Paid parts are not touched: their money goes back by refund, which the household or staff decide.
     """
-    locked = db.scalar(select(Order).where(Order.id == order.id).with_for_update()
-                       if db.get_bind().dialect.name == "postgresql" else select(Order).where(Order.id == order.id))
+    locked = db.scalar(select(Order).where(Order.id == order.id).with_for_update())
     released: list[OrderItem] = []
     for part in locked.parts:
         if part.state != states.PENDING_PAYMENT or (only_part is not None and part.id != only_part):

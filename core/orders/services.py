@@ -36,9 +36,7 @@ def record_marketplace_order(db: Session, commune_code: str, marketplace: str, r
     for line in remote.lines:
         stmt = select(Product).join(Listing, Listing.product_id == Product.id).where(
             Listing.marketplace == marketplace, Listing.remote_id == line.remote_product_id,
-            Listing.commune_code == commune_code)
-        if db.get_bind().dialect.name == "postgresql":
-            stmt = stmt.with_for_update(of=Product)
+            Listing.commune_code == commune_code).with_for_update(of=Product)
         product = db.scalar(stmt)
         if product is None:
             log.warning("%s order %s names unknown product %s", marketplace, remote.remote_id,

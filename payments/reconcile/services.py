@@ -62,10 +62,6 @@ class Outcome:
     bill_reference: str | None = None
 
 
-def _lock(db: Session, stmt):
-    return stmt.with_for_update(of=Bill) if db.get_bind().dialect.name == "postgresql" else stmt
-
-
 def _bill_by_fragment(db: Session, commune_code: str, amount_vnd: int, fragments: list[str]) -> Bill | None:
     """The bank cut the text inside the reference: accept it only for the single open bill of that amount."""
     for fragment in fragments:
@@ -74,7 +70,7 @@ def _bill_by_fragment(db: Session, commune_code: str, amount_vnd: int, fragments
             Bill.state.in_(states.PAYABLE))).all()
         exact = [b for b in candidates if b.outstanding_vnd == amount_vnd]
         if len(exact) == 1:
-            return db.scalar(_lock(db, select(Bill).where(Bill.id == exact[0].id)))
+            return db.scalar(select(Bill).where(Bill.id == exact[0].id).with_for_update(of=Bill))
     return None
 
 
@@ -132,8 +128,8 @@ def _ingest_chunk(db: Session, commune_code: str, source: str,
             fresh[note.transaction_id] = _row(commune_code, source, note)
     found = {tid: references.find(v["content"], commune_code) for tid, v in fresh.items() if v["state"] == UNMATCHED}
     wanted = {ref for whole, _ in found.values() for ref in whole}
-    bills = {b.reference: b for b in db.scalars(_lock(db, select(Bill).where(
-        Bill.commune_code == commune_code, Bill.reference.in_(wanted))).execution_options(
+    bills = {b.reference: b for b in db.scalars(select(Bill).where(
+        Bill.commune_code == commune_code, Bill.reference.in_(wanted)).with_for_update(of=Bill).execution_options(
         populate_existing=True))} if wanted else {}
     chosen: list[tuple[str, Bill]] = []
     paid_so_far: dict[int, int] = {}  # later transfers in a chunk see each bill as one-by-one matching would
