@@ -15,6 +15,11 @@ def _is(user: User | None, role: str, commune_code: str) -> bool:
     return bool(user) and (user.is_admin or role in user.roles_in(commune_code))
 
 
+def is_commune_staff(user: User | None, commune_code: str) -> bool:
+    """Staff of the commune (or an admin): bills, integrations, orders desk, figures and targets."""
+    return _is(user, "staff", commune_code)
+
+
 def can_edit_shop(user: User | None, shop: HouseholdBusiness) -> bool:
     if not user:
         return False
@@ -22,11 +27,11 @@ def can_edit_shop(user: User | None, shop: HouseholdBusiness) -> bool:
 
 
 def can_view_private(user: User | None, shop: HouseholdBusiness) -> bool:
-    return can_edit_shop(user, shop) or _is(user, "staff", shop.commune_code)
+    return can_edit_shop(user, shop) or is_commune_staff(user, shop.commune_code)
 
 
 def can_moderate(user: User | None, shop: HouseholdBusiness) -> bool:
-    return _is(user, "staff", shop.commune_code)
+    return is_commune_staff(user, shop.commune_code)
 
 
 def can_fulfil_orders(user: User | None, shop: HouseholdBusiness) -> bool:
@@ -36,12 +41,12 @@ def can_fulfil_orders(user: User | None, shop: HouseholdBusiness) -> bool:
 
 def can_record_cash(user: User | None, commune_code: str) -> bool:
     """Cash is taken at the commune office, by its staff."""
-    return _is(user, "staff", commune_code)
+    return is_commune_staff(user, commune_code)
 
 
 def can_view_figures(user: User | None, commune_code: str, province_code: str) -> bool:
     """A commune's digital-economy figures: its staff, the province's staff, an admin."""
-    return _is(user, "staff", commune_code) or bool(user) and province_code in user.provinces
+    return is_commune_staff(user, commune_code) or bool(user) and province_code in user.provinces
 
 
 def can_view_province(user: User | None, province_code: str) -> bool:

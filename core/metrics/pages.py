@@ -75,7 +75,7 @@ def dashboard(code: str):
                       "has_records": m.id in WITH_RECORDS})
     return render_template("metrics/dashboard.html", commune=commune, month=month, cards=cards,
                            months=services.previous_months(services.current_month(), 13)[::-1],
-                           may_set=policy.can_record_cash(current_user, code))
+                           may_set=policy.is_commune_staff(current_user, code))
 
 
 @bp.post("/staff/<code>/metrics/targets")
@@ -83,7 +83,7 @@ def dashboard(code: str):
 def set_target(code: str):
     _commune(code)
     metric = services.indicator(request.form.get("indicator", ""))
-    if metric is None or not policy.can_record_cash(current_user, code):
+    if metric is None or not policy.is_commune_staff(current_user, code):
         abort(403)
     try:
         raw = request.form.get("target", "").replace(",", ".").strip()

@@ -80,7 +80,7 @@ def metrics():
            body=TargetSchema, auth=True)
 def set_target(code: str, indicator_id: str):
     user = require_user()
-    if not policy.can_record_cash(user, code):  # commune staff (or an admin)
+    if not policy.is_commune_staff(user, code):
         raise Forbidden(_("You are not allowed to do this."))
     metric = services.indicator(indicator_id)
     if metric is None:

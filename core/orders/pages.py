@@ -312,7 +312,7 @@ def household_order(part_id: int):
 def staff_orders(code: str):
     db = session()
     commune = db.get(Commune, code)
-    if commune is None or not policy.can_record_cash(current_user, code):
+    if commune is None or not policy.is_commune_staff(current_user, code):
         abort(403)
     if request.method == "POST":
         part = db.get(OrderPart, _int(request.form.get("part_id")))

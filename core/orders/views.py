@@ -227,7 +227,7 @@ def record_cash(part_id: int):
 @operation("Sales of the commune's direct orders: paid, without cash, refunded", response=FiguresSchema, auth=True)
 def order_figures(code: str):
     user = require_user()
-    if not policy.can_record_cash(user, code):
+    if not policy.is_commune_staff(user, code):
         raise Forbidden(_("You are not allowed to do this."))
     result = figures.summary(session(), code)
     return jsonify({**FiguresSchema().dump(result), "cashless_share": result.cashless_share})

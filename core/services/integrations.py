@@ -11,6 +11,7 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.auth import policy
 from core.errors import Invalid, NotFound
 from core.i18n import translate_errors
 from core.models import User
@@ -27,7 +28,7 @@ def secret_fields(schema: type[Schema]) -> set[str]:
 
 
 def may_configure(user: User | None, commune_code: str) -> bool:
-    return bool(user) and (user.is_admin or "staff" in user.roles_in(commune_code))
+    return policy.is_commune_staff(user, commune_code)
 
 
 def get(db: Session, commune_code: str, kind: str, name: str) -> IntegrationSetting | None:

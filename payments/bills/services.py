@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.auth import policy
 from core.db import flush_or_conflict, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.jobs.queue import enqueue, handler
@@ -26,7 +27,7 @@ BATCH_CHUNK = 200
 
 
 def may_bill(user: User | None, commune_code: str) -> bool:
-    return bool(user) and (user.is_admin or "staff" in user.roles_in(commune_code))
+    return policy.is_commune_staff(user, commune_code)
 
 
 def require_staff(user: User | None, commune_code: str) -> None:
