@@ -45,38 +45,33 @@ def issue_many(db: Session, items: list[tuple[Bill, int, int, str]], *, issued_b
         db.execute(insert(Receipt), rows)
 
 
-def correct(db: Session, old: Receipt, *, issued_by_id: int, reason: str, payer_name: str | None = None) -> Receipt:
-    """A new receipt, with its own number, that cancels `old`; the old one stays exactly as it was."""
+def _issue(db: Session, commune_code: str, **fields) -> Receipt:
+    """One receipt with the next number of its commune's year; the amount is also written in words."""
     now = utcnow()
     year = now.astimezone(VIETNAM).year
-    new = Receipt(
-        commune_code=old.commune_code, year=year, number=_take_numbers(db, old.commune_code, year)[0],
-        bill_id=old.bill_id, payment_id=None, payer_name=payer_name or old.payer_name, fee_name=old.fee_name,
-        period=old.period, amount_vnd=old.amount_vnd, amount_words=old.amount_words, reference=old.reference,
-        method=old.method, issued_at=now, issued_by_id=issued_by_id, cancels_id=old.id, reason=reason[:300])
-    db.add(new)
+    receipt = Receipt(commune_code=commune_code, year=year, number=_take_numbers(db, commune_code, year)[0],
+                      amount_words=amount_in_words(fields["amount_vnd"]), issued_at=now, **fields)
+    db.add(receipt)
     db.flush()
-    return new
+    return receipt
 
 
-def _order_fields(part) -> dict:
-    names = ", ".join(f"{item.name} × {item.quantity}" for item in part.items)
-    return {"payer_name": part.order.buyer_name[:120] or "-", "fee_name": names[:150], "period": "",
-            "reference": part.reference or f"DH{part.order_id}"}
+def correct(db: Session, old: Receipt, *, issued_by_id: int, reason: str, payer_name: str | None = None,
+            amount_vnd: int | None = None) -> Receipt:
+    """A new receipt, with its own number, that cancels `old`; the old one stays exactly as it was."""
+    return _issue(db, old.commune_code, bill_id=old.bill_id, order_part_id=old.order_part_id, payment_id=None,
+                  payer_name=payer_name or old.payer_name, fee_name=old.fee_name, period=old.period,
+                  amount_vnd=old.amount_vnd if amount_vnd is None else amount_vnd, reference=old.reference,
+                  method=old.method, issued_by_id=issued_by_id, cancels_id=old.id, reason=reason[:300])
 
 
 def issue_for_order_payment(db: Session, part, payment, *, issued_by_id: int | None = None) -> Receipt:
     """The receipt for an order part's payment, numbered in the commune's series like every other."""
-    now = utcnow()
-    year = now.astimezone(VIETNAM).year
-    receipt = Receipt(commune_code=payment.commune_code, year=year,
-                      number=_take_numbers(db, payment.commune_code, year)[0], bill_id=None,
-                      order_part_id=part.id, amount_vnd=payment.amount_vnd,
-                      amount_words=amount_in_words(payment.amount_vnd), method=payment.provider, issued_at=now,
-                      issued_by_id=issued_by_id, **_order_fields(part))
-    db.add(receipt)
-    db.flush()
-    return receipt
+    names = ", ".join(f"{item.name} × {item.quantity}" for item in part.items)
+    return _issue(db, payment.commune_code, bill_id=None, order_part_id=part.id,
+                  payer_name=part.order.buyer_name[:120] or "-", fee_name=names[:150], period="",
+                  reference=part.reference or f"DH{part.order_id}", amount_vnd=payment.amount_vnd,
+                  method=payment.provider, issued_by_id=issued_by_id)
 
 
 def refund_for_order_payment(db: Session, part, payment, *, issued_by_id: int, reason: str) -> Receipt | None:
@@ -85,14 +80,5 @@ def refund_for_order_payment(db: Session, part, payment, *, issued_by_id: int, r
         select(Receipt.cancels_id).where(Receipt.cancels_id.is_not(None)))).order_by(Receipt.id.desc()))
     if standing is None:
         return None
-    kept = payment.amount_vnd - payment.refunded_vnd
-    now = utcnow()
-    year = now.astimezone(VIETNAM).year
-    receipt = Receipt(commune_code=standing.commune_code, year=year,
-                      number=_take_numbers(db, standing.commune_code, year)[0], bill_id=None, order_part_id=part.id,
-                      payer_name=standing.payer_name, fee_name=standing.fee_name, period="", amount_vnd=kept,
-                      amount_words=amount_in_words(kept), reference=standing.reference, method=standing.method,
-                      issued_at=now, issued_by_id=issued_by_id, cancels_id=standing.id, reason=reason[:300])
-    db.add(receipt)
-    db.flush()
-    return receipt
+    return correct(db, standing, issued_by_id=issued_by_id, reason=reason,
+                   amount_vnd=payment.amount_vnd - payment.refunded_vnd)
