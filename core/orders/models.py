@@ -7,6 +7,7 @@ ordering; money is integer đồng. A part is what one household fulfils and wha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -46,6 +47,19 @@ class Order(Base):
                                                   lazy="selectin", order_by="OrderItem.id")
     parts: Mapped[list[OrderPart]] = relationship(back_populates="order", cascade="all, delete-orphan",
                                                   lazy="selectin", order_by="OrderPart.id")
+
+    def add_item(self, item: OrderItem, new_part: Callable[[], OrderPart]) -> OrderPart:
+        """Add a line to the order and to its household's part, made by `new_part` for the first line."""
+        part = next((p for p in self.parts if p.household_id == item.household_id), None)
+        if part is None:
+            part = new_part()
+            part.household_id, part.subtotal_vnd = item.household_id, 0
+            self.parts.append(part)
+        self.items.append(item)
+        part.items.append(item)
+        part.subtotal_vnd += item.quantity * item.unit_price_vnd
+        self.total_vnd = (self.total_vnd or 0) + item.quantity * item.unit_price_vnd
+        return part
 
 
 class OrderPart(Base):

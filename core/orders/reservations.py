@@ -66,7 +66,6 @@ def place(db: Session, commune_code: str, lines: list[Line], buyer: dict[str, An
                   buyer_email=(buyer.get("email") or "")[:254], address=buyer.get("address", "")[:300],
                   delivery_commune_code=buyer.get("delivery_commune_code"), token=secrets.token_urlsafe(32),
                   expires_at=utcnow() + timedelta(minutes=current_app.config.get("ORDER_PAYMENT_MINUTES", 30)))
-    parts: dict[int, OrderPart] = {}
     for pid in sorted(wanted):
         line, product = wanted[pid], products[pid]
         taken = db.execute(update(Product).where(
@@ -77,18 +76,9 @@ def place(db: Session, commune_code: str, lines: list[Line], buyer: dict[str, An
             left = db.scalar(select(Product.stock).where(Product.id == pid)) or 0
             msg = _("Only %(n)d left of %(name)s.", n=left, name=product.name)
             raise Conflict(msg, {str(pid): [msg]})
-        part = parts.get(product.household_id)
-        if part is None:
-            part = parts[product.household_id] = OrderPart(
-                household_id=product.household_id, state=states.PENDING_PAYMENT, subtotal_vnd=0,
-                reference=_unused_reference(db, commune_code))
-            order.parts.append(part)
-        item = OrderItem(product_id=pid, household_id=product.household_id, name=product.name,
-                         quantity=line.quantity, unit_price_vnd=line.price_vnd)
-        order.items.append(item)
-        part.items.append(item)
-        part.subtotal_vnd += line.quantity * line.price_vnd
-        order.total_vnd += line.quantity * line.price_vnd
+        order.add_item(OrderItem(product_id=pid, household_id=product.household_id, name=product.name,
+                                 quantity=line.quantity, unit_price_vnd=line.price_vnd),
+                       lambda: OrderPart(state=states.PENDING_PAYMENT, reference=_unused_reference(db, commune_code)))
     db.add(order)
     db.flush()
     history.record(db, order, None, "placed", to_state=states.PENDING_PAYMENT, actor_label="buyer")

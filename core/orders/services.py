@@ -46,17 +46,12 @@ def record_marketplace_order(db: Session, commune_code: str, marketplace: str, r
             # The marketplace already sold it; stock cannot go below zero, the household sees the order.
             log.warning("%s order %s oversells product %s", marketplace, remote.remote_id, product.id)
         product.stock = max(0, product.stock - line.quantity)
-        item = OrderItem(product_id=product.id, household_id=product.household_id, name=product.name,
-                         quantity=line.quantity, unit_price_vnd=line.unit_price_vnd)
-        order.items.append(item)
-        part = next((p for p in order.parts if p.household_id == product.household_id), None)
-        if part is None:  # the marketplace took the money: each household's part is paid and confirmed
-            part = OrderPart(household_id=product.household_id, state=CONFIRMED, subtotal_vnd=0, paid_vnd=0)
-            order.parts.append(part)
-        part.items.append(item)
-        part.subtotal_vnd += item.quantity * item.unit_price_vnd
+        # The marketplace took the money: each household's part arrives paid and confirmed.
+        part = order.add_item(OrderItem(product_id=product.id, household_id=product.household_id,
+                                        name=product.name, quantity=line.quantity,
+                                        unit_price_vnd=line.unit_price_vnd),
+                              lambda: OrderPart(state=CONFIRMED))
         part.paid_vnd = part.subtotal_vnd
-        order.total_vnd += line.quantity * line.unit_price_vnd
         touched.append(product)
     if not order.items:
         db.rollback()
