@@ -19,7 +19,7 @@ from core.db import session
 from core.errors import ChosoError
 from core.i18n import money
 from core.models import Commune, HouseholdBusiness, Product, Province
-from core.orders import cart, figures, history, payments, refunds, reservations, states
+from core.orders import cart, figures, history, payments, refunds, reservations, services, states
 from core.orders.models import Order, OrderEvent, OrderPart, OrderPayment
 from core.schemas.common import BaseSchema, Phone, text
 from core.services import communes
@@ -179,10 +179,10 @@ def _card_policy(settings: dict) -> str:
 
 
 def _part(order: Order, part_id: int) -> OrderPart:
-    part = next((p for p in order.parts if p.id == part_id), None)
-    if part is None:
+    try:
+        return payments.part_of(order, part_id)
+    except ChosoError:
         abort(404)
-    return part
 
 
 def _open_payment(part: OrderPart) -> OrderPayment | None:
@@ -246,12 +246,10 @@ def part_qr(token: str, part_id: int, fmt: str):
 # --- households fulfil their parts; staff record cash --------------------------------------------------------
 
 def _my_part(part_id: int) -> tuple[OrderPart, HouseholdBusiness]:
-    db = session()
-    part = db.get(OrderPart, part_id)
-    shop = db.get(HouseholdBusiness, part.household_id) if part else None
-    if part is None or not policy.can_fulfil_orders(current_user, shop):
+    try:
+        return services.part_to_fulfil(session(), current_user, part_id)
+    except ChosoError:
         abort(404)
-    return part, shop
 
 
 def my_parts(user, limit: int = 100) -> list[OrderPart]:

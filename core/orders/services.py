@@ -1,14 +1,18 @@
-"""Recording orders. Marketplace orders arrive by signed webhook and are idempotent by their remote id."""
+"""Recording orders (marketplace orders arrive by signed webhook, idempotent by their remote id) and finding
+a household's part of one for those who fulfil it."""
 
 from __future__ import annotations
 
 import logging
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.models import Product
+from core.auth import policy
+from core.errors import NotFound
+from core.models import HouseholdBusiness, Product, User
 from core.orders.models import Order, OrderItem, OrderPart
 from core.orders.states import CONFIRMED
 from core.publishing.models import Listing
@@ -67,3 +71,12 @@ def record_marketplace_order(db: Session, commune_code: str, marketplace: str, r
     for product in touched:
         product_changed(db, product)
     return order
+
+
+def part_to_fulfil(db: Session, user: User | None, part_id: int) -> tuple[OrderPart, HouseholdBusiness]:
+    """A household's part of an order, for those who may fulfil it; NotFound for everyone else."""
+    part = db.get(OrderPart, part_id)
+    shop = db.get(HouseholdBusiness, part.household_id) if part else None
+    if part is None or not policy.can_fulfil_orders(user, shop):
+        raise NotFound(_("Nothing here."))
+    return part, shop

@@ -13,7 +13,7 @@ from core.auth import policy
 from core.db import session
 from core.errors import ChosoError, Forbidden, NotFound
 from core.models import Commune, HouseholdBusiness
-from core.orders import figures, history, payments, refunds, reservations, states
+from core.orders import figures, history, payments, refunds, reservations, services, states
 from core.orders.models import OrderPart
 from core.schemas.common import BaseSchema, Dong, Phone, WholeNumber, text
 from plugins.payment import WebhookRejected
@@ -168,13 +168,7 @@ def provider_webhook(identifier: str, commune: str):
 
 
 def _part_for(part_id: int) -> tuple[OrderPart, HouseholdBusiness]:
-    user = require_user()
-    db = session()
-    part = db.get(OrderPart, part_id)
-    shop = db.get(HouseholdBusiness, part.household_id) if part else None
-    if part is None or not policy.can_fulfil_orders(user, shop):
-        raise NotFound(_("Nothing here."))
-    return part, shop
+    return services.part_to_fulfil(session(), require_user(), part_id)
 
 
 @bp.get("/shops/<int:shop_id>/orders")
