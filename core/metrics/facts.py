@@ -30,7 +30,8 @@ def _active_households(codes: list[str], end: datetime):
                 HouseholdBusiness.created_at < end)
 
 
-def _live_listing():
+def live_listing():
+    """The product (Product) is on a marketplace; the figures and the records behind them share it."""
     return exists().where(Listing.product_id == Product.id, Listing.state.in_(ON_MARKETPLACE))
 
 
@@ -71,7 +72,7 @@ def count_facts(db: Session, codes: list[str], start: datetime, end: datetime) -
             row["ocop_products_active"] = row.get("ocop_products_active", 0) + n
     ocop = and_(active_products, Product.ocop_stars.is_not(None))
     put("ocop_products_online", db.execute(select(Product.commune_code, func.count())
-                                           .where(ocop, _live_listing()).group_by(Product.commune_code)))
+                                           .where(ocop, live_listing()).group_by(Product.commune_code)))
     # Listings of products taken off sale are unpublished everywhere (docs/publishing.md): no need to join.
     for code, marketplace, n in db.execute(
             select(Listing.commune_code, Listing.marketplace, func.count())
@@ -116,7 +117,9 @@ def _orders(db: Session, codes: list[str], start: datetime, end: datetime, facts
         row[f"gmv_vnd.group.{group}"] = row.get(f"gmv_vnd.group.{group}", 0) + amount
 
 
-def _activity(db: Session, codes: list[str], start: datetime, end: datetime, facts) -> None:
+def active_sellers(codes: list[str], end: datetime):
+    """(household_id, code) of households with a listing change or an order in the 30 days before `end`;
+    a household appears once per change, so count or compare it DISTINCT."""
     since = end - timedelta(days=30)
     listed = (select(Product.household_id.label("household_id"), Listing.commune_code.label("code"))
               .join(Product, Product.id == Listing.product_id)
@@ -124,7 +127,11 @@ def _activity(db: Session, codes: list[str], start: datetime, end: datetime, fac
     ordered = (select(OrderItem.household_id.label("household_id"), Order.commune_code.label("code"))
                .join(Order, Order.id == OrderItem.order_id)
                .where(Order.commune_code.in_(codes), Order.placed_at >= since, Order.placed_at < end))
-    either = listed.union_all(ordered).subquery()  # count(DISTINCT …) removes the overlap once
+    return listed.union_all(ordered).subquery()
+
+
+def _activity(db: Session, codes: list[str], start: datetime, end: datetime, facts) -> None:
+    either = active_sellers(codes, end)
     for code, n in db.execute(select(either.c.code, func.count(distinct(either.c.household_id)))
                               .group_by(either.c.code)):
         facts[code]["active_sellers_30d"] = n

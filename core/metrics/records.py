@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from core.metrics.facts import CASHLESS_METHODS, ON_MARKETPLACE
+from core.metrics.facts import CASHLESS_METHODS, ON_MARKETPLACE, active_sellers, live_listing
 from core.models import AuditLog, BankAccount, HouseholdBusiness, Product
-from core.orders.models import Order, OrderItem
+from core.orders.models import Order
 from core.publishing.models import Listing
 from payments.bills.models import Bill
 from payments.reconcile.models import Payment
@@ -25,19 +23,14 @@ def _yes(flag: bool) -> str:
     return _("yes") if flag else _("no")
 
 
-def _households(db: Session, code: str, end, only_active_sellers_since=None):
-    online = exists().where(Product.household_id == HouseholdBusiness.id, Product.status == "active",
-                            exists().where(Listing.product_id == Product.id, Listing.state.in_(ON_MARKETPLACE)))
+def _households(db: Session, code: str, end, only_active_sellers: bool = False):
+    online = exists().where(Product.household_id == HouseholdBusiness.id, Product.status == "active", live_listing())
     ready = exists().where(BankAccount.household_id == HouseholdBusiness.id, BankAccount.verified.is_(True))
     stmt = (select(HouseholdBusiness.id, HouseholdBusiness.name, online.label("online"), ready.label("ready"))
             .where(HouseholdBusiness.commune_code == code, HouseholdBusiness.status == "active",
                    HouseholdBusiness.created_at < end).order_by(HouseholdBusiness.name_folded).limit(LIMIT))
-    if only_active_sellers_since is not None:
-        listed = select(Product.household_id).join(Listing, Listing.product_id == Product.id).where(
-            Listing.updated_at >= only_active_sellers_since, Listing.updated_at < end)
-        ordered = select(OrderItem.household_id).join(Order, Order.id == OrderItem.order_id).where(
-            Order.placed_at >= only_active_sellers_since, Order.placed_at < end)
-        stmt = stmt.where(HouseholdBusiness.id.in_(listed.union(ordered)))
+    if only_active_sellers:
+        stmt = stmt.where(HouseholdBusiness.id.in_(select(active_sellers([code], end).c.household_id)))
     rows = db.execute(stmt).all()
     return ([_("Household business"), _("Sells online"), _("Verified bank account")],
             [[r.name, _yes(r.online), _yes(r.ready)] for r in rows])
@@ -86,7 +79,7 @@ def records(db: Session, indicator_id: str, code: str, start, end):
     if indicator_id in ("households_total", "ecommerce_household_share", "cashless_ready_household_share"):
         return _households(db, code, end)
     if indicator_id == "active_sellers_30d":
-        return _households(db, code, end, only_active_sellers_since=end - timedelta(days=30))
+        return _households(db, code, end, only_active_sellers=True)
     if indicator_id in ("ocop_products_total", "ocop_online_share"):
         return _ocop(db, code)
     if indicator_id in ("bills_cashless_share_count", "bills_cashless_share_value"):

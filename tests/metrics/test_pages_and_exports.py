@@ -33,6 +33,8 @@ def test_the_dashboard_shows_every_indicator_with_level_trend_and_links(client, 
     text = records.get_data(as_text=True)
     assert records.status_code == 200 and text.count("<tr>") == 5  # header + 4 active households
     assert client.get(f"/staff/00583/metrics/choque_product_share/records?month={MONTH}").status_code == 404
+    sellers = client.get(f"/staff/00583/metrics/active_sellers_30d/records?month={MONTH}").get_data(as_text=True)
+    assert sellers.count("<tr>") == 1 + 2  # the same two households the figure counts
     english = client.get(f"/staff/00583/metrics?month={MONTH}&lang=en").get_data(as_text=True)
     assert "Households selling online" in english and "target met" in english
 
