@@ -68,3 +68,11 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def sepay_body(txn_id, amount: int, content: str, *, when: str = "2026-11-25 10:15:00",
+               account: str = "0011009999999") -> dict:
+    """A SePay-shaped bank notification (REFERENCES.md: its webhook fields), as the source would send it."""
+    return {"id": txn_id, "gateway": "Vietcombank", "transactionDate": when, "accountNumber": account,
+            "code": None, "content": content, "transferType": "in", "transferAmount": amount,
+            "accumulated": 5_000_000, "subAccount": None, "referenceCode": f"MBVCB.{txn_id}"}

@@ -9,6 +9,7 @@ from core.services.users import set_password
 from core.testing_server import live_server
 from payments.vietqr import decode
 from tests.browser.conftest import sign_in
+from tests.helpers import sepay_body
 
 pytestmark = pytest.mark.browser
 
@@ -62,11 +63,8 @@ def test_bills_from_issue_to_receipt(app, browser, background_worker, factory, d
             == payloads
 
         r = httpx.post(f"{base}/api/v1/webhooks/payments/sepay/00583", headers={
-            "Authorization": "Apikey demo-sepay-key"}, json={
-            "id": 555001, "gateway": "Agribank", "transactionDate": "2026-11-25 10:00:00",
-            "accountNumber": "1500201000583", "code": None, "content": f"{reference.lower()} chuyen tien",
-            "transferType": "in", "transferAmount": 30000, "accumulated": 0, "subAccount": None,
-            "referenceCode": "FT555001"})
+            "Authorization": "Apikey demo-sepay-key"},
+            json=sepay_body(555001, 30000, f"{reference.lower()} chuyen tien", account="1500201000583"))
         assert r.json() == {"success": True}
         home.reload()
         assert home.locator("#bill").get_attribute("data-state") == "paid"

@@ -14,7 +14,7 @@ from core.services.users import set_password
 from core.testing_server import live_server
 from payments.vietqr import decode
 from tests.browser.conftest import sign_in
-from tests.helpers import STRIPE_SETTINGS, localstripe
+from tests.helpers import STRIPE_SETTINGS, localstripe, sepay_body
 from tests.orders.buying import SEPAY_KEY
 
 pytestmark = pytest.mark.browser
@@ -57,10 +57,8 @@ def test_order_from_two_households_pay_by_vietqr_and_card_then_refund(app, brows
         assert (qr.bank_bin, qr.account, qr.amount) == ("970436", "0011001234567", 240_000)
         reference = qr.purpose.split()[0]
         notice = httpx.post(f"{base}/api/v1/webhooks/payments/sepay/00583", headers={
-            "Authorization": f"Apikey {SEPAY_KEY}"}, json={
-            "id": 880001, "gateway": "Vietcombank", "transactionDate": "2026-11-25 10:15:00",
-            "accountNumber": "0011001234567", "content": f"MAI CK {reference}", "transferType": "in",
-            "transferAmount": 240_000, "accumulated": 0, "referenceCode": "FT880001"})
+            "Authorization": f"Apikey {SEPAY_KEY}"},
+            json=sepay_body(880001, 240_000, f"MAI CK {reference}", account="0011001234567"))
         assert notice.status_code == 200
         buyer.reload()
         assert tea.get_attribute("data-state") == "paid"

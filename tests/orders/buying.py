@@ -1,5 +1,7 @@
 """What a buyer and a bank do in the order tests: place an order, transfer money with a reference."""
 
+from tests.helpers import sepay_body
+
 BUYER = {"name": "Chị Mai", "phone": "0912345678", "address": "Thôn 2, Xã Bát Tràng"}
 SEPAY_KEY = "sepay-order-key"
 
@@ -16,9 +18,6 @@ def token_of(order) -> str:
 
 
 def sepay_transfer(client, txn_id: int, amount: int, content: str, account: str = "0011001234567"):
-    body = {"id": txn_id, "gateway": "Vietcombank", "transactionDate": "2026-11-25 10:15:00",
-            "accountNumber": account, "code": None, "content": content, "transferType": "in",
-            "transferAmount": amount, "accumulated": 0, "subAccount": None, "referenceCode": f"FT{txn_id}",
-            "description": content}
-    return client.post("/api/v1/webhooks/payments/sepay/00583", json=body,
+    return client.post("/api/v1/webhooks/payments/sepay/00583", json=sepay_body(txn_id, amount, content,
+                                                                               account=account),
                        headers={"Authorization": f"Apikey {SEPAY_KEY}"})

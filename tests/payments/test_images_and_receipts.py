@@ -14,8 +14,9 @@ from core.models import BankAccount
 from core.testing import bearer, login, post_form
 from payments.receipts.models import Receipt
 from payments.vietqr import encode, render
+from tests.helpers import sepay_body
 from tests.payments.conftest import bill_for
-from tests.payments.test_reconciliation import post_sepay, sepay_body
+from tests.payments.test_reconciliation import post_sepay
 
 PAYLOAD = encode("970436", "0011004567890", amount=150000, purpose="Phi rac thang 11", reference="X0J7ABCDEF1")
 

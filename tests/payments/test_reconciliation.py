@@ -14,6 +14,7 @@ from core.testing_server import live_server
 from payments.receipts.models import Receipt
 from payments.reconcile.models import BankTransaction, Payment
 from payments.sources import casso, payos
+from tests.helpers import sepay_body
 from tests.payments.conftest import bill_for
 
 SEPAY_KEY = "sepay-secret-key"
@@ -22,12 +23,6 @@ SEPAY_KEY = "sepay-secret-key"
 @pytest.fixture
 def sepay(factory):
     factory.enable_payment_source("sepay", {"api_key": SEPAY_KEY})
-
-
-def sepay_body(txn_id, amount, content, when="2026-11-25 10:15:00"):
-    return {"id": txn_id, "gateway": "Vietcombank", "transactionDate": when, "accountNumber": "0011009999999",
-            "code": None, "content": content, "transferType": "in", "transferAmount": amount,
-            "accumulated": 5_000_000, "subAccount": None, "referenceCode": f"MBVCB.{txn_id}"}
 
 
 def post_sepay(client, body, key=SEPAY_KEY):

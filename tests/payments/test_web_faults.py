@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from payments.bills.models import Bill
 from payments.reconcile.models import BankTransaction, Payment
-from tests.helpers import free_port
+from tests.helpers import free_port, sepay_body
 from tests.payments.conftest import bill_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,11 +69,7 @@ def test_killing_a_web_worker_mid_webhooks_loses_no_payment_and_doubles_none(
 
         def send(batch):
             for i, bill in batch:
-                results.append(_deliver(url, {
-                    "id": 900_000 + i, "gateway": "Agribank", "transactionDate": "2026-11-25 10:00:00",
-                    "accountNumber": "0011009999999", "content": f"{bill['reference']} nop phi",
-                    "transferType": "in", "transferAmount": 30000, "accumulated": 0,
-                    "referenceCode": f"FT{i}"}))
+                results.append(_deliver(url, sepay_body(900_000 + i, 30000, f"{bill['reference']} nop phi")))
 
         numbered = list(enumerate(bills))
         senders = [threading.Thread(target=send, args=(numbered[k::4],)) for k in range(4)]
