@@ -62,7 +62,7 @@ def dashboard(code: str):
     db = session()
     metrics = services.indicators()
     figures = services.figures(db, [code], month)[code]
-    trend = services.trend(db, code, month)
+    trend = services.trend(db, code, month, figures)
     cards = []
     for m in metrics:
         fig = figures[m.id]

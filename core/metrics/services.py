@@ -144,13 +144,14 @@ def figures(db: Session, codes: list[str], month: str) -> dict[str, dict[str, Fi
     return {code: _with_targets(result[code], goals[code]) for code in codes}
 
 
-def trend(db: Session, code: str, month: str, months: int = 12) -> dict[str, list[tuple[str, float | None]]]:
-    """Each indicator over the last `months` months: snapshots, and the month itself counted if not stored."""
+def trend(db: Session, code: str, month: str, now: dict[str, Figure],
+          months: int = 12) -> dict[str, list[tuple[str, float | None]]]:
+    """Each indicator over the last `months` months: snapshots before `month`, and `now`, the month's own
+    figures the caller already has (counting them again would double the dashboard's cost)."""
     span = previous_months(month, months)
     rows = db.scalars(select(MetricSnapshot).where(MetricSnapshot.commune_code == code,
                                                    MetricSnapshot.month.in_(span)))
     stored = {(r.indicator, r.month): r.value for r in rows}
-    now = figures(db, [code], month)[code]
     return {m.id: [(mon, now[m.id].value if mon == month else stored.get((m.id, mon))) for mon in span]
             for m in indicators()}
 
