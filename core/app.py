@@ -94,10 +94,13 @@ def _error_pages(app: Flask) -> None:
 
 
 def _template_globals(app: Flask) -> None:
-    from flask_babel import format_datetime, get_locale
+    from flask_babel import format_date, format_datetime, get_locale
 
     from core.auth.current import page_user
     from core.publishing.problems import describe
 
     app.jinja_env.globals.update(locale=lambda: str(get_locale()), viewer=page_user, describe_problem=describe)
     app.jinja_env.filters["when"] = lambda value: format_datetime(value, "short") if value else ""
+    # 28/11/2026 as Vietnamese forms write it (Babel's short form drops the century); "Nov 28, 2026" in English
+    app.jinja_env.filters["day"] = lambda value: format_date(value, "dd/MM/yyyy" if str(get_locale()) == "vi"
+                                                             else "medium")

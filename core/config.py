@@ -56,6 +56,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CHOSO_LOG_FORMAT", "json", "json (one object per line, with the request id) or text; for gunicorn"),
     Setting("CHOSO_LOG_LEVEL", "INFO", "log level of the web processes"),
     Setting("CHOSO_MAIL_FROM", "choso@localhost", "sender address of the e-mails choso sends"),
+    Setting("CHOSO_REMINDER_DAYS", "3", "remind payers this many days before a bill falls due (and once when overdue)"),
+    Setting("CHOSO_REMINDER_HOUR", "8", "hour of the day (Vietnam time) the reminders go out"),
 )
 
 
@@ -124,6 +126,8 @@ def from_environment() -> dict[str, Any]:
         "ORDER_PAYMENT_MINUTES": int(env("CHOSO_ORDER_PAYMENT_MINUTES", "30")),
         "SMTP_URL": env("CHOSO_SMTP_URL", ""),
         "MAIL_FROM": env("CHOSO_MAIL_FROM", "choso@localhost"),
+        "REMINDER_DAYS": int(env("CHOSO_REMINDER_DAYS", "3")),
+        "REMINDER_HOUR": int(env("CHOSO_REMINDER_HOUR", "8")),
         "METRICS_TOKEN": env("CHOSO_METRICS_TOKEN", ""),
         "HSTS_SECONDS": int(env("CHOSO_HSTS_SECONDS", "0")),
     }

@@ -48,6 +48,13 @@ class BatchInputSchema(BaseSchema):
     due_on = fields.Date(allow_none=True)
 
 
+class ReminderSchema(BaseSchema):
+    kind = fields.String(metadata={"description": "due_soon or overdue"})
+    due_on = fields.Date()
+    sent_at = fields.DateTime()
+    emailed = fields.Boolean(metadata={"description": "whether it went to the household by e-mail"})
+
+
 class BillSchema(BaseSchema):
     id = fields.Integer()
     reference = fields.String()
@@ -63,6 +70,7 @@ class BillSchema(BaseSchema):
     state = fields.String()
     link = fields.Function(lambda b: f"/b/{b.token}")
     issued_at = fields.DateTime()
+    reminders = fields.List(fields.Nested(ReminderSchema))
 
 
 class BillQuerySchema(PageSchema):

@@ -16,6 +16,7 @@ from core.events import plugins
 from core.models import HouseholdBusiness
 from core.services import integrations
 from payments import qrcheck, schemas
+from payments.bills import reminders  # noqa: F401  (registers the reminder jobs with the queue)
 from payments.bills import services as bills
 from payments.bills.models import Bill, BillBatch, FeeType
 from payments.receipts import services as receipt_services

@@ -144,8 +144,20 @@ def bill_paid(bill):
     """
 
 
+@hookspec
+def bill_reminder(reminder):
+    """A bill falls due soon (`reminder.kind == "due_soon"`) or is overdue (`"overdue"`); each once per bill.
+
+    `reminder` is a snapshot with the bill's number, fee, payer and phone, what is still owed in đồng, the due
+    date and the public link that shows its QR code. choso has already e-mailed the household's owner when it
+    could; a plugin sends the same reminder by SMS or Zalo, which is how payers without e-mail are reached.
+    Called from a job after the reminder is recorded. Exceptions are contained (the reminder is not sent again).
+    """
+
+
 REGISTRATION_HOOKS = (
     "register_marketplaces", "register_payment_sources", "register_payment_providers", "register_fee_types",
     "register_metrics", "register_commands", "register_blueprints", "extra_template_vars",
 )
-EVENT_HOOKS = ("product_saved", "product_archived", "listing_state_changed", "payment_received", "bill_paid")
+EVENT_HOOKS = ("product_saved", "product_archived", "listing_state_changed", "payment_received", "bill_paid",
+               "bill_reminder")

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from choso_example_marketplace.sandbox import ChoQueSandbox
 
 from core.models import BankAccount
 from plugins.sandbox import SandboxControl
-from tests.helpers import CREDENTIALS, STRIPE_SETTINGS, localstripe, photo_bytes, start_sandbox
+from tests.helpers import CREDENTIALS, STRIPE_SETTINGS, free_port, localstripe, photo_bytes, start_sandbox
 from tests.orders.buying import SEPAY_KEY
 
 
@@ -125,3 +126,22 @@ def choso(app, choso_database_url, tmp_path):
     return run
 
 
+@pytest.fixture
+def mailbox(app):
+    """A real SMTP server (aiosmtpd) on 127.0.0.1, stopped after the test; collects what it receives."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    received = []
+
+    class Keep(Message):
+        def handle_message(self, message):
+            received.append(message)
+
+    port = free_port()  # aiosmtpd checks readiness by connecting, so it needs a real port number
+    controller = Controller(Keep(message_class=lambda: message_from_bytes(b"", policy=policy.default)),
+                            hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
+    yield received
+    controller.stop()

@@ -1,12 +1,13 @@
 """docs/plugins.md stays true: every hook has a section, and every code block comes from a tested file."""
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from core.app import create_app
-from core.testing import bearer, config_for_tests
+from core.testing import bearer, config_for_tests, run_jobs
 from plugins.hookspecs import EVENT_HOOKS, REGISTRATION_HOOKS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,3 +104,21 @@ def test_the_example_wallet_takes_a_payment_through_choso(every_hook_app, factor
     assert client.post(url, json=body, headers={"X-Api-Key": "wrong"}).status_code == 401
     assert client.post(url, json=body, headers={"X-Api-Key": "wallet-key"}).status_code == 200
     assert client.get(order["link"]).get_json()["parts"][0]["state"] == "paid"
+
+
+def test_the_example_reminds_a_payer_without_email_by_sms(every_hook_app, factory, db):
+    from payments.bills import reminders
+
+    app, module = every_hook_app
+    client = app.test_client()
+    staff = bearer(factory.token(factory.user("staff")))
+    fee = client.post("/api/v1/communes/00583/fee-types", headers=staff, json={
+        "code": "phi-cho", "name": "Phí chợ", "default_amount_vnd": 20_000}).get_json()
+    bill = client.post("/api/v1/communes/00583/bills", headers=staff, json={
+        "fee_type_id": fee["id"], "payer_name": "Bà Tư", "payer_phone": "0912345678", "due_on": "2026-12-03"}
+    ).get_json()
+    with app.app_context():
+        assert reminders.queue_due(db, date(2026, 12, 1)) == 1
+    run_jobs(app)
+    assert module.sms_outbox == [("0912345678", f"Phí chợ {bill['reference']}: con 20000 d, han 03/12. "
+                                                f"http://127.0.0.1:5000{bill['link']}")]  # CHOSO_PUBLIC_URL's default

@@ -51,7 +51,7 @@ def work(app: Flask, *, burst: bool = False, poll: float = 0.5, stop: threading.
     """Run jobs in this process. Returns how many ran."""
     backend = app.extensions["choso.jobs"]
     if not burst:
-        _schedule_monthly(app)
+        _schedule_periodic(app)
     if backend.name == "redis":
         return _work_rq(app, burst=burst, stop=stop)
     ran = 0
@@ -66,23 +66,38 @@ def work(app: Flask, *, burst: bool = False, poll: float = 0.5, stop: threading.
             backend.wake.wait(poll)
             backend.wake.clear()
     return ran
+                outage = 0
+            except (OperationalError, InterfaceError):
+                # The database restarts or fails over: wait and carry on. A job cut off mid-run keeps its lease
+                # and is taken again when the lease runs out; nothing is lost by waiting.
+                if not outage:
+                    log.warning("the database is unreachable; the worker waits for it", exc_info=True)
+                outage += 1
+                stop.wait(min(5.0, 0.25 * 2 ** outage))
+                continue
+            backend.wake.wait(poll)
+            backend.wake.clear()
+    return ran
+
+
+def _schedule_periodic(app: Flask) -> None:
+    """A long-running worker makes sure the periodic jobs are queued: the monthly figures snapshot and the
+    morning's bill reminders. Their job keys keep each to one, however many workers start."""
+    from core.metrics import services as metrics
+    from payments.bills import reminders
+
+    with app.app_context():
+        for schedule in (metrics.schedule_next, reminders.schedule_next):
+            db = database(app).sessions()
+            try:
+                schedule(db)
+            except Exception:  # a worker must start even if this fails; it is tried again at the next start
+                log.exception("could not queue a periodic job (%s)", schedule.__module__)
+            finally:
+                db.close()
 
 
 # --- Redis (RQ) ------------------------------------------------------------------------------------------
-
-def _schedule_monthly(app: Flask) -> None:
-    """A long-running worker makes sure the monthly figures snapshot is queued (at most one per month)."""
-    from core.metrics.services import schedule_next
-
-    with app.app_context():
-        db = database(app).sessions()
-        try:
-            schedule_next(db)
-        except Exception:  # a worker must start even if this fails; it is tried again at the next start
-            log.exception("could not queue the monthly figures snapshot")
-        finally:
-            db.close()
-
 
 def run_job_from_rq(job_id: int) -> None:
     """What RQ runs: lease the job in the table (it may already be done or taken) and run it."""

@@ -24,7 +24,7 @@ from plugins import (
     hookimpl,
 )
 
-CHOSO_SDK = ">=1.1,<2"
+CHOSO_SDK = ">=1.2,<2"
 log = logging.getLogger("choso_every_hook")
 seen: list[tuple[str, object]] = []  # what the event hooks received, for the tests
 
@@ -171,3 +171,16 @@ def payment_received(payment):
 @hookimpl
 def bill_paid(bill):
     seen.append(("bill_paid", bill))
+
+
+# --- bill_reminder ---
+sms_outbox: list[tuple[str, str]] = []  # what a real plugin would hand to its SMS gateway
+
+
+@hookimpl
+def bill_reminder(reminder):
+    if not reminder.payer_phone:
+        return
+    when = "da qua han" if reminder.kind == "overdue" else "han"  # SMS: plain letters travel best
+    sms_outbox.append((reminder.payer_phone, f"{reminder.fee} {reminder.number}: con {reminder.outstanding_vnd} d, "
+                                             f"{when} {reminder.due_on:%d/%m}. {reminder.link}"))

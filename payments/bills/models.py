@@ -91,6 +91,27 @@ class Bill(Base):
     fee_type: Mapped[FeeType] = relationship(lazy="joined")
     household: Mapped[HouseholdBusiness | None] = relationship()
 
+    reminders: Mapped[list[BillReminder]] = relationship(order_by="BillReminder.sent_at", viewonly=True,
+                                                           lazy="selectin")
+
     @property
     def outstanding_vnd(self) -> int:
         return max(0, self.amount_vnd - self.paid_vnd)
+
+
+class BillReminder(Base):
+    """A reminder of one kind (due soon, overdue) given for a bill; one of each kind at most."""
+
+    __tablename__ = "bill_reminders"
+    __table_args__ = (UniqueConstraint("bill_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # due_soon | overdue
+    due_on: Mapped[date]  # the due date it reminded of (staff may move it later)
+    emailed_to: Mapped[str | None] = mapped_column(String(254))  # None: no address or no mail server
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def emailed(self) -> bool:
+        return self.emailed_to is not None

@@ -1,10 +1,7 @@
 """The shop without JavaScript: cart, checkout, order page; households hear of new orders by e-mail."""
 
 import re
-import socket
-from email import message_from_bytes, policy
 
-import pytest
 from sqlalchemy import func, select
 
 from core.models import Product
@@ -68,29 +65,6 @@ def test_the_english_pages_are_english(client, market):
     add(client, market.tea, 1)
     page = client.get("/cart?lang=en").get_data(as_text=True)
     assert "Update the cart" in page and "Cập nhật giỏ hàng" not in page
-
-
-@pytest.fixture
-def mailbox(app):
-    """A real SMTP server (aiosmtpd) on 127.0.0.1, stopped after the test; collects what it receives."""
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Message
-
-    received = []
-
-    class Keep(Message):
-        def handle_message(self, message):
-            received.append(message)
-
-    with socket.socket() as probe:  # aiosmtpd checks readiness by connecting, so it needs a real port number
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Keep(message_class=lambda: message_from_bytes(b"", policy=policy.default)),
-                            hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
-    yield received
-    controller.stop()
 
 
 def test_each_household_is_told_of_its_new_order_by_mail_and_on_its_dashboard(app, client, market, mailbox, db):
