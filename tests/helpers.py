@@ -76,3 +76,21 @@ def sepay_body(txn_id, amount: int, content: str, *, when: str = "2026-11-25 10:
     return {"id": txn_id, "gateway": "Vietcombank", "transactionDate": when, "accountNumber": account,
             "code": None, "content": content, "transferType": "in", "transferAmount": amount,
             "accumulated": 5_000_000, "subAccount": None, "referenceCode": f"MBVCB.{txn_id}"}
+
+
+def deliver_webhook(url: str, body: dict, api_key: str, *, seconds: float = 20) -> int:
+    """As SePay does: until a 2xx comes back, try again (it retries up to 7 times; here, for `seconds`)."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            r = httpx.post(url, json=body, headers={"Authorization": f"Apikey {api_key}"}, timeout=5)
+            if r.status_code < 300:
+                return r.status_code
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "the webhook was never accepted"
+        time.sleep(0.05)

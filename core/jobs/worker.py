@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import func, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from core.db import database, utcnow
 from core.jobs.models import Job
@@ -56,16 +57,15 @@ def work(app: Flask, *, burst: bool = False, poll: float = 0.5, stop: threading.
         return _work_rq(app, burst=burst, stop=stop)
     ran = 0
     stop = stop or threading.Event()
+    outage = 0  # consecutive failures to reach the database
     with app.app_context():
         while not stop.is_set():
-            if run_one(app):
-                ran += 1
-                continue
-            if burst and not work_remaining(app):
-                return ran
-            backend.wake.wait(poll)
-            backend.wake.clear()
-    return ran
+            try:
+                if run_one(app):
+                    ran, outage = ran + 1, 0
+                    continue
+                if burst and not work_remaining(app):
+                    return ran
                 outage = 0
             except (OperationalError, InterfaceError):
                 # The database restarts or fails over: wait and carry on. A job cut off mid-run keeps its lease

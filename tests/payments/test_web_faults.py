@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from payments.bills.models import Bill
 from payments.reconcile.models import BankTransaction, Payment
-from tests.helpers import free_port, sepay_body
+from tests.helpers import deliver_webhook, free_port, sepay_body
 from tests.payments.conftest import bill_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,20 +31,6 @@ def _children(pid: int) -> list[int]:
             if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
                 found.append(int(entry.name))
     return found
-
-
-def _deliver(url: str, body: dict) -> int:
-    """As SePay does: until a 2xx comes back, try again (it retries up to 7 times; here, for 20 s)."""
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            r = httpx.post(url, json=body, headers={"Authorization": "Apikey sepay-secret-key"}, timeout=5)
-            if r.status_code < 300:
-                return r.status_code
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "the webhook was never accepted"
-        time.sleep(0.05)
 
 
 def test_killing_a_web_worker_mid_webhooks_loses_no_payment_and_doubles_none(
@@ -69,7 +55,8 @@ def test_killing_a_web_worker_mid_webhooks_loses_no_payment_and_doubles_none(
 
         def send(batch):
             for i, bill in batch:
-                results.append(_deliver(url, sepay_body(900_000 + i, 30000, f"{bill['reference']} nop phi")))
+                body = sepay_body(900_000 + i, 30000, f"{bill['reference']} nop phi")
+                results.append(deliver_webhook(url, body, "sepay-secret-key"))
 
         numbered = list(enumerate(bills))
         senders = [threading.Thread(target=send, args=(numbered[k::4],)) for k in range(4)]
