@@ -3,8 +3,9 @@
 The suite's own database lives on the machine's shared server, which a test must not stop; this test runs a
 PostgreSQL server of its own (initdb + pg_ctl, as the `postgres` user when the suite runs as root, since
 initdb refuses root) on a free 127.0.0.1 port, and stops it afterwards. Web (gunicorn, 2 processes) and a
-job worker run against it as real processes; the server is stopped with `pg_ctl restart -m immediate`,
-which kills every backend as a crash would and replays the WAL on the way up.
+job worker (embedded queue, then RQ over Redis) run against it as real processes; the server is stopped
+with `pg_ctl restart -m immediate`, which kills every backend as a crash would and replays the WAL on the way
+up.
 
 Afterwards: every webhook the bank retried became exactly one payment, every listing is live exactly once on
 the marketplace, and the job queue drained without anybody touching it.
@@ -120,9 +121,17 @@ def _wait_for(condition, seconds: float, what: str) -> None:
         time.sleep(0.2)
 
 
+@pytest.mark.parametrize("jobs_backend", ["embedded", "redis"])
 def test_a_postgres_crash_mid_load_loses_no_payment_or_listing_and_the_queue_drains(
-        private_postgres, app, client, billing, factory, db, tmp_path):
+        jobs_backend, private_postgres, app, client, billing, factory, db, tmp_path):
     server = private_postgres
+    redis_url = os.environ.get("TEST_REDIS_URL")
+    if jobs_backend == "redis":
+        if not redis_url:
+            pytest.skip("no Redis: set TEST_REDIS_URL (CI does)")
+        from redis import Redis
+
+        Redis.from_url(redis_url).flushdb()
     factory.enable_payment_source("sepay", {"api_key": "sepay-secret-key"})
     bills = [bill_for(client, billing, billing.households[i % 3], period=f"T{i}") for i in range(WEBHOOKS)]
     sandbox = start_sandbox("postmart", slow_rate=1.0, slow_seconds=0.4)  # 8 listings take over 3 s
@@ -134,8 +143,8 @@ def test_a_postgres_crash_mid_load_loses_no_payment_or_listing_and_the_queue_dra
     env = {**os.environ, "DATABASE_URL": server.url, "CHOSO_INSTANCE_PATH": str(tmp_path),
            "CHOSO_UPLOAD_DIR": app.config["UPLOAD_DIR"], "CHOSO_SECRET_KEY": app.config["SECRET_KEY"],
            "CHOSO_BIND": f"127.0.0.1:{port}", "CHOSO_WEB_WORKERS": "2", "CHOSO_LOG_FORMAT": "text",
-           "CHOSO_LOG_LEVEL": "WARNING", "CHOSO_JOBS_BACKEND": "embedded", "CHOSO_JOB_LEASE_SECONDS": "3",
-           "CHOSO_PUBLISH_RETRY_BASE_SECONDS": "0.2"}
+           "CHOSO_LOG_LEVEL": "WARNING", "CHOSO_JOBS_BACKEND": jobs_backend, "CHOSO_REDIS_URL": redis_url or "",
+           "CHOSO_JOB_LEASE_SECONDS": "3", "CHOSO_PUBLISH_RETRY_BASE_SECONDS": "0.2"}
     web = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     worker = subprocess.Popen([str(BIN / "choso"), "worker"], env=env, stdout=subprocess.DEVNULL,
