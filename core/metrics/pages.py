@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_percent
+from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -31,7 +31,7 @@ def show(value: float | None, unit: str) -> str:
         return format_percent(value, "#,##0.#%")
     if unit == "vnd":
         return money(int(value))
-    return f"{int(value):,}".replace(",", ".")
+    return format_decimal(int(value))  # 1.234 in Vietnamese, 1,234 in English
 
 
 def _commune(code: str) -> Commune:

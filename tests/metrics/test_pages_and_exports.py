@@ -91,3 +91,17 @@ def test_province_staff_rank_their_communes(client, factory, db, village):
     data = client.get(f"/province/01/metrics.csv?month={MONTH}").data.decode("utf-8-sig")
     assert "00583" in data.splitlines()[1]
     assert client.get(f"/staff/00583/metrics?month={MONTH}").status_code == 200  # they see each commune too
+
+
+def test_figures_are_written_as_each_language_writes_numbers(app):
+    from flask_babel import force_locale
+
+    from core.metrics.pages import show
+
+    with app.test_request_context():
+        with force_locale("vi"):
+            assert (show(12_345, "count"), show(1_500_000, "vnd")) == ("12.345", "1.500.000 ₫")
+            assert show(0.5, "share") == "50%"
+        with force_locale("en"):
+            assert (show(12_345, "count"), show(1_500_000, "vnd")) == ("12,345", "1,500,000 ₫")
+            assert show(None, "count") == "not applicable"
