@@ -280,9 +280,14 @@ def household_order(part_id: int):
     if request.method == "POST":
         try:
             if request.form.get("action") == "refund":
+                late = part.state == states.CANCELLED
                 quantities = {item.id: _int(request.form.get(f"refund-{item.id}")) for item in part.items}
-                refunds.refund(db, current_user, part, quantities, request.form.get("reason", ""))
-                flash(_("Refunded; the items are back in stock."), "info")
+                record = refunds.refund(db, current_user, part, quantities, request.form.get("reason", ""))
+                if late:
+                    flash(_("Return of %(amount)s recorded.", amount=money(record.amount_vnd)) + " " + (
+                        _("Transfer it back to the buyer yourself.") if record.remote_id is None else ""), "info")
+                else:
+                    flash(_("Refunded; the items are back in stock."), "info")
             else:
                 target = states.HOUSEHOLD_MOVES.get(part.state)
                 if target is None or request.form.get("to") != target:
@@ -302,7 +307,8 @@ def household_order(part_id: int):
     receipts = db.scalars(select(Receipt).where(Receipt.order_part_id == part.id).order_by(Receipt.id)).all()
     return render_template("orders/household_order.html", part=part, shop=shop, order=part.order, events=events,
                            receipts=receipts, next_state=states.HOUSEHOLD_MOVES.get(part.state),
-                           refundable=part.state in states.REFUNDABLE)
+                           refundable=part.state in states.REFUNDABLE,
+                           late_money=part.paid_vnd - part.refunded_vnd if part.state == states.CANCELLED else 0)
 
 
 @bp.route("/staff/<code>/orders", methods=["GET", "POST"])

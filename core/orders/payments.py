@@ -27,6 +27,7 @@ from core.orders.models import Order, OrderPart, OrderPayment, ProcessedWebhook
 from core.services import integrations
 from plugins.payment import (
     CREATED,
+    PENDING,
     SUCCEEDED,
     NextStep,
     Payee,
@@ -294,7 +295,36 @@ def transfers_for_orders(db: Session, commune_code: str,
         payment = next((waiting[r] for r in refs if r in waiting), None)
         if payment is not None and payment.amount_vnd == amount and payment not in found.values():
             found[key] = payment
+    found.update(_late_transfers(db, commune_code, [t for t in transfers if t[0] not in found]))
     return found
+
+
+def _late_transfers(db: Session, commune_code: str,
+                    transfers: list[tuple[str, int, list[str]]]) -> dict[str, OrderPayment]:
+    """Transfers for parts cancelled before their money came (a buyer who paid from a saved QR code).
+
+    The money is in the household's account whatever choso thinks, so it is recorded as a payment of the
+    cancelled part, which its household then returns from the order page; left unmatched, it would sit in the
+    staff's queue, where only bills can be matched. One late payment per part; any further one stays there.
+    """
+    refs = {ref for _key, _amount, found in transfers for ref in found}
+    if not refs:
+        return {}
+    cancelled = {part.reference: part for part in db.scalars(
+        select(OrderPart).join(Order).where(Order.commune_code == commune_code, OrderPart.reference.in_(refs),
+                                            OrderPart.state == states.CANCELLED, OrderPart.paid_vnd == 0)
+        .with_for_update(of=OrderPart))}
+    late: dict[str, OrderPayment] = {}
+    for key, amount, found in transfers:
+        part = next((cancelled[r] for r in found if r in cancelled and cancelled[r].subtotal_vnd == amount), None)
+        if part is None:
+            continue
+        del cancelled[part.reference]
+        late[key] = OrderPayment(part_id=part.id, commune_code=commune_code, provider="vietqr", cashless=True,
+                                 state=PENDING, amount_vnd=amount, matching_id=part.reference)
+        db.add(late[key])
+    db.flush()
+    return late
 
 
 def transfers_paid(db: Session, matched: dict[str, OrderPayment]) -> list[tuple[str, dict[str, Any]]]:

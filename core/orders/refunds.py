@@ -31,11 +31,16 @@ def _paid_payment(part: OrderPart) -> OrderPayment | None:
 
 
 def refund(db: Session, actor: User, part: OrderPart, quantities: dict[int, int], reason: str) -> OrderRefund:
-    """Give back the price of `quantities` ({order item id: how many}) of a paid part."""
+    """Give back the price of `quantities` ({order item id: how many}) of a paid part.
+
+    A part cancelled before its money arrived (a late bank transfer) gives the whole payment back instead, and
+    `quantities` is not looked at: its items went back to stock when it was cancelled."""
     shop = db.get(HouseholdBusiness, part.household_id)
     if not policy.can_fulfil_orders(actor, shop):
         raise Forbidden(_("You are not allowed to do this."))
     payment = _paid_payment(part)
+    if part.state == states.CANCELLED and payment is not None:
+        return _return_late_payment(db, actor, part, payment, reason)
     if part.state not in states.REFUNDABLE or payment is None:
         raise Invalid(_("Only a paid order can be refunded."))
     items = {item.id: item for item in part.items}
@@ -82,6 +87,27 @@ def refund(db: Session, actor: User, part: OrderPart, quantities: dict[int, int]
     from core.orders.reservations import products_changed
 
     products_changed(db, [items[i].product_id for i, q in quantities.items() if q])
+    return record
+
+
+def _return_late_payment(db: Session, actor: User, part: OrderPart, payment: OrderPayment,
+                         reason: str) -> OrderRefund:
+    """Money that arrived after the part was cancelled goes back whole; its items are already back in stock."""
+    amount = payment.amount_vnd - payment.refunded_vnd
+    remote_id, by_hand = _give_back(db, payment, amount)
+    record = OrderRefund(payment_id=payment.id, amount_vnd=amount, remote_id=remote_id, reason=reason[:300],
+                         items={}, actor_id=actor.id)
+    db.add(record)
+    payment.refunded_vnd, payment.state = payment.amount_vnd, REFUNDED
+    part.refunded_vnd += amount
+    history.record(db, part.order, part, "refund", actor_id=actor.id, actor_label="staff" if by_hand else "",
+                   details={"amount_vnd": amount, "reason": reason[:300], "by_hand": by_hand, "late": True})
+    history.move(db, part, states.REFUNDED, actor_id=actor.id)
+    db.flush()
+    from payments.receipts import services as receipts
+
+    receipts.refund_for_order_payment(db, part, payment, issued_by_id=actor.id, reason=reason)
+    db.commit()
     return record
 
 

@@ -35,7 +35,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     CONFIRMED: frozenset({SHIPPED, CANCELLED, REFUNDED}),
     SHIPPED: frozenset({DELIVERED, REFUNDED}),
     DELIVERED: frozenset({REFUNDED}),
-    CANCELLED: frozenset(),
+    CANCELLED: frozenset({REFUNDED}),  # only when money came after the cancellation and went back
     REFUNDED: frozenset(),
 }
 

@@ -106,3 +106,47 @@ def test_an_unpaid_part_cannot_be_refunded_and_a_bank_transfer_is_returned_by_ha
                     json={"items": {str(part["items"][0]["id"]): 1}, "reason": "hết hàng"})
     assert r.status_code == 201 and r.get_json()["refunded_vnd"] == 180_000
     assert stock(db, market.honey) == 5
+
+
+def test_a_transfer_after_the_part_was_cancelled_is_returned_whole_without_touching_stock(
+        client, market, factory, db):
+    order = place(client, (market.honey, 2))
+    part = order["parts"][0]
+    client.post(f"/api/v1/orders/{token_of(order)}/parts/{part['id']}/payments", json={"method": "vietqr"})
+    client.post(order["link"] + "/cancel")  # the buyer gave up, then paid from the QR they had saved anyway
+    in_stock = stock(db, market.honey)
+    sepay_transfer(client, 7101, 360_000, part["reference"], account="10987654321")
+    late = client.get(order["link"]).get_json()["parts"][0]
+    assert late["state"] == "cancelled" and late["paid_vnd"] == 360_000
+
+    owner = bearer(factory.token(market.honey_shop.owner))
+    r = client.post(f"/api/v1/order-parts/{part['id']}/refunds", headers=owner,
+                    json={"items": {}, "reason": "đơn đã huỷ"})
+    assert r.status_code == 201, r.get_json()
+    assert (r.get_json()["state"], r.get_json()["refunded_vnd"]) == ("refunded", 360_000)
+    assert stock(db, market.honey) == in_stock  # its items went back when it was cancelled, not twice
+    receipts = db.scalars(select(Receipt).where(Receipt.order_part_id == part["id"]).order_by(Receipt.id)).all()
+    assert [r.amount_vnd for r in receipts] == [360_000, 0] and receipts[1].cancels_id == receipts[0].id
+    again = client.post(f"/api/v1/order-parts/{part['id']}/refunds", headers=owner, json={"items": {}})
+    assert again.status_code == 422  # nothing left to give back
+
+
+def test_the_household_returns_a_late_transfer_from_its_order_page(client, market, factory, db):
+    from core.services import users
+    from core.testing import csrf_from, login
+
+    order = place(client, (market.honey, 1))
+    part = order["parts"][0]
+    client.post(f"/api/v1/orders/{token_of(order)}/parts/{part['id']}/payments", json={"method": "vietqr"})
+    client.post(order["link"] + "/cancel")
+    sepay_transfer(client, 7102, 180_000, part["reference"], account="10987654321")
+    owner = db.merge(market.honey_shop.owner)
+    users.set_password(owner, "mật-khẩu-đủ-dài")
+    db.commit()
+    login(client, owner, "mật-khẩu-đủ-dài")
+    page = client.get(f"/dashboard/orders/{part['id']}").get_data(as_text=True)
+    assert "sau khi đơn đã huỷ" in page and 'id="return-late"' in page and 'name="refund-' not in page
+    done = client.post(f"/dashboard/orders/{part['id']}", data={
+        "action": "refund", "reason": "đơn đã huỷ", "csrf_token": csrf_from(page)}, follow_redirects=True)
+    text = done.get_data(as_text=True)
+    assert "Đã ghi nhận trả lại 180.000 ₫" in text and 'id="return-late"' not in text

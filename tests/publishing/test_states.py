@@ -28,6 +28,7 @@ ORDER_CASES = [
     ("pending_payment", "paid", True), ("pending_payment", "shipped", False), ("paid", "confirmed", True),
     ("confirmed", "shipped", True), ("shipped", "delivered", True), ("delivered", "refunded", True),
     ("cancelled", "paid", False), ("refunded", "delivered", False), ("shipped", "cancelled", False),
+    ("cancelled", "refunded", True), ("cancelled", "pending_payment", False),
 ]
 
 
