@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from core.app import create_app
 from core.testing import bearer, config_for_tests, login
-from plugins import MarketplaceAdapter, hookimpl
+from plugins import SDK_VERSION, MarketplaceAdapter, hookimpl
 from plugins.manager import PluginConflict
 
 CHOSO = str(Path(sys.executable).with_name("choso"))
@@ -69,7 +69,7 @@ def test_two_plugins_claiming_one_marketplace_name_stop_start_up(choso_database_
 
 
 @pytest.mark.parametrize(("sdk", "reason"), [
-    (">=2,<3", "needs SDK >=2,<3 but this choso provides SDK 1.1"),
+    (">=2,<3", f"needs SDK >=2,<3 but this choso provides SDK {SDK_VERSION}"),
     (None, "declares no CHOSO_SDK"),
     ("one point oh", "is not a version range"),
 ])
