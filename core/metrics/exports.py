@@ -5,11 +5,10 @@ from __future__ import annotations
 import csv
 import io
 
-from fpdf import FPDF
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from payments.receipts.pdf import _font_file
+
+# fpdf2 and openpyxl are imported where a file is written: together they take a second to import, which every
+# web process, worker and `choso` command would otherwise pay at start-up for a download few people ask for.
 
 Table = tuple[list[str], list[list[object]]]
 
@@ -24,6 +23,9 @@ def to_csv(table: Table) -> bytes:
 
 
 def to_xlsx(table: Table, sheet: str) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     header, rows = table
     book = Workbook()
     ws = book.active
@@ -42,6 +44,8 @@ def to_xlsx(table: Table, sheet: str) -> bytes:
 
 def to_pdf(title: str, subtitle: str, table: Table, note: str = "") -> bytes:
     """An A4 report: the commune and month, then one line per indicator."""
+    from fpdf import FPDF
+
     header, rows = table
     pdf = FPDF(format="A4")
     pdf.add_font("DejaVu", "", _font_file(False))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from fpdf import FPDF
-
 from payments.vietqr.render import FONT_DIRS
 
 
@@ -17,6 +15,8 @@ def _font_file(bold: bool) -> str:
 
 def render(title: str, commune: str, rows: list[tuple[str, str]], note: str | None = None) -> bytes:
     """One A5 page: the commune, the receipt's title and number, then label/value rows."""
+    from fpdf import FPDF  # imported when a receipt is printed, not at every start-up (see core/metrics/exports.py)
+
     pdf = FPDF(format=(148, 210))  # A5 in millimetres
     pdf.add_font("DejaVu", "", _font_file(False))
     pdf.add_font("DejaVu", "B", _font_file(True))
