@@ -284,8 +284,9 @@ def household_order(part_id: int):
                 quantities = {item.id: _int(request.form.get(f"refund-{item.id}")) for item in part.items}
                 record = refunds.refund(db, current_user, part, quantities, request.form.get("reason", ""))
                 if late:
-                    flash(_("Return of %(amount)s recorded.", amount=money(record.amount_vnd)) + " " + (
-                        _("Transfer it back to the buyer yourself.") if record.remote_id is None else ""), "info")
+                    by_hand = record.remote_id is None
+                    flash(" ".join([_("Return of %(amount)s recorded.", amount=money(record.amount_vnd))]
+                                   + ([_("Transfer it back to the buyer yourself.")] if by_hand else [])), "info")
                 else:
                     flash(_("Refunded; the items are back in stock."), "info")
             else:

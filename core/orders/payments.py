@@ -307,7 +307,7 @@ def _late_transfers(db: Session, commune_code: str,
     cancelled part, which its household then returns from the order page; left unmatched, it would sit in the
     staff's queue, where only bills can be matched. One late payment per part; any further one stays there.
     """
-    refs = {ref for _key, _amount, found in transfers for ref in found}
+    refs = {ref for _key, _amount, named in transfers for ref in named}
     if not refs:
         return {}
     cancelled = {part.reference: part for part in db.scalars(
@@ -315,8 +315,8 @@ def _late_transfers(db: Session, commune_code: str,
                                             OrderPart.state == states.CANCELLED, OrderPart.paid_vnd == 0)
         .with_for_update(of=OrderPart))}
     late: dict[str, OrderPayment] = {}
-    for key, amount, found in transfers:
-        part = next((cancelled[r] for r in found if r in cancelled and cancelled[r].subtotal_vnd == amount), None)
+    for key, amount, named in transfers:
+        part = next((cancelled[r] for r in named if r in cancelled and cancelled[r].subtotal_vnd == amount), None)
         if part is None:
             continue
         del cancelled[part.reference]

@@ -62,28 +62,13 @@ def refund(db: Session, actor: User, part: OrderPart, quantities: dict[int, int]
     if amount > left:
         msg = _("A refund cannot be larger than what was paid (%(left)s left).", left=money(left))
         raise Invalid(msg, {"amount_vnd": [msg]})
-    remote_id, by_hand = _give_back(db, payment, amount)
-
-    record = OrderRefund(payment_id=payment.id, amount_vnd=amount, remote_id=remote_id, reason=reason[:300],
-                         items={str(k): v for k, v in quantities.items() if v}, actor_id=actor.id)
-    db.add(record)
+    given = _give_back(db, payment, amount)  # before any row is touched: no lock is held during the call
     for item_id, quantity in quantities.items():
         if quantity:
             items[item_id].refunded_quantity += quantity
             db.execute(update(Product).where(Product.id == items[item_id].product_id).values(
                 stock=Product.stock + quantity).execution_options(synchronize_session=False))
-    payment.refunded_vnd += amount
-    payment.state = REFUNDED if payment.refunded_vnd == payment.amount_vnd else PARTIALLY_REFUNDED
-    part.refunded_vnd += amount
-    history.record(db, part.order, part, "refund", actor_id=actor.id, actor_label="staff" if by_hand else "",
-                   details={"amount_vnd": amount, "reason": reason[:300], "by_hand": by_hand})
-    if part.refunded_vnd == part.paid_vnd:
-        history.move(db, part, states.REFUNDED, actor_id=actor.id)
-    db.flush()
-    from payments.receipts import services as receipts
-
-    receipts.refund_for_order_payment(db, part, payment, issued_by_id=actor.id, reason=reason)
-    db.commit()
+    record = _book(db, actor, part, payment, amount, given, reason, {str(k): v for k, v in quantities.items() if v})
     from core.orders.reservations import products_changed
 
     products_changed(db, [items[i].product_id for i, q in quantities.items() if q])
@@ -94,15 +79,25 @@ def _return_late_payment(db: Session, actor: User, part: OrderPart, payment: Ord
                          reason: str) -> OrderRefund:
     """Money that arrived after the part was cancelled goes back whole; its items are already back in stock."""
     amount = payment.amount_vnd - payment.refunded_vnd
-    remote_id, by_hand = _give_back(db, payment, amount)
+    return _book(db, actor, part, payment, amount, _give_back(db, payment, amount), reason, {}, late=True)
+
+
+def _book(db: Session, actor: User, part: OrderPart, payment: OrderPayment, amount: int,
+          given: tuple[str | None, bool], reason: str, items: dict[str, int], *, late: bool = False) -> OrderRefund:
+    """Record money given back (`given`: the provider's refund id, whether a person returns it by hand): refund
+    row, amounts, history, receipt, commit. The caller has moved any stock in the same transaction."""
+    remote_id, by_hand = given
     record = OrderRefund(payment_id=payment.id, amount_vnd=amount, remote_id=remote_id, reason=reason[:300],
-                         items={}, actor_id=actor.id)
+                         items=items, actor_id=actor.id)
     db.add(record)
-    payment.refunded_vnd, payment.state = payment.amount_vnd, REFUNDED
+    payment.refunded_vnd += amount
+    payment.state = REFUNDED if payment.refunded_vnd == payment.amount_vnd else PARTIALLY_REFUNDED
     part.refunded_vnd += amount
+    details = {"amount_vnd": amount, "reason": reason[:300], "by_hand": by_hand} | ({"late": True} if late else {})
     history.record(db, part.order, part, "refund", actor_id=actor.id, actor_label="staff" if by_hand else "",
-                   details={"amount_vnd": amount, "reason": reason[:300], "by_hand": by_hand, "late": True})
-    history.move(db, part, states.REFUNDED, actor_id=actor.id)
+                   details=details)
+    if part.refunded_vnd == part.paid_vnd:
+        history.move(db, part, states.REFUNDED, actor_id=actor.id)
     db.flush()
     from payments.receipts import services as receipts
 
