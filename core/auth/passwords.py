@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# A hash verified when the user does not exist, so sign-in takes as long either way.
-_DUMMY = _hasher.hash("choso-timing-equaliser")
 MIN_LENGTH = 8
+
+
+@cache
+def _dummy() -> str:
+    """A hash verified when the user does not exist, so sign-in takes as long either way (made on first use:
+    hashing costs a fifth of a second that every process would otherwise pay at start-up)."""
+    return _hasher.hash("choso-timing-equaliser")
 
 
 def hash_password(password: str) -> str:
@@ -17,7 +24,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

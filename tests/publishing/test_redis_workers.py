@@ -22,7 +22,8 @@ from tests.helpers import CREDENTIALS, free_port, start_sandbox
 from tests.publishing.test_faults import make_products, publish_all
 
 REDIS = os.environ.get("TEST_REDIS_URL")
-pytestmark = pytest.mark.skipif(not REDIS, reason="no Redis: set TEST_REDIS_URL (CI does)")
+pytestmark = [pytest.mark.skipif(not REDIS, reason="no Redis: set TEST_REDIS_URL (CI does)"),
+              pytest.mark.xdist_group("redis")]  # they share the test Redis database: one worker runs them all
 CHOSO = str(Path(sys.executable).with_name("choso"))
 
 
