@@ -16,11 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -185,10 +187,11 @@ def main() -> None:
         bills, publish, ports, sandboxes = prepare(env, args.bills)
         procs += sandboxes
         web = [free_port(), free_port()]
-        for port in web:
+        access_logs = [instance / f"access-{name}.log" for name in "AB"]
+        for port, log in zip(web, access_logs, strict=True):
             procs.append(subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT,
                                           env={**env, "CHOSO_BIND": f"127.0.0.1:{port}", "CHOSO_WEB_WORKERS": "2"},
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                                          stdout=log.open("w"), stderr=subprocess.DEVNULL))
         for _ in range(4):
             procs.append(subprocess.Popen([str(BIN / "choso"), "worker"], env=env, stdout=subprocess.DEVNULL,
                                           stderr=subprocess.DEVNULL))
@@ -213,6 +216,9 @@ def main() -> None:
         for name, r in zip("AB", results, strict=True):
             print(f"  instance {name}: p50 {r['p50']:.0f} ms  p95 {r['p95']:.0f} ms  p99 {r['p99']:.0f} ms  "
                   f"non-2xx {r['non2xx']}  socket errors {r['errors']}")
+        refused = not_ok(access_logs)
+        if refused:
+            print("  non-2xx by status and path: " + ", ".join(f"{k} × {v}" for k, v in refused.most_common()))
         print("waiting for the job queue to drain …", file=sys.stderr)
         outcome = check(env, ports)
         print("after the load: " + ", ".join(f"{k} {v}" for k, v in outcome.items()))
@@ -229,6 +235,20 @@ def main() -> None:
             proc.wait(30)
         drop_database(args.database, scratch)
         shutil.rmtree(instance, ignore_errors=True)
+
+
+def not_ok(access_logs: list[Path]) -> Counter:
+    """Answers other than 2xx in gunicorn's JSON access logs, by status and path (numbers folded to <id>)."""
+    found: Counter = Counter()
+    for log in access_logs:
+        for line in log.read_text().splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if not 200 <= int(entry.get("status", 200)) < 300:
+                found[f"{entry['status']} {entry['method']} {re.sub(r'/[0-9]+', '/<id>', entry['path'])}"] += 1
+    return found
 
 
 if __name__ == "__main__":

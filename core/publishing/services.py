@@ -15,6 +15,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import events
@@ -107,6 +108,16 @@ def _queue(db: Session, listing: Listing) -> None:
 
 def request_publish(db: Session, actor: User, product: Product, names: list[str]) -> dict[str, list[Problem]]:
     """Queue publication to each marketplace; returns the problems found up front (those are not queued)."""
+    try:
+        return _request_publish(db, actor, product, names)
+    except IntegrityError:
+        # A concurrent request for the same product (a seller tapping twice) created one of its listings first;
+        # the unique (product, marketplace) row refused ours. Once more, and the listing is found this time.
+        db.rollback()
+        return _request_publish(db, actor, product, names)
+
+
+def _request_publish(db: Session, actor: User, product: Product, names: list[str]) -> dict[str, list[Problem]]:
     require(policy.can_edit_shop(actor, product.household))
     if product.status != "active":
         raise Invalid(_("Only products on sale can be published; set the status to “on sale” first."))

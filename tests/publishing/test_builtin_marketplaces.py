@@ -105,3 +105,28 @@ def test_bulk_publish_of_a_shop_reports_progress_and_problems(client, app, sandb
     summary = client.get(f"/api/v1/households/{product.household_id}/listings/summary",
                          headers=bearer(token)).get_json()
     assert summary == {"postmart": {"live": 1}, "voso": {"live": 1}}
+
+
+def test_a_seller_tapping_publish_several_times_at_once_gets_one_listing_each(app, db, sandboxes, farm_product):
+    import threading
+
+    product, token = farm_product
+    codes = []
+    with live_server(app) as base:
+        barrier = threading.Barrier(6)
+
+        def tap():
+            barrier.wait()
+            codes.append(httpx.post(f"{base}/api/v1/products/{product.id}/listings", headers=bearer(token),
+                                    json={"marketplaces": ["postmart", "voso"]}, timeout=60).status_code)
+
+        threads = [threading.Thread(target=tap) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert codes == [202] * 6  # before: two taps racing to create the listing gave the loser a 500
+    run_jobs(app)
+    rows = listings(app.test_client(), product, token)
+    assert {name: row["state"] for name, row in rows.items()} == {"postmart": "live", "voso": "live"}
+    assert [len(sandboxes[name].control.products()) for name in ("postmart", "voso")] == [1, 1]
