@@ -7,6 +7,7 @@ from dataclasses import asdict
 from flask import jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from core.api import Unauthorized, bp, json_body, load, page, query, require_user
 from core.api.spec import operation
@@ -75,7 +76,7 @@ def issue_bill(code: str):
 def list_bills(code: str):
     _staff(code)
     args = query(schemas.BillQuerySchema())
-    stmt = select(Bill).where(Bill.commune_code == code).order_by(Bill.id.desc())
+    stmt = select(Bill).where(Bill.commune_code == code).order_by(Bill.id.desc()).options(selectinload(Bill.reminders))
     if args["state"]:
         stmt = stmt.where(Bill.state == args["state"])
     if args["household"]:
@@ -88,7 +89,7 @@ def list_bills(code: str):
 def my_bills():
     user = require_user()
     stmt = select(Bill).join(HouseholdBusiness, Bill.household_id == HouseholdBusiness.id).where(
-        HouseholdBusiness.owner_id == user.id).order_by(Bill.id.desc())
+        HouseholdBusiness.owner_id == user.id).order_by(Bill.id.desc()).options(selectinload(Bill.reminders))
     return jsonify({"items": schemas.BillSchema(many=True).dump(session().scalars(stmt))})
 
 

@@ -91,8 +91,9 @@ class Bill(Base):
     fee_type: Mapped[FeeType] = relationship(lazy="joined")
     household: Mapped[HouseholdBusiness | None] = relationship()
 
-    reminders: Mapped[list[BillReminder]] = relationship(order_by="BillReminder.sent_at", viewonly=True,
-                                                           lazy="selectin")
+    # Loaded only where shown (bill lists ask for it with selectinload): reconciliation loads bills by the
+    # thousand and never looks at their reminders.
+    reminders: Mapped[list[BillReminder]] = relationship(order_by="BillReminder.sent_at", viewonly=True)
 
     @property
     def outstanding_vnd(self) -> int:
