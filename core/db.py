@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g
 from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event
@@ -51,6 +52,10 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# Times are stored in UTC; people read them, and days and months are counted, in Vietnam time.
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @dataclass

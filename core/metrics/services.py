@@ -7,13 +7,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db import upsert, utcnow
+from core.db import VIETNAM, upsert, utcnow
 from core.errors import Invalid
 from core.events import plugins
 from core.jobs.queue import enqueue, handler
@@ -25,7 +24,6 @@ from core.services import audit
 from plugins.metric import Metric, Share
 
 log = logging.getLogger("choso.metrics")
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 MET, NEAR, BELOW, NO_TARGET = "met", "near", "below", "no_target"
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 

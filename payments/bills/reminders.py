@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale
@@ -22,7 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
+from core.db import VIETNAM, utcnow
 from core.events import fire
 from core.i18n import money
 from core.jobs.models import Job
@@ -32,7 +31,6 @@ from core.snapshots import public_url
 from payments.bills import states
 from payments.bills.models import Bill, BillReminder
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 SWEEP_JOB = "bills.remind"
 SEND_JOB = "bills.send_reminder"
 DUE_SOON, OVERDUE = "due_soon", "overdue"

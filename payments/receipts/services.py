@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from core.db import upsert, utcnow
+from core.db import VIETNAM, upsert, utcnow
 from payments.bills.models import Bill
 from payments.receipts.models import Receipt, ReceiptCounter
 from payments.receipts.words import amount_in_words
-
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def _take_numbers(db: Session, commune_code: str, year: int, count: int = 1) -> range:
