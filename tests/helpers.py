@@ -1,8 +1,12 @@
-"""Helpers shared by the test modules: sandboxes of the built-in marketplaces, photos, a fake Stripe server."""
+"""Helpers shared by the test modules: sandboxes of the built-in marketplaces, photos, a fake Stripe server,
+the web process as deployed."""
 
 import io
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -94,3 +98,35 @@ def deliver_webhook(url: str, body: dict, api_key: str, *, seconds: float = 20) 
             pass
         assert time.monotonic() < deadline, "the webhook was never accepted"
         time.sleep(0.05)
+
+
+def wait_until(condition: Callable[[], object], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def answers(url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+@contextmanager
+def running_gunicorn(env: dict[str, str], *, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     seconds: float = 30) -> Iterator[subprocess.Popen]:
+    """The web process as deployed — `gunicorn -c gunicorn.conf.py wsgi:app` from the checkout, bound where
+    env's CHOSO_BIND says — yielded once /healthz answers, stopped with SIGTERM afterwards."""
+    server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py",
+                               "wsgi:app"], cwd=Path(__file__).resolve().parent.parent, env=env, stdout=stdout,
+                              stderr=stderr)
+    try:
+        wait_until(lambda: answers(f"http://{env['CHOSO_BIND']}/healthz"), seconds, "gunicorn to answer")
+        yield server
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)

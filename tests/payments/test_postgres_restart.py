@@ -18,11 +18,9 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -31,11 +29,18 @@ from core.jobs.models import Job
 from core.publishing.models import Listing
 from payments.bills.models import Bill
 from payments.reconcile.models import BankTransaction, Payment
-from tests.helpers import CREDENTIALS, deliver_webhook, free_port, sepay_body, start_sandbox
+from tests.helpers import (
+    CREDENTIALS,
+    deliver_webhook,
+    free_port,
+    running_gunicorn,
+    sepay_body,
+    start_sandbox,
+    wait_until,
+)
 from tests.payments.conftest import bill_for
 from tests.publishing.test_faults import make_products, publish_all
 
-ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 WEBHOOKS = 48
 
@@ -114,13 +119,6 @@ def choso_database_url(private_postgres) -> str:
     return private_postgres.url
 
 
-def _wait_for(condition, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
-
-
 @pytest.mark.xdist_group("redis")  # it flushes the test Redis database, as the other Redis tests do
 @pytest.mark.parametrize("jobs_backend", ["embedded", "redis"])
 def test_a_postgres_crash_mid_load_loses_no_payment_or_listing_and_the_queue_drains(
@@ -146,44 +144,42 @@ def test_a_postgres_crash_mid_load_loses_no_payment_or_listing_and_the_queue_dra
            "CHOSO_BIND": f"127.0.0.1:{port}", "CHOSO_WEB_WORKERS": "2", "CHOSO_LOG_FORMAT": "text",
            "CHOSO_LOG_LEVEL": "WARNING", "CHOSO_JOBS_BACKEND": jobs_backend, "CHOSO_REDIS_URL": redis_url or "",
            "CHOSO_JOB_LEASE_SECONDS": "3", "CHOSO_PUBLISH_RETRY_BASE_SECONDS": "0.2"}
-    web = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     worker = subprocess.Popen([str(BIN / "choso"), "worker"], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}/api/v1/webhooks/payments/sepay/00583"
     try:
-        _wait_for(lambda: _answers(f"http://127.0.0.1:{port}/healthz"), 30, "gunicorn to answer")
-        publish_all(app, db, shop, ["postmart"])
-        results: list[int] = []
+        with running_gunicorn(env):
+            publish_all(app, db, shop, ["postmart"])
+            results: list[int] = []
 
-        def send(batch):
-            for i, bill in batch:
-                body = sepay_body(700_000 + i, 30000, f"{bill['reference']} nop phi")
-                results.append(deliver_webhook(url, body, "sepay-secret-key", seconds=60))
+            def send(batch):
+                for i, bill in batch:
+                    body = sepay_body(700_000 + i, 30000, f"{bill['reference']} nop phi")
+                    results.append(deliver_webhook(url, body, "sepay-secret-key", seconds=60))
 
-        numbered = list(enumerate(bills))
-        senders = [threading.Thread(target=send, args=(numbered[k::4],)) for k in range(4)]
-        for sender in senders:
-            sender.start()
-        _wait_for(lambda: len(results) >= 8 and sandbox.control.products(), 30, "the first payments and listings")
-        before = len(sandbox.control.products())
-        server.crash_and_restart()  # every backend killed mid-transaction, the WAL replayed
-        assert before < 8 and len(results) < WEBHOOKS, "the crash came too late to test anything"
-        for sender in senders:
-            sender.join(90)
-        assert len(results) == WEBHOOKS
+            numbered = list(enumerate(bills))
+            senders = [threading.Thread(target=send, args=(numbered[k::4],)) for k in range(4)]
+            for sender in senders:
+                sender.start()
+            wait_until(lambda: len(results) >= 8 and sandbox.control.products(), 30,
+                       "the first payments and listings")
+            before = len(sandbox.control.products())
+            server.crash_and_restart()  # every backend killed mid-transaction, the WAL replayed
+            assert before < 8 and len(results) < WEBHOOKS, "the crash came too late to test anything"
+            for sender in senders:
+                sender.join(90)
+            assert len(results) == WEBHOOKS
 
-        def drained() -> bool:  # the worker's periodic jobs (snapshot, reminders) wait for later: not counted
-            db.expire_all()
-            return not db.scalar(select(func.count()).select_from(Job).where(
-                (Job.state == "running") | ((Job.state == "queued") & (Job.run_at <= utcnow()))))
-        _wait_for(drained, 90, "the job queue to drain")
-        assert worker.poll() is None, "the worker died with the database: " + worker.stderr.read().decode()[-2000:]
-        remote = sandbox.control.products()
+            def drained() -> bool:  # the worker's periodic jobs (snapshot, reminders) wait for later: not counted
+                db.expire_all()
+                return not db.scalar(select(func.count()).select_from(Job).where(
+                    (Job.state == "running") | ((Job.state == "queued") & (Job.run_at <= utcnow()))))
+            wait_until(drained, 90, "the job queue to drain")
+            assert worker.poll() is None, ("the worker died with the database: "
+                                           + worker.stderr.read().decode()[-2000:])
+            remote = sandbox.control.products()
     finally:
-        web.send_signal(signal.SIGTERM)
         worker.send_signal(signal.SIGTERM)
-        web.wait(30)
         worker.wait(30)
         sandbox.stop()
 
@@ -195,9 +191,3 @@ def test_a_postgres_crash_mid_load_loses_no_payment_or_listing_and_the_queue_dra
     assert len(listings) == 8 and {r.state for r in listings} == {"live"}
     assert len(remote) == 8 and {p["id"] for p in remote} == {r.remote_id for r in listings}
 
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False

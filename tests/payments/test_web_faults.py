@@ -2,21 +2,16 @@
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
-import httpx
 from sqlalchemy import func, select
 
 from payments.bills.models import Bill
 from payments.reconcile.models import BankTransaction, Payment
-from tests.helpers import deliver_webhook, free_port, sepay_body
+from tests.helpers import deliver_webhook, free_port, running_gunicorn, sepay_body
 from tests.payments.conftest import bill_for
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _children(pid: int) -> list[int]:
@@ -41,16 +36,8 @@ def test_killing_a_web_worker_mid_webhooks_loses_no_payment_and_doubles_none(
     env = {**os.environ, "DATABASE_URL": choso_database_url, "CHOSO_INSTANCE_PATH": str(tmp_path),
            "CHOSO_SECRET_KEY": app.config["SECRET_KEY"], "CHOSO_BIND": f"127.0.0.1:{port}",
            "CHOSO_WEB_WORKERS": "2", "CHOSO_LOG_FORMAT": "text", "CHOSO_LOG_LEVEL": "WARNING"}
-    server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py", "wsgi:app"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/api/v1/webhooks/payments/sepay/00583"
-    try:
-        for _ in range(200):
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz")
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+    with running_gunicorn(env) as server:
         results: list[int] = []
 
         def send(batch):
@@ -68,9 +55,6 @@ def test_killing_a_web_worker_mid_webhooks_loses_no_payment_and_doubles_none(
         os.kill(int(workers[0]), signal.SIGKILL)  # one web process dies mid-request; gunicorn starts another
         for sender in senders:
             sender.join(60)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(30)
     assert len(results) == 40
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(BankTransaction)) == 40
