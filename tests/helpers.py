@@ -74,6 +74,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+SEPAY_KEY = "sepay-secret-key"
+
+
+def post_sepay(client, body: dict, key: str = SEPAY_KEY):
+    """Deliver a SePay notification to the test commune's webhook, signed with the source's API key."""
+    return client.post("/api/v1/webhooks/payments/sepay/00583", json=body, headers={"Authorization": f"Apikey {key}"})
+
+
 def sepay_body(txn_id, amount: int, content: str, *, when: str = "2026-11-25 10:15:00",
                account: str = "0011009999999") -> dict:
     """A SePay-shaped bank notification (REFERENCES.md: its webhook fields), as the source would send it."""
@@ -82,7 +90,7 @@ def sepay_body(txn_id, amount: int, content: str, *, when: str = "2026-11-25 10:
             "accumulated": 5_000_000, "subAccount": None, "referenceCode": f"MBVCB.{txn_id}"}
 
 
-def deliver_webhook(url: str, body: dict, api_key: str, *, seconds: float = 20) -> int:
+def deliver_webhook(url: str, body: dict, api_key: str = SEPAY_KEY, *, seconds: float = 20) -> int:
     """As SePay does: until a 2xx comes back, try again (it retries up to 7 times; here, for `seconds`)."""
     import time
 

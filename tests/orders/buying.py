@@ -1,6 +1,6 @@
 """What a buyer and a bank do in the order tests: place an order, transfer money with a reference."""
 
-from tests.helpers import sepay_body
+from tests.helpers import post_sepay, sepay_body
 
 BUYER = {"name": "Chị Mai", "phone": "0912345678", "address": "Thôn 2, Xã Bát Tràng"}
 SEPAY_KEY = "sepay-order-key"
@@ -18,6 +18,4 @@ def token_of(order) -> str:
 
 
 def sepay_transfer(client, txn_id: int, amount: int, content: str, account: str = "0011001234567"):
-    return client.post("/api/v1/webhooks/payments/sepay/00583", json=sepay_body(txn_id, amount, content,
-                                                                               account=account),
-                       headers={"Authorization": f"Apikey {SEPAY_KEY}"})
+    return post_sepay(client, sepay_body(txn_id, amount, content, account=account), key=SEPAY_KEY)

@@ -14,9 +14,8 @@ from core.models import BankAccount
 from core.testing import bearer, login, post_form
 from payments.receipts.models import Receipt
 from payments.vietqr import encode, render
-from tests.helpers import sepay_body
+from tests.helpers import SEPAY_KEY, post_sepay, sepay_body
 from tests.payments.conftest import bill_for
-from tests.payments.test_reconciliation import post_sepay
 
 PAYLOAD = encode("970436", "0011004567890", amount=150000, purpose="Phi rac thang 11", reference="X0J7ABCDEF1")
 
@@ -112,7 +111,7 @@ def _csrf(client, url):
 
 
 def test_receipts_are_numbered_without_gaps_and_corrected_not_changed(client, billing, tmp_path, db, factory):
-    factory.enable_payment_source("sepay", {"api_key": "sepay-secret-key"})
+    factory.enable_payment_source("sepay", {"api_key": SEPAY_KEY})
     bills = [bill_for(client, billing, h) for h in billing.households]
     for i, bill in enumerate(bills):
         post_sepay(client, sepay_body(900 + i, 30000, bill["reference"]))

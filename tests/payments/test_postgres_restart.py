@@ -31,6 +31,7 @@ from payments.bills.models import Bill
 from payments.reconcile.models import BankTransaction, Payment
 from tests.helpers import (
     CREDENTIALS,
+    SEPAY_KEY,
     deliver_webhook,
     free_port,
     running_gunicorn,
@@ -131,7 +132,7 @@ def test_a_postgres_crash_mid_load_loses_no_payment_or_listing_and_the_queue_dra
         from redis import Redis
 
         Redis.from_url(redis_url).flushdb()
-    factory.enable_payment_source("sepay", {"api_key": "sepay-secret-key"})
+    factory.enable_payment_source("sepay", {"api_key": SEPAY_KEY})
     bills = [bill_for(client, billing, billing.households[i % 3], period=f"T{i}") for i in range(WEBHOOKS)]
     sandbox = start_sandbox("postmart", slow_rate=1.0, slow_seconds=0.4)  # 8 listings take over 3 s
     factory.enable_marketplace("postmart", {"base_url": sandbox.url, "timeout_seconds": 2,
@@ -155,7 +156,7 @@ def test_a_postgres_crash_mid_load_loses_no_payment_or_listing_and_the_queue_dra
             def send(batch):
                 for i, bill in batch:
                     body = sepay_body(700_000 + i, 30000, f"{bill['reference']} nop phi")
-                    results.append(deliver_webhook(url, body, "sepay-secret-key", seconds=60))
+                    results.append(deliver_webhook(url, body, seconds=60))
 
             numbered = list(enumerate(bills))
             senders = [threading.Thread(target=send, args=(numbered[k::4],)) for k in range(4)]

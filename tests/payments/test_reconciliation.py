@@ -14,20 +14,13 @@ from core.testing_server import live_server
 from payments.receipts.models import Receipt
 from payments.reconcile.models import BankTransaction, Payment
 from payments.sources import casso, payos
-from tests.helpers import sepay_body
+from tests.helpers import SEPAY_KEY, post_sepay, sepay_body
 from tests.payments.conftest import bill_for
-
-SEPAY_KEY = "sepay-secret-key"
 
 
 @pytest.fixture
 def sepay(factory):
     factory.enable_payment_source("sepay", {"api_key": SEPAY_KEY})
-
-
-def post_sepay(client, body, key=SEPAY_KEY):
-    return client.post("/api/v1/webhooks/payments/sepay/00583", json=body,
-                       headers={"Authorization": f"Apikey {key}"})
 
 
 def bill_state(client, billing, bill):

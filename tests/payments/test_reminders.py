@@ -10,9 +10,8 @@ from core.jobs.worker import run_one
 from core.testing import bearer, run_jobs
 from payments.bills import reminders
 from payments.bills.models import BillReminder
-from tests.helpers import free_port, sepay_body
+from tests.helpers import SEPAY_KEY, free_port, post_sepay, sepay_body
 from tests.payments.conftest import bill_for
-from tests.payments.test_reconciliation import SEPAY_KEY, post_sepay
 
 TODAY = date(2026, 12, 1)
 

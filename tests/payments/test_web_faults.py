@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from payments.bills.models import Bill
 from payments.reconcile.models import BankTransaction, Payment
-from tests.helpers import deliver_webhook, free_port, running_gunicorn, sepay_body
+from tests.helpers import SEPAY_KEY, deliver_webhook, free_port, running_gunicorn, sepay_body
 from tests.payments.conftest import bill_for
 
 
@@ -30,7 +30,7 @@ def _children(pid: int) -> list[int]:
 
 def test_killing_a_web_worker_mid_webhooks_loses_no_payment_and_doubles_none(
         app, client, billing, factory, db, choso_database_url, tmp_path):
-    factory.enable_payment_source("sepay", {"api_key": "sepay-secret-key"})
+    factory.enable_payment_source("sepay", {"api_key": SEPAY_KEY})
     bills = [bill_for(client, billing, billing.households[i % 3], period=f"T{i}") for i in range(40)]
     port = free_port()
     env = {**os.environ, "DATABASE_URL": choso_database_url, "CHOSO_INSTANCE_PATH": str(tmp_path),
@@ -43,7 +43,7 @@ def test_killing_a_web_worker_mid_webhooks_loses_no_payment_and_doubles_none(
         def send(batch):
             for i, bill in batch:
                 body = sepay_body(900_000 + i, 30000, f"{bill['reference']} nop phi")
-                results.append(deliver_webhook(url, body, "sepay-secret-key"))
+                results.append(deliver_webhook(url, body))
 
         numbered = list(enumerate(bills))
         senders = [threading.Thread(target=send, args=(numbered[k::4],)) for k in range(4)]
