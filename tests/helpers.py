@@ -138,3 +138,31 @@ def running_gunicorn(env: dict[str, str], *, stdout=subprocess.DEVNULL, stderr=s
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(30)
+
+
+def make_products(factory, app, db, n: int):
+    """A shop with `n` honey products, each with a photo, ready for every marketplace; (shop, products)."""
+    from core.services import images
+    from core.storage import LocalStorage
+
+    shop = factory.shop()
+    made = []
+    for i in range(n):
+        product = factory.product(shop, name=f"Mật ong rừng số {i}", price_vnd=100_000 + i, net_weight_g=500,
+                                  sku=f"MO-{i}")
+        with app.app_context():
+            images.add_image(db, LocalStorage(app.config["UPLOAD_DIR"]), shop.owner, product, photo_bytes())
+        made.append(product)
+    return shop, made
+
+
+def publish_all(app, db, shop, names):
+    """The seller taps "publish" on every product of the shop, for the marketplaces named."""
+    from sqlalchemy import select
+
+    from core.models import Product
+    from core.publishing.services import request_publish
+
+    with app.app_context():
+        for product in db.scalars(select(Product).where(Product.household_id == shop.id)):
+            assert request_publish(db, shop.owner, product, names) == {}

@@ -34,13 +34,14 @@ from tests.helpers import (
     SEPAY_KEY,
     deliver_webhook,
     free_port,
+    make_products,
+    publish_all,
     running_gunicorn,
     sepay_body,
     start_sandbox,
     wait_until,
 )
 from tests.payments.conftest import bill_for
-from tests.publishing.test_faults import make_products, publish_all
 
 BIN = Path(sys.executable).parent
 WEBHOOKS = 48

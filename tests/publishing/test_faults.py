@@ -13,33 +13,11 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from core.jobs.models import Job
-from core.models import Product
 from core.publishing.models import Listing
-from core.publishing.services import request_publish
-from core.services import images
-from core.storage import LocalStorage
 from core.testing import run_jobs
-from tests.helpers import CREDENTIALS, photo_bytes, start_sandbox
+from tests.helpers import CREDENTIALS, make_products, publish_all, start_sandbox
 
 CHOSO = str(Path(sys.executable).with_name("choso"))
-
-
-def make_products(factory, app, db, n: int):
-    shop = factory.shop()
-    made = []
-    for i in range(n):
-        product = factory.product(shop, name=f"Mật ong rừng số {i}", price_vnd=100_000 + i, net_weight_g=500,
-                                  sku=f"MO-{i}")
-        with app.app_context():
-            images.add_image(db, LocalStorage(app.config["UPLOAD_DIR"]), shop.owner, product, photo_bytes())
-        made.append(product)
-    return shop, made
-
-
-def publish_all(app, db, shop, names):
-    with app.app_context():
-        for product in db.scalars(select(Product).where(Product.household_id == shop.id)):
-            assert request_publish(db, shop.owner, product, names) == {}
 
 
 def test_storms_of_errors_end_live_exactly_once_or_failed_with_a_reason(app, db, factory):

@@ -18,8 +18,7 @@ from core.models import Product
 from core.publishing.models import Listing
 from core.services.products import archive_product, update_product
 from core.testing import config_for_tests
-from tests.helpers import CREDENTIALS, free_port, start_sandbox
-from tests.publishing.test_faults import make_products, publish_all
+from tests.helpers import CREDENTIALS, free_port, make_products, publish_all, start_sandbox
 
 REDIS = os.environ.get("TEST_REDIS_URL")
 pytestmark = [pytest.mark.skipif(not REDIS, reason="no Redis: set TEST_REDIS_URL (CI does)"),
