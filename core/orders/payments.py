@@ -8,6 +8,8 @@ confirmation twice leaves one payment, one receipt, one move of the part.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,15 +131,8 @@ def start(db: Session, part: OrderPart, identifier: str, data: dict[str, str] | 
         msg = _("This payment method is not offered here.")
         raise Invalid(msg, {"method": [msg]})
     payment.matching_id = instance.matching_id(request)
-    try:
+    with _provider_call(db, part, payment, "start a payment"):
         step = instance.start(request, data or {})
-    except PaymentDeclined as declined:
-        _fail(db, part, payment, str(declined))
-        raise Invalid(str(declined), {"payment": [str(declined)]}) from declined
-    except Exception as exc:  # the gateway is down or answered nonsense: nothing is charged, try again
-        db.rollback()
-        log.exception("payment provider %s could not start a payment", identifier)
-        raise Unavailable(_("The payment service did not answer. Nothing was charged; please try again.")) from exc
     _record_step(payment, step)
     history.record(db, part.order, part, "payment", actor_id=recorded_by.id if recorded_by else None,
                    actor_label=identifier, details={"payment": payment.id, "state": payment.state})
@@ -157,6 +152,21 @@ def _close(db: Session, payment: OrderPayment) -> None:
     except Exception as exc:  # it may have finished meanwhile: then refuse the new attempt, the money is coming
         log.warning("could not close payment %s at %s", payment.id, payment.provider, exc_info=True)
         raise Conflict(_("An earlier payment of this part is still being processed. Reload the page.")) from exc
+
+
+@contextmanager
+def _provider_call(db: Session, part: OrderPart, payment: OrderPayment, doing: str) -> Iterator[None]:
+    """Around a call that may charge the buyer: a decline fails the attempt and answers in the buyer's words
+    (422); anything else — the gateway down, or answering nonsense — leaves nothing charged (503, try again)."""
+    try:
+        yield
+    except PaymentDeclined as declined:
+        _fail(db, part, payment, str(declined))
+        raise Invalid(str(declined), {"payment": [str(declined)]}) from declined
+    except Exception as exc:
+        db.rollback()
+        log.exception("payment provider %s could not %s", payment.provider, doing)
+        raise Unavailable(_("The payment service did not answer. Nothing was charged; please try again.")) from exc
 
 
 def _record_step(payment: OrderPayment, step: NextStep) -> None:
@@ -246,15 +256,8 @@ def confirm(db: Session, payment: OrderPayment, data: dict[str, str] | None = No
         raise NotFound(_("Nothing here."))
     if payment.state not in states.OPEN_PAYMENT:
         return payment
-    try:
+    with _provider_call(db, payment.part, payment, "confirm"):
         update = instance.confirm(payment.remote_id, data or {})
-    except PaymentDeclined as declined:
-        _fail(db, payment.part, payment, str(declined))
-        raise Invalid(str(declined), {"payment": [str(declined)]}) from declined
-    except Exception as exc:
-        db.rollback()
-        log.exception("payment provider %s could not confirm", payment.provider)
-        raise Unavailable(_("The payment service did not answer. Nothing was charged; please try again.")) from exc
     apply(db, payment.provider, update)
     db.refresh(payment)
     if payment.state == "failed" or update.state == "failed":
