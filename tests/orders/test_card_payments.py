@@ -19,7 +19,7 @@ from core.orders.models import OrderPayment, ProcessedWebhook
 from core.testing import bearer
 from core.testing_server import live_server
 from payments.receipts.models import Receipt
-from tests.helpers import STRIPE_SETTINGS, card_token, localstripe
+from tests.helpers import STRIPE_SETTINGS, card_token, free_port, localstripe
 from tests.orders.buying import place, token_of
 
 VISA, DECLINED, DECLINED_ON_CHARGE, THREE_D_SECURE = (
@@ -64,6 +64,21 @@ def test_a_declined_card_says_so_and_stores_no_money(client, market, card, db, n
     english = pay_by_card(client, order, order["parts"][0], number, card, lang="en")
     assert "card was declined" in english.get_json()["error"]["message"]
     again = pay_by_card(client, order, order["parts"][0], VISA, card)  # another card works
+    assert again.status_code == 201 and again.get_json()["state"] == "succeeded"
+
+
+def test_a_payment_service_that_does_not_answer_charges_nothing_and_can_be_tried_again(
+        client, market, card, factory, db):
+    order = place(client, (market.honey, 1))
+    token = card_token(card, VISA)  # the card reached Stripe from the buyer's browser; then Stripe stops answering
+    factory.enable_payment_provider("stripe", {**STRIPE_SETTINGS, "api_base": f"http://127.0.0.1:{free_port()}"})
+    r = client.post(f"/api/v1/orders/{token_of(order)}/parts/{order['parts'][0]['id']}/payments",
+                    json={"method": "stripe", "card_token": token})
+    assert r.status_code == 503 and "Chưa có khoản nào bị trừ" in r.get_json()["error"]["message"]
+    assert db.scalar(select(func.count()).select_from(OrderPayment)) == 0
+    assert client.get(order["link"]).get_json()["parts"][0]["state"] == "pending_payment"
+    factory.enable_payment_provider("stripe", {**STRIPE_SETTINGS, "api_base": card})  # back again
+    again = pay_by_card(client, order, order["parts"][0], VISA, card)
     assert again.status_code == 201 and again.get_json()["state"] == "succeeded"
 
 
