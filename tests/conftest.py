@@ -16,6 +16,16 @@ from tests.helpers import CREDENTIALS, STRIPE_SETTINGS, free_port, localstripe, 
 from tests.orders.buying import SEPAY_KEY
 
 
+def pytest_configure(config):
+    """Each pytest-xdist worker gets a Redis database of its own (gw0 → /15, gw1 → /14, …): the Redis tests
+    flush it and count its queue, so two workers sharing one would see each other's jobs. Done here, before
+    the test modules are imported, because they read TEST_REDIS_URL at import."""
+    url, worker = os.environ.get("TEST_REDIS_URL"), os.environ.get("PYTEST_XDIST_WORKER", "")
+    if url and worker.startswith("gw"):
+        base, _, _db = url.rpartition("/")
+        os.environ["TEST_REDIS_URL"] = f"{base}/{15 - int(worker[2:]) % 8}"
+
+
 @pytest.fixture
 def choque(factory):
     """A running Chợ Quê sandbox, switched on for the test commune."""

@@ -121,7 +121,6 @@ def choso_database_url(private_postgres) -> str:
     return private_postgres.url
 
 
-@pytest.mark.xdist_group("redis")  # it flushes the test Redis database, as the other Redis tests do
 @pytest.mark.parametrize("jobs_backend", ["embedded", "redis"])
 def test_a_postgres_crash_mid_load_loses_no_payment_or_listing_and_the_queue_drains(
         jobs_backend, private_postgres, app, client, billing, factory, db, tmp_path):

@@ -21,8 +21,7 @@ from core.testing import config_for_tests
 from tests.helpers import CREDENTIALS, free_port, make_products, publish_all, start_sandbox
 
 REDIS = os.environ.get("TEST_REDIS_URL")
-pytestmark = [pytest.mark.skipif(not REDIS, reason="no Redis: set TEST_REDIS_URL (CI does)"),
-              pytest.mark.xdist_group("redis")]  # they share the test Redis database: one worker runs them all
+pytestmark = pytest.mark.skipif(not REDIS, reason="no Redis: set TEST_REDIS_URL (CI does)")
 CHOSO = str(Path(sys.executable).with_name("choso"))
 
 

@@ -9,8 +9,7 @@ from core.app import create_app
 from core.testing import config_for_tests, csrf_from
 
 REDIS = os.environ.get("TEST_REDIS_URL")
-pytestmark = [pytest.mark.skipif(not REDIS, reason="no Redis: set TEST_REDIS_URL (CI does)"),
-              pytest.mark.xdist_group("redis")]  # they share the test Redis database: one worker runs them all
+pytestmark = pytest.mark.skipif(not REDIS, reason="no Redis: set TEST_REDIS_URL (CI does)")
 
 
 def test_two_workers_share_the_sign_in_limit(choso_database_url, tmp_path, factory):
