@@ -7,6 +7,7 @@ import hmac
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -22,7 +23,8 @@ from payments.bills.models import Bill, BillBatch, CollectionAccount, FeeType
 from payments.receipts import method_label, pdf
 from payments.receipts.models import Receipt
 from payments.reconcile import services as reconcile
-from payments.reconcile.models import BankTransaction, Payment
+from payments.reconcile import statements
+from payments.reconcile.models import BankTransaction, Payment, StatementImport
 from payments.vietqr import encode, render
 from payments.vietqr.banks import all_banks, bank_by_bin
 
@@ -234,24 +236,22 @@ def staff_bills(code: str):
         bills=db.scalars(select(Bill).where(Bill.commune_code == code).order_by(Bill.id.desc()).limit(50)).all())
 
 
+# The staff queue says in words why a transfer did not match by itself (reconcile.services reasons).
+REASON_WORDS = {
+    "no_reference": _l("no bill or order reference in the transfer text"),
+    "unknown_reference": _l("the reference names no open bill or order of this amount"),
+    "wrong_account": _l("the money went to another account, not the one the bill or order named"),
+}
+
+
 @bp.route("/staff/<code>/transactions", methods=["GET", "POST"])
 @login_required
 def staff_transactions(code: str):
     commune = _staff_commune(code)
     db = session()
     if request.method == "POST":
-        txn = db.get(BankTransaction, int(request.form.get("transaction_id", 0)))
-        if txn is None or txn.commune_code != code:
-            abort(404)
         try:
-            if request.form.get("action") == "ignore":
-                reconcile.ignore(db, current_user, txn, request.form.get("note", ""))
-            else:
-                bill = db.scalar(select(Bill).where(Bill.reference == request.form.get("reference", "").strip().upper(),
-                                                    Bill.commune_code == code))
-                if bill is None:
-                    raise ChosoError(_("No bill of this commune has this reference."))
-                reconcile.match_by_hand(db, current_user, txn, bill)
+            _staff_action(db, code)
             flash(_("Saved."), "info")
         except ChosoError as exc:
             flash(str(exc.message), "error")
@@ -259,7 +259,36 @@ def staff_transactions(code: str):
     unmatched = db.scalars(select(BankTransaction).where(BankTransaction.commune_code == code,
                                                          BankTransaction.state == "unmatched")
                            .order_by(BankTransaction.occurred_at)).all()
-    return render_template("payments/staff_transactions.html", commune=commune, unmatched=unmatched)
+    return render_template("payments/staff_transactions.html", commune=commune, unmatched=unmatched,
+                           reasons=REASON_WORDS, imports=statements.past(db, code),
+                           collection=db.get(CollectionAccount, code))
+
+
+def _staff_action(db, code: str) -> None:
+    action = request.form.get("action")
+    if action == "import":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            raise ChosoError(_("Attach a CSV file."))
+        statements.start(db, current_user, code, upload.read(), request.form.get("account_number"))
+        return
+    if action == "confirm":
+        row = db.get(StatementImport, int(request.form.get("import_id", 0) or 0))
+        if row is None or row.commune_code != code:
+            abort(404)
+        statements.confirm(db, current_user, row)
+        return
+    txn = db.get(BankTransaction, int(request.form.get("transaction_id", 0) or 0))
+    if txn is None or txn.commune_code != code:
+        abort(404)
+    if action == "ignore":
+        reconcile.ignore(db, current_user, txn, request.form.get("note", ""))
+        return
+    bill = db.scalar(select(Bill).where(Bill.reference == request.form.get("reference", "").strip().upper(),
+                                        Bill.commune_code == code))
+    if bill is None:
+        raise ChosoError(_("No bill of this commune has this reference."))
+    reconcile.match_by_hand(db, current_user, txn, bill)
 
 
 @bp.get("/dashboard/bills")

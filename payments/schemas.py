@@ -102,6 +102,23 @@ class TransactionSchema(BaseSchema):
     occurred_at = fields.DateTime()
     state = fields.String()
     note = fields.String(allow_none=True)
+    account_number = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True, metadata={
+        "description": "why it waits for a person: no_reference, unknown_reference, wrong_account"})
+    statement_import_id = fields.Integer(allow_none=True)
+
+
+class StatementImportSchema(BaseSchema):
+    id = fields.Integer()
+    account_number = fields.String()
+    file_sha256 = fields.String()
+    rows = fields.Integer()
+    state = fields.String(metadata={"description": "waiting (for a second staff member) or applied"})
+    imported_by = fields.Function(lambda r: r.imported_by.label if r.imported_by else None)
+    confirmed_by = fields.Function(lambda r: r.confirmed_by.label if r.confirmed_by else None)
+    outcome = fields.Dict()
+    created_at = fields.DateTime()
+    applied_at = fields.DateTime(allow_none=True)
 
 
 class MatchSchema(BaseSchema):

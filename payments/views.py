@@ -23,7 +23,8 @@ from payments.bills.models import Bill, BillBatch, FeeType
 from payments.receipts import services as receipt_services
 from payments.receipts.models import Receipt
 from payments.reconcile import services as reconcile
-from payments.reconcile.models import BankTransaction
+from payments.reconcile import statements
+from payments.reconcile.models import BankTransaction, StatementImport
 
 
 def _staff(code: str):
@@ -205,18 +206,35 @@ def ignore_transaction(txn_id: int):
 
 
 @bp.post("/communes/<code>/statements")
-@operation("Import a bank statement (CSV: transaction_id, date, amount, content); matching runs, idempotently",
-           auth=True, content="multipart/form-data")
+@operation("Import a bank statement (CSV: transaction_id, date, amount, content) of `account_number` (default: "
+           "the collection account); audited; one that would pay many bills waits for a second staff member",
+           response=schemas.StatementImportSchema, auth=True, content="multipart/form-data", status=201)
 def import_statement(code: str):
     _staff(code)
     upload = request.files.get("file")
     if upload is None:
         raise Invalid(_("Attach a CSV file."), {"file": [_("Attach a CSV file.")]})
-    outcomes = reconcile.ingest(session(), code, "statement", reconcile.read_statement(upload.read()))
-    summary = {"rows": len(outcomes), "duplicates": sum(o.duplicate for o in outcomes),
-               "matched": sum(o.state == "matched" and not o.duplicate for o in outcomes),
-               "unmatched": sum(o.state == "unmatched" for o in outcomes)}
-    return jsonify(summary)
+    row = statements.start(session(), require_user(), code, upload.read(), request.form.get("account_number"))
+    return jsonify(schemas.StatementImportSchema().dump(row)), 201
+
+
+@bp.get("/communes/<code>/statements")
+@operation("Statements imported: who, when, which account and file, what they paid",
+           response=schemas.StatementImportSchema, auth=True)
+def list_statements(code: str):
+    _staff(code)
+    return jsonify({"items": schemas.StatementImportSchema(many=True).dump(statements.past(session(), code))})
+
+
+@bp.post("/statements/<int:import_id>/confirm")
+@operation("Confirm a large statement import (a staff member other than its importer)",
+           response=schemas.StatementImportSchema, auth=True)
+def confirm_statement(import_id: int):
+    row = session().get(StatementImport, import_id)
+    if row is None:
+        raise NotFound(_("Nothing here."))
+    _staff(row.commune_code)
+    return jsonify(schemas.StatementImportSchema().dump(statements.confirm(session(), require_user(), row)))
 
 
 @bp.get("/communes/<code>/receipts")

@@ -155,9 +155,21 @@ def bill_reminder(reminder):
     """
 
 
+@hookspec
+def bank_account_changed(change):
+    """A household's bank account was added, changed, verified, unverified or removed.
+
+    `change` is a snapshot: the shop's name and owner's phone, what happened (`change.change`), the bank's BIN,
+    the last four digits of the number, whether it is verified now, and who made the change. choso has already
+    e-mailed the owner when it could; a plugin tells a household with only a phone (SMS, Zalo), because a
+    changed account is where a dishonest helper or neighbour would redirect the shop's money.
+    Called after the change is committed. Exceptions are contained.
+    """
+
+
 REGISTRATION_HOOKS = (
     "register_marketplaces", "register_payment_sources", "register_payment_providers", "register_fee_types",
     "register_metrics", "register_commands", "register_blueprints", "extra_template_vars",
 )
 EVENT_HOOKS = ("product_saved", "product_archived", "listing_state_changed", "payment_received", "bill_paid",
-               "bill_reminder")
+               "bill_reminder", "bank_account_changed")

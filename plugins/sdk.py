@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from marshmallow import Schema
 
 # Bumped in its minor part when something is added, in its major part when something changes or goes.
-SDK_VERSION = "1.2"
+SDK_VERSION = "1.3"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from core.db import session
 from core.errors import Invalid, NotFound
 from core.models import BankAccount
 from core.schemas.households import BankAccountSchema, HouseholdQuerySchema, HouseholdSchema
-from core.services import csv_io, shops
+from core.services import bank_accounts, csv_io, shops
 from core.services.shops import require
 
 
@@ -74,7 +74,7 @@ def add_bank_account(shop_id: int):
     shop = _visible_shop(shop_id)
     require(policy.can_edit_shop(require_user(), shop))
     data = load(BankAccountSchema(exclude=("verified",)), json_body())
-    return jsonify(BankAccountSchema().dump(shops.add_bank_account(session(), require_user(), shop, data))), 201
+    return jsonify(BankAccountSchema().dump(bank_accounts.add(session(), require_user(), shop, data))), 201
 
 
 def _account(account_id: int) -> BankAccount:
@@ -91,14 +91,14 @@ def _account(account_id: int) -> BankAccount:
 def update_bank_account(account_id: int):
     account = _account(account_id)
     data = load(BankAccountSchema(partial=True), json_body())
-    return jsonify(BankAccountSchema().dump(shops.update_bank_account(session(), require_user(), account, data)))
+    return jsonify(BankAccountSchema().dump(bank_accounts.update(session(), require_user(), account, data)))
 
 
 @bp.delete("/bank-accounts/<int:account_id>")
 @authenticated
 @operation("Remove a bank account", auth=True, status=204)
 def delete_bank_account(account_id: int):
-    shops.remove_bank_account(session(), require_user(), _account(account_id))
+    bank_accounts.remove(session(), require_user(), _account(account_id))
     return "", 204
 
 

@@ -30,6 +30,11 @@ def can_view_private(user: User | None, shop: HouseholdBusiness) -> bool:
     return can_edit_shop(user, shop) or is_commune_staff(user, shop.commune_code)
 
 
+def can_verify_bank_account(user: User | None, shop: HouseholdBusiness) -> bool:
+    """Only the commune's staff verify a household's bank account (and so decide where buyers' money goes)."""
+    return is_commune_staff(user, shop.commune_code)
+
+
 def can_moderate(user: User | None, shop: HouseholdBusiness) -> bool:
     return is_commune_staff(user, shop.commune_code)
 

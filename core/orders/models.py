@@ -139,6 +139,9 @@ class OrderPayment(Base):
     refunded_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
     remote_id: Mapped[str | None] = mapped_column(String(120))
     matching_id: Mapped[str | None] = mapped_column(String(120), index=True)
+    # The account this attempt told the buyer to pay (a VietQR transfer): only money that reached it pays the part.
+    payee_bank_bin: Mapped[str | None] = mapped_column(String(6))
+    payee_account_number: Mapped[str | None] = mapped_column(String(19))
     next_step: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     last_error: Mapped[str | None] = mapped_column(String(300))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -151,6 +154,8 @@ class OrderPayment(Base):
 
 class OrderRefund(Base):
     __tablename__ = "order_refunds"
+    # The same request sent twice (a double tap, a client retrying) is one refund.
+    __table_args__ = (UniqueConstraint("payment_id", "idempotency_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     payment_id: Mapped[int] = mapped_column(ForeignKey("order_payments.id", ondelete="CASCADE"), index=True)
@@ -159,6 +164,7 @@ class OrderRefund(Base):
     reason: Mapped[str] = mapped_column(String(300), default="")
     items: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # {order item id: quantity back in stock}
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -6,10 +6,8 @@ order. CHOSO_SMTP_URL: smtp://host:25, smtp+starttls://user:password@host:587 or
 
 from __future__ import annotations
 
-import smtplib
 from email.message import EmailMessage
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from flask import current_app
 from flask_babel import force_locale
@@ -18,23 +16,10 @@ from sqlalchemy.orm import Session
 
 from core.i18n import money
 from core.jobs.queue import handler
+from core.mail import smtp_send
 from core.models import HouseholdBusiness
 
 NEW_ORDER_JOB = "orders.notify_household"
-
-
-def smtp_send(url: str, message: EmailMessage, timeout: float = 10.0) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("smtp", "smtp+starttls", "smtps"):
-        raise ValueError(f"CHOSO_SMTP_URL must start with smtp://, smtp+starttls:// or smtps://, not {parts.scheme}://")
-    host, port = parts.hostname or "localhost", parts.port
-    client_class = smtplib.SMTP_SSL if parts.scheme == "smtps" else smtplib.SMTP
-    with client_class(host, port or (465 if parts.scheme == "smtps" else 25), timeout=timeout) as client:
-        if parts.scheme == "smtp+starttls":
-            client.starttls()
-        if parts.username:
-            client.login(unquote(parts.username), unquote(parts.password or ""))
-        client.send_message(message)
 
 
 def new_order_message(part: Any, household: HouseholdBusiness, recipient: str) -> EmailMessage:

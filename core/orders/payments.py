@@ -131,6 +131,7 @@ def start(db: Session, part: OrderPart, identifier: str, data: dict[str, str] | 
         msg = _("This payment method is not offered here.")
         raise Invalid(msg, {"method": [msg]})
     payment.matching_id = instance.matching_id(request)
+    payment.payee_bank_bin, payment.payee_account_number = request.payee.bank_bin, request.payee.account_number
     with _provider_call(db, part, payment, "start a payment"):
         step = instance.start(request, data or {})
     _record_step(payment, step)
@@ -280,54 +281,77 @@ def record_cash(db: Session, actor: User, part: OrderPart) -> OrderPayment:
 
 
 def transfers_for_orders(db: Session, commune_code: str,
-                         transfers: list[tuple[str, int, list[str]]]) -> dict[str, OrderPayment]:
-    """Bank transfers whose text names an order part's reference and carries exactly its amount.
+                         transfers: list[tuple[str, int, list[str], str | None]]
+                         ) -> tuple[dict[str, OrderPayment], set[str]]:
+    """Bank transfers whose text names an order part's reference, carry exactly its amount and reached the
+    account that part's payment told the buyer to pay.
 
-    `transfers` are (transaction key, amount, references found). Returns the waiting VietQR payment each
-    matched, locked; the caller stores the transfers and then calls `transfers_paid` in its transaction.
+    `transfers` are (transaction key, amount, references found, receiving account). Returns the waiting VietQR
+    payment each matched, locked, and the keys of transfers that named a part but reached another account
+    (those wait for a person). The caller stores the transfers and then calls `transfers_paid`.
     """
-    wanted = {ref for _key, _amount, refs in transfers for ref in refs}
+    from payments.reconcile.services import same_account
+
+    wanted = {ref for _key, _amount, refs, _acct in transfers for ref in refs}
     if not wanted:
-        return {}
+        return {}, set()
     stmt = select(OrderPayment).where(OrderPayment.commune_code == commune_code, OrderPayment.provider == "vietqr",
                                       OrderPayment.matching_id.in_(wanted),
                                       OrderPayment.state.in_(states.OPEN_PAYMENT)).with_for_update()
     waiting = {p.matching_id: p for p in db.scalars(stmt)}
     found: dict[str, OrderPayment] = {}
-    for key, amount, refs in transfers:
+    elsewhere: set[str] = set()
+    for key, amount, refs, account in transfers:
         payment = next((waiting[r] for r in refs if r in waiting), None)
-        if payment is not None and payment.amount_vnd == amount and payment not in found.values():
+        if payment is None:
+            continue
+        if not same_account(account, payment.payee_account_number):
+            elsewhere.add(key)
+        elif payment.amount_vnd == amount and payment not in found.values():
             found[key] = payment
-    found.update(_late_transfers(db, commune_code, [t for t in transfers if t[0] not in found]))
-    return found
+    late, late_elsewhere = _late_transfers(db, commune_code, [t for t in transfers
+                                                              if t[0] not in found and t[0] not in elsewhere])
+    found.update(late)
+    return found, elsewhere | late_elsewhere
 
 
-def _late_transfers(db: Session, commune_code: str,
-                    transfers: list[tuple[str, int, list[str]]]) -> dict[str, OrderPayment]:
+def _late_transfers(db: Session, commune_code: str, transfers: list[tuple[str, int, list[str], str | None]]
+                    ) -> tuple[dict[str, OrderPayment], set[str]]:
     """Transfers for parts cancelled before their money came (a buyer who paid from a saved QR code).
 
     The money is in the household's account whatever choso thinks, so it is recorded as a payment of the
     cancelled part, which its household then returns from the order page; left unmatched, it would sit in the
-    staff's queue, where only bills can be matched. One late payment per part; any further one stays there.
+    staff's queue, where only bills can be matched. One late payment per part, and only into the account the
+    part's QR named; any other stays there.
     """
-    refs = {ref for _key, _amount, named in transfers for ref in named}
+    from payments.reconcile.services import same_account
+
+    refs = {ref for _key, _amount, named, _acct in transfers for ref in named}
     if not refs:
-        return {}
+        return {}, set()
     cancelled = {part.reference: part for part in db.scalars(
         select(OrderPart).join(Order).where(Order.commune_code == commune_code, OrderPart.reference.in_(refs),
                                             OrderPart.state == states.CANCELLED, OrderPart.paid_vnd == 0)
         .with_for_update(of=OrderPart))}
     late: dict[str, OrderPayment] = {}
-    for key, amount, named in transfers:
+    elsewhere: set[str] = set()
+    for key, amount, named, account in transfers:
         part = next((cancelled[r] for r in named if r in cancelled and cancelled[r].subtotal_vnd == amount), None)
         if part is None:
             continue
+        named_qr = next((p for p in reversed(part.payments) if p.provider == "vietqr" and p.payee_account_number),
+                        None)
+        if named_qr is None or not same_account(account, named_qr.payee_account_number):
+            elsewhere.add(key)
+            continue
         del cancelled[part.reference]
         late[key] = OrderPayment(part_id=part.id, commune_code=commune_code, provider="vietqr", cashless=True,
-                                 state=PENDING, amount_vnd=amount, matching_id=part.reference)
+                                 state=PENDING, amount_vnd=amount, matching_id=part.reference,
+                                 payee_bank_bin=named_qr.payee_bank_bin,
+                                 payee_account_number=named_qr.payee_account_number)
         db.add(late[key])
     db.flush()
-    return late
+    return late, elsewhere
 
 
 def transfers_paid(db: Session, matched: dict[str, OrderPayment]) -> list[tuple[str, dict[str, Any]]]:

@@ -1,4 +1,4 @@
-"""Household businesses: opening, editing and moderating shops; their bank accounts."""
+"""Household businesses: opening, editing and moderating shops (bank accounts: core.services.bank_accounts)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from core.auth import policy
 from core.db import flush_or_conflict
 from core.errors import Forbidden, Invalid, NotFound
-from core.models import BankAccount, Commune, HouseholdBusiness, User
+from core.models import Commune, HouseholdBusiness, User
 from core.services import audit, users
 from core.text import fold, slugify
 
@@ -108,45 +108,3 @@ def managed_shops(db: Session, actor: User) -> list[HouseholdBusiness]:
         stmt = stmt.where((HouseholdBusiness.owner_id == actor.id)
                           | HouseholdBusiness.commune_code.in_(helper_of))
     return list(db.scalars(stmt))
-
-
-# --- bank accounts -----------------------------------------------------------------------------------
-
-def add_bank_account(db: Session, actor: User, shop: HouseholdBusiness, data: dict[str, Any]) -> BankAccount:
-    require(policy.can_edit_shop(actor, shop))
-    account = BankAccount(household_id=shop.id, bank_bin=data["bank_bin"],
-                          account_number=data["account_number"],
-                          account_name=fold(data["account_name"]).upper())
-    db.add(account)
-    flush_or_conflict(db, "account_number", _("This account is already registered for the shop."))
-    audit.record(db, actor, "bank_account.add", "bank_account", account.id, shop=shop,
-                 details={"bank_bin": account.bank_bin, "account_number": account.account_number})
-    db.commit()
-    return account
-
-
-def update_bank_account(db: Session, actor: User, account: BankAccount, data: dict[str, Any]) -> BankAccount:
-    shop = account.household
-    if "verified" in data and data["verified"] != account.verified:
-        # Verification is a check by commune staff, not something the holder asserts.
-        require(policy.can_moderate(actor, shop))
-        account.verified = data["verified"]
-    other = {k: v for k, v in data.items() if k in ("bank_bin", "account_number", "account_name")}
-    if other:
-        require(policy.can_edit_shop(actor, shop))
-        for key, value in other.items():
-            setattr(account, key, fold(value).upper() if key == "account_name" else value)
-        account.verified = False if "verified" not in data else account.verified
-    audit.record(db, actor, "bank_account.update", "bank_account", account.id, shop=shop,
-                 details={k: str(v) for k, v in data.items()})
-    db.commit()
-    return account
-
-
-def remove_bank_account(db: Session, actor: User, account: BankAccount) -> None:
-    shop = account.household
-    require(policy.can_edit_shop(actor, shop))
-    audit.record(db, actor, "bank_account.remove", "bank_account", account.id, shop=shop,
-                 details={"bank_bin": account.bank_bin, "account_number": account.account_number})
-    db.delete(account)
-    db.commit()

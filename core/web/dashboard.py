@@ -15,7 +15,7 @@ from core.models import OCOP_GROUPS, HouseholdBusiness, Product, ProductImage
 from core.models.products import PRODUCT_STATUSES
 from core.schemas.households import BankAccountSchema, HouseholdSchema
 from core.schemas.products import ProductSchema
-from core.services import csv_io, images, products, shops
+from core.services import bank_accounts, csv_io, images, products, shops
 from core.storage import storage
 from core.web import form_data, validate
 from payments.vietqr.banks import all_banks
@@ -114,7 +114,7 @@ def add_bank_account(shop_id: int):
     data, errors = validate(schema, form_data(schema, request.form))
     if not errors:
         try:
-            shops.add_bank_account(session(), current_user, found, data)
+            bank_accounts.add(session(), current_user, found, data)
             flash(_("The bank account was added."), "info")
             return redirect(url_for("dashboard.shop", shop_id=found.id))
         except ChosoError as exc:

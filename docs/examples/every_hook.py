@@ -184,3 +184,11 @@ def bill_reminder(reminder):
     when = "da qua han" if reminder.kind == "overdue" else "han"  # SMS: plain letters travel best
     sms_outbox.append((reminder.payer_phone, f"{reminder.fee} {reminder.number}: con {reminder.outstanding_vnd} d, "
                                              f"{when} {reminder.due_on:%d/%m}. {reminder.link}"))
+
+
+# --- bank_account_changed ---
+@hookimpl
+def bank_account_changed(change):
+    if change.owner_phone:  # the household hears of every change to where its money goes
+        sms_outbox.append((change.owner_phone, f"{change.shop_name}: tai khoan ...{change.account_last_digits} "
+                                               f"{change.change}, boi {change.changed_by}"))

@@ -26,7 +26,7 @@ from core.events import fire
 from core.i18n import money
 from core.jobs.models import Job
 from core.jobs.queue import enqueue, handler
-from core.orders.notify import smtp_send
+from core.mail import smtp_send
 from core.snapshots import public_url
 from payments.bills import states
 from payments.bills.models import Bill, BillReminder

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, utcnow
+from core.models import User
 from payments.bills.models import Bill
 
 UNMATCHED, MATCHED, IGNORED = "unmatched", "matched", "ignored"
@@ -32,7 +33,10 @@ class BankTransaction(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     state: Mapped[str] = mapped_column(String(10), default=UNMATCHED, index=True)
     note: Mapped[str | None] = mapped_column(String(300))
+    # Why it did not match by itself (see reconcile.services.REASONS), for the staff queue and the figures.
+    reason: Mapped[str | None] = mapped_column(String(20))
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    statement_import_id: Mapped[int | None] = mapped_column(ForeignKey("statement_imports.id"), index=True)
     raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
@@ -53,3 +57,29 @@ class Payment(Base):
 
     bill: Mapped[Bill] = relationship(lazy="joined")
     transaction: Mapped[BankTransaction | None] = relationship()
+
+
+class StatementImport(Base):
+    """A bank statement a staff member imported: who, when, which account, which file, what it paid.
+
+    An import that would pay many bills waits (state "waiting") until a second staff member confirms it.
+    """
+
+    __tablename__ = "statement_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code"), index=True)
+    account_number: Mapped[str] = mapped_column(String(19))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(default=0)
+    state: Mapped[str] = mapped_column(String(10), default="applied")  # waiting | applied | withdrawn
+    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The rows as read, kept until applied, then what applying them did.
+    pending: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    outcome: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    imported_by: Mapped[User | None] = relationship(foreign_keys=[imported_by_id])
+    confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])

@@ -25,7 +25,7 @@ from core.models import User
 from core.orders import payments as order_payments
 from core.services import audit
 from payments.bills import references, states
-from payments.bills.models import Bill
+from payments.bills.models import Bill, CollectionAccount
 from payments.bills.services import require_staff
 from payments.receipts import services as receipts
 from payments.reconcile.models import IGNORED, MATCHED, UNMATCHED, BankTransaction, Payment
@@ -60,6 +60,18 @@ class Outcome:
     duplicate: bool
     state: str
     bill_reference: str | None = None
+
+
+# Why a transfer waits for a person; the staff queue shows these in words (payments.pages.REASON_WORDS).
+NO_REFERENCE, UNKNOWN_REFERENCE, WRONG_ACCOUNT = "no_reference", "unknown_reference", "wrong_account"
+
+
+def same_account(received: str | None, expected: str | None) -> bool:
+    """Whether the account a bank says the money reached is `expected` (banks write spaces and dots in it)."""
+    def digits(number: str | None) -> str:
+        return "".join(ch for ch in (number or "") if ch.isalnum()).upper()
+
+    return bool(digits(received)) and digits(received) == digits(expected)
 
 
 def _bill_by_fragment(db: Session, commune_code: str, amount_vnd: int, fragments: list[str]) -> Bill | None:
@@ -108,16 +120,17 @@ def _apply(db: Session, matches: list[tuple[int, int, Bill]], *, matched_by: int
     return payment_ids, received + announce
 
 
-def _row(commune_code: str, source: str, note: BankNotification) -> dict:
-    return {"source": source, "transaction_id": note.transaction_id, "commune_code": commune_code,
+def _row(commune_code: str, source: str, note: BankNotification, import_id: int | None) -> dict:
+    return {"statement_import_id": import_id, "source": source, "transaction_id": note.transaction_id,
+            "commune_code": commune_code,
             "amount_vnd": note.amount_vnd, "content": note.content[:2000], "account_number": note.account_number,
             "bank": note.bank, "bank_reference": note.bank_reference, "occurred_at": note.occurred_at,
-            "received_at": utcnow(), "state": UNMATCHED if note.incoming else IGNORED,
+            "received_at": utcnow(), "state": UNMATCHED if note.incoming else IGNORED, "reason": None,
             "note": None if note.incoming else "outgoing transfer", "raw": dict(note.raw)}
 
 
-def _ingest_chunk(db: Session, commune_code: str, source: str,
-                  notes: list[BankNotification]) -> tuple[list[Outcome], list]:
+def _ingest_chunk(db: Session, commune_code: str, source: str, notes: list[BankNotification],
+                  matched_by: int | None, import_id: int | None) -> tuple[list[Outcome], list]:
     ids = [n.transaction_id for n in notes]
     known = {row.transaction_id: row for row in db.execute(
         select(BankTransaction.id, BankTransaction.transaction_id, BankTransaction.state).where(
@@ -125,8 +138,13 @@ def _ingest_chunk(db: Session, commune_code: str, source: str,
     fresh: dict[str, dict] = {}
     for note in notes:
         if note.transaction_id not in known and note.transaction_id not in fresh:
-            fresh[note.transaction_id] = _row(commune_code, source, note)
+            fresh[note.transaction_id] = _row(commune_code, source, note, import_id)
     found = {tid: references.find(v["content"], commune_code) for tid, v in fresh.items() if v["state"] == UNMATCHED}
+    # A bill is paid only by money that reached the commune's collection account (the one its QR names); a
+    # transfer into any other watched account (a household's) never pays a commune bill.
+    collection = db.get(CollectionAccount, commune_code)
+    to_commune = {tid: collection is not None and same_account(fresh[tid]["account_number"], collection.account_number)
+                  for tid in found}
     wanted = {ref for whole, _ in found.values() for ref in whole}
     bills = {b.reference: b for b in db.scalars(select(Bill).where(
         Bill.commune_code == commune_code, Bill.reference.in_(wanted)).with_for_update(of=Bill).execution_options(
@@ -142,6 +160,8 @@ def _ingest_chunk(db: Session, commune_code: str, source: str,
     matched_bill: dict[str, str] = {}
     for tid, (whole, fragments) in found.items():
         values = fresh[tid]
+        if not to_commune[tid]:
+            continue
         bill = next((bills[r] for r in whole if r in bills and payable(bills[r])), None)
         if bill is None and fragments and not whole:
             bill = _bill_by_fragment(db, commune_code, values["amount_vnd"], fragments)
@@ -152,11 +172,17 @@ def _ingest_chunk(db: Session, commune_code: str, source: str,
             matched_bill[tid] = bill.reference
             values["state"] = MATCHED
     # Transfers naming no open bill may pay a direct order's part (VietQR to the household's account).
-    leftover = [(tid, fresh[tid]["amount_vnd"], whole) for tid, (whole, _frag) in found.items()
-                if fresh[tid]["state"] == UNMATCHED and whole]
-    for_orders = order_payments.transfers_for_orders(db, commune_code, leftover) if leftover else {}
+    leftover = [(tid, fresh[tid]["amount_vnd"], whole, fresh[tid]["account_number"])
+                for tid, (whole, _frag) in found.items() if fresh[tid]["state"] == UNMATCHED and whole]
+    for_orders, elsewhere = (order_payments.transfers_for_orders(db, commune_code, leftover) if leftover
+                             else ({}, set()))
     for tid in for_orders:
         fresh[tid]["state"] = MATCHED
+    for tid, (whole, fragments) in found.items():
+        if fresh[tid]["state"] == UNMATCHED:
+            named_bill = any(r in bills for r in whole) or bool(fragments and not whole)
+            fresh[tid]["reason"] = (WRONG_ACCOUNT if tid in elsewhere or (named_bill and not to_commune[tid])
+                                    else UNKNOWN_REFERENCE if whole or fragments else NO_REFERENCE)
     if fresh:
         # Stored in the same statement whether matched or not (a concurrent twin fails here or at commit);
         # the payment rows below point at them, in the same transaction.
@@ -165,7 +191,7 @@ def _ingest_chunk(db: Session, commune_code: str, source: str,
         for row, values in zip(inserted, fresh.values(), strict=True):
             values["id"] = row.id
     matches = [(fresh[tid]["id"], fresh[tid]["amount_vnd"], bill) for tid, bill in chosen]
-    _payment_ids, announce = _apply(db, matches) if matches else ([], [])
+    _payment_ids, announce = _apply(db, matches, matched_by=matched_by) if matches else ([], [])
     if for_orders:
         announce += order_payments.transfers_paid(db, {f"{source}:{tid}": p for tid, p in for_orders.items()})
         matched_bill.update({tid: p.matching_id for tid, p in for_orders.items()})
@@ -191,21 +217,26 @@ def _ingest_chunk(db: Session, commune_code: str, source: str,
 
 
 def ingest(db: Session, commune_code: str, source: str, notes: list[BankNotification],
-           chunk: int = 1000) -> list[Outcome]:
-    """Store and match notifications; one transaction per chunk (a webhook brings a chunk of one)."""
+           chunk: int = 1000, *, matched_by: int | None = None,
+           statement_import_id: int | None = None) -> list[Outcome]:
+    """Store and match notifications; one transaction per chunk (a webhook brings a chunk of one).
+
+    `matched_by` names the person behind the notifications (a statement's importer): their payments and
+    receipts carry that name."""
     outcomes: list[Outcome] = []
     for start in range(0, len(notes), chunk):
         part = notes[start:start + chunk]
         try:
-            result, announce = _ingest_chunk(db, commune_code, source, part)
+            result, announce = _ingest_chunk(db, commune_code, source, part, matched_by, statement_import_id)
             db.commit()
         except IntegrityError:
             # Another delivery of the same notification committed first: that one holds its payment.
             db.rollback()
             if len(part) > 1:
-                outcomes += ingest(db, commune_code, source, part, chunk=1)
+                outcomes += ingest(db, commune_code, source, part, chunk=1, matched_by=matched_by,
+                                   statement_import_id=statement_import_id)
                 continue
-            result, announce = _ingest_chunk(db, commune_code, source, part)
+            result, announce = _ingest_chunk(db, commune_code, source, part, matched_by, statement_import_id)
             db.commit()
         for hook, kwargs in announce:
             events.fire(hook, **kwargs)
@@ -219,6 +250,11 @@ def match_by_hand(db: Session, actor: User, txn: BankTransaction, bill: Bill) ->
         raise Conflict(_("This transfer is already resolved."))
     if bill.commune_code != txn.commune_code or bill.state not in states.PAYABLE:
         msg = _("This bill cannot take a payment.")
+        raise Invalid(msg, {"bill_reference": [msg]})
+    collection = db.get(CollectionAccount, txn.commune_code)
+    if collection is None or not same_account(txn.account_number, collection.account_number):
+        msg = _("This money went to account %(account)s, not the commune's collection account, so it cannot pay "
+                "a bill.", account=txn.account_number or "?")
         raise Invalid(msg, {"bill_reference": [msg]})
     txn.resolved_by_id = actor.id
     (payment_id,), announce = _apply(db, [(txn.id, txn.amount_vnd, bill)], matched_by=actor.id,
@@ -246,8 +282,9 @@ def ignore(db: Session, actor: User, txn: BankTransaction, note: str) -> BankTra
 STATEMENT_COLUMNS = ("transaction_id", "date", "amount", "content")
 
 
-def read_statement(data: bytes) -> list[BankNotification]:
-    """A bank statement exported as CSV: transaction_id, date (Vietnam time), amount (đồng), content."""
+def read_statement(data: bytes, account_number: str | None = None) -> list[BankNotification]:
+    """A bank statement exported as CSV: transaction_id, date (Vietnam time), amount (đồng), content; every row
+    is money in or out of `account_number`, the account the statement is of."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -268,7 +305,7 @@ def read_statement(data: bytes) -> list[BankNotification]:
             continue
         notes.append(BankNotification(transaction_id=row["transaction_id"].strip(), amount_vnd=abs(amount),
                                       content=row.get("content") or "", occurred_at=occurred, incoming=amount > 0,
-                                      raw=dict(row)))
+                                      account_number=account_number, raw=dict(row)))
     if problems:
         raise Invalid(_("%(n)d rows have problems; nothing was imported.", n=len(problems)), {"rows": problems})
     return notes

@@ -105,10 +105,10 @@ def test_a_statement_imported_twice_changes_nothing_the_second_time(client, bill
     def send():
         return client.post("/api/v1/communes/00583/statements", headers=bearer(billing.token),
                            data={"file": (io.BytesIO(csv_text.encode()), "sao-ke.csv")},
-                           content_type="multipart/form-data").get_json()
+                           content_type="multipart/form-data").get_json()["outcome"]
 
-    assert send() == {"rows": 2, "duplicates": 0, "matched": 1, "unmatched": 1}
-    assert send() == {"rows": 2, "duplicates": 2, "matched": 0, "unmatched": 1}
+    assert send() == {"rows": 2, "duplicates": 0, "matched": 1, "unmatched": 1, "paid": [bill["reference"]]}
+    assert send() == {"rows": 2, "duplicates": 2, "matched": 0, "unmatched": 1, "paid": []}
     assert db.scalar(select(func.count()).select_from(Payment)) == 1
 
 
