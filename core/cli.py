@@ -62,6 +62,9 @@ def run_command(host: str, port: int, demo: bool) -> None:
         if demo:
             _demo()
             app.config["DEFAULT_COMMUNE"] = app.config["DEFAULT_COMMUNE"] or _demo_code()
+            # The demo's marketplace sandboxes listen on 127.0.0.1, which integrations may not call otherwise.
+            app.config["ALLOW_PRIVATE_ADDRESSES"] = True
+            click.echo("  demo: integrations may call private addresses (the sandboxes on 127.0.0.1)")
             _demo_marketplaces()
     if app.extensions["choso.jobs"].name == "embedded":
         import threading

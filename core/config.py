@@ -130,4 +130,6 @@ def from_environment() -> dict[str, Any]:
         "REMINDER_HOUR": int(env("CHOSO_REMINDER_HOUR", "8")),
         "METRICS_TOKEN": env("CHOSO_METRICS_TOKEN", ""),
         "HSTS_SECONDS": int(env("CHOSO_HSTS_SECONDS", "0")),
+        "ALLOW_PRIVATE_ADDRESSES": env("CHOSO_ALLOW_PRIVATE_ADDRESSES", "0").lower() in _TRUE,
+        "STATEMENT_CONFIRM_BILLS": int(env("CHOSO_STATEMENT_CONFIRM_BILLS", "20")),
     }

@@ -77,6 +77,8 @@ def config_for_tests(url: str, instance: Path, **overrides: Any) -> dict[str, An
         "LOGIN_RATE_LIMIT": "10 per minute",
         "RATELIMIT_STORAGE_URI": "memory://",
         "WTF_CSRF_ENABLED": True,
+        # the sandboxes, localstripe and SMTP servers of the suite listen on 127.0.0.1
+        "ALLOW_PRIVATE_ADDRESSES": True,
     }
     config.update(overrides)
     return config

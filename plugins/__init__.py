@@ -32,6 +32,7 @@ from plugins.payment import (
     WebhookRejected,
 )
 from plugins.sdk import (
+    MIN_SECRET_LENGTH,
     SDK_VERSION,
     BankNotification,
     ImageRef,
@@ -45,11 +46,13 @@ from plugins.sdk import (
     RemoteOrder,
     RemoteOrderLine,
     TransientError,
+    secret_field,
 )
 
 hookimpl = pluggy.HookimplMarker("choso")
 
 __all__ = [
+    "MIN_SECRET_LENGTH", "secret_field",
     "SDK_VERSION", "BankNotification", "ImageRef", "MarketplaceAdapter", "MarketplaceError", "PaymentSource",
     "Problem", "ProductSnapshot", "RejectedError", "RemoteListing", "RemoteOrder", "RemoteOrderLine",
     "TransientError", "hookimpl",

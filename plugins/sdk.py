@@ -11,10 +11,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from marshmallow import Schema
+from marshmallow import Schema, fields, validate
 
 # Bumped in its minor part when something is added, in its major part when something changes or goes.
 SDK_VERSION = "1.3"
+
+# A key, password or signing secret shorter than this is refused when staff switch an integration on: an empty
+# or short key lets anyone sign a notification (HMAC with an empty key is still a valid HMAC).
+MIN_SECRET_LENGTH = 16
+
+
+def secret_field(**metadata: Any) -> fields.String:
+    """A required secret setting (an API key, a signing key): stored encrypted, shown masked, and at least
+    MIN_SECRET_LENGTH characters. `metadata` may carry a "description". choso enforces the length for every
+    field marked secret anyway; this puts the rule in the plugin's own schema and its own error messages."""
+    return fields.String(required=True, validate=validate.Length(min=MIN_SECRET_LENGTH),
+                         metadata={"secret": True, **metadata})
 
 
 @dataclass(frozen=True)

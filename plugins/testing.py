@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from marshmallow import Schema, ValidationError
 
 from plugins.sandbox import SandboxControl
 from plugins.sdk import (
+    MIN_SECRET_LENGTH,
     ImageRef,
     MarketplaceAdapter,
     Problem,
@@ -48,6 +50,21 @@ def sample_product(**changes) -> ProductSnapshot:
     return ProductSnapshot(**fields)
 
 
+def check_settings_schema(schema: type[Schema]) -> None:
+    """Every plugin's settings schema: each secret field refuses an empty or short value (choso refuses them
+    anyway; this keeps the plugin's own form honest). Call it from any plugin's tests, of any kind."""
+    fields_ = schema().fields
+    secrets = [name for name, f in fields_.items() if f.metadata.get("secret")]
+    for name in secrets:
+        for weak in ("", "k" * (MIN_SECRET_LENGTH - 1)):
+            try:
+                schema().load({name: weak}, partial=tuple(n for n in fields_ if n != name))
+            except ValidationError as err:
+                assert name in err.messages, f"{name}={weak!r} was refused, but not for {name}: {err.messages}"
+            else:
+                raise AssertionError(f"secret field {name!r} accepts {weak!r}: use plugins.secret_field()")
+
+
 class MarketplaceContract:
     """Subclass as `Test…` and provide the `adapter` and `sandbox_url` fixtures."""
 
@@ -68,6 +85,9 @@ class MarketplaceContract:
         assert adapter.name and adapter.name == adapter.name.lower() and " " not in adapter.name
         assert adapter.display_name
         assert adapter.settings_schema is not None
+
+    def test_settings_schema_guards_its_secrets(self, adapter):
+        check_settings_schema(type(adapter).settings_schema)
 
     def test_a_good_product_has_no_problems(self, adapter):
         assert adapter.validate(self.good_product()) == []

@@ -20,6 +20,9 @@ def pytest_configure(config):
     """Each pytest-xdist worker gets a Redis database of its own (gw0 → /15, gw1 → /14, …): the Redis tests
     flush it and count its queue, so two workers sharing one would see each other's jobs. Done here, before
     the test modules are imported, because they read TEST_REDIS_URL at import."""
+    # The suite's marketplaces, localstripe and mail servers listen on 127.0.0.1; the processes it starts
+    # (gunicorn, workers, choso commands) inherit this.
+    os.environ["CHOSO_ALLOW_PRIVATE_ADDRESSES"] = "1"
     url, worker = os.environ.get("TEST_REDIS_URL"), os.environ.get("PYTEST_XDIST_WORKER", "")
     if url and worker.startswith("gw"):
         base, _, _db = url.rpartition("/")
@@ -29,8 +32,8 @@ def pytest_configure(config):
 @pytest.fixture
 def choque(factory):
     """A running Chợ Quê sandbox, switched on for the test commune."""
-    with ChoQueSandbox(api_key="cq-secret-key").running() as sandbox:
-        factory.enable_marketplace("choque", {"base_url": sandbox.url, "api_key": "cq-secret-key"})
+    with ChoQueSandbox(api_key="cq-secret-key-0001").running() as sandbox:
+        factory.enable_marketplace("choque", {"base_url": sandbox.url, "api_key": "cq-secret-key-0001"})
         sandbox.control = SandboxControl(sandbox.url)
         yield sandbox
 
@@ -111,10 +114,10 @@ def stripe_url():
 
 
 @pytest.fixture
-def card(factory, stripe_url):
+def card(app, factory, stripe_url):
     """Stripe switched on for the test commune, pointed at the localstripe process."""
-    factory.enable_payment_provider("stripe", {**STRIPE_SETTINGS, "api_base": stripe_url,
-                                               "js_url": f"{stripe_url}/js.stripe.com/v3/"})
+    app.config["STRIPE_JS_URL"] = f"{stripe_url}/js.stripe.com/v3/"  # localstripe's stand-in for Stripe.js
+    factory.enable_payment_provider("stripe", {**STRIPE_SETTINGS, "api_base": stripe_url})
     return stripe_url
 
 

@@ -15,8 +15,9 @@ from PIL import Image
 from plugins.sandbox import SandboxControl
 
 CREDENTIALS = {
-    "postmart": {"partner_id": "xa-bat-trang", "partner_key": "pm-test-key"},
-    "voso": {"client_id": "xa-bat-trang", "client_secret": "vs-test-secret", "webhook_secret": "vs-webhook"},
+    "postmart": {"partner_id": "xa-bat-trang", "partner_key": "pm-test-partner-key"},
+    "voso": {"client_id": "xa-bat-trang", "client_secret": "vs-test-client-secret",
+             "webhook_secret": "vs-test-webhook-secret"},
 }
 
 

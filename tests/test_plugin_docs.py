@@ -87,7 +87,7 @@ def test_the_example_wallet_takes_a_payment_through_choso(every_hook_app, factor
     client = app.test_client()
     staff = bearer(factory.token(factory.user("staff")))
     r = client.put("/api/v1/communes/00583/integrations/payment_provider/demowallet", headers=staff, json={
-        "enabled": True, "settings": {"checkout_url": "https://vi.example/pay", "api_key": "wallet-key"}})
+        "enabled": True, "settings": {"checkout_url": "https://vi.example/pay", "api_key": "wallet-api-key-0001"}})
     assert r.status_code == 200, r.get_json()
     product = factory.product(price_vnd=95_000)
     order = client.post("/api/v1/orders", json={
@@ -102,7 +102,7 @@ def test_the_example_wallet_takes_a_payment_through_choso(every_hook_app, factor
     body = {"payment": f"w-{payment.get_json()['id']}", "amount": 190_000, "event": "wallet-evt-1"}
     url = "/api/v1/webhooks/providers/demowallet/00583"
     assert client.post(url, json=body, headers={"X-Api-Key": "wrong"}).status_code == 401
-    assert client.post(url, json=body, headers={"X-Api-Key": "wallet-key"}).status_code == 200
+    assert client.post(url, json=body, headers={"X-Api-Key": "wallet-api-key-0001"}).status_code == 200
     assert client.get(order["link"]).get_json()["parts"][0]["state"] == "paid"
 
 

@@ -27,6 +27,7 @@ from core.snapshots import public_url
 from core.text import fold
 from core.web import form_data
 from core.web import validate as validate_form
+from payments.providers.stripe_card import stripe_js_url
 from payments.receipts.models import Receipt
 
 bp = Blueprint("orders", __name__)
@@ -158,7 +159,7 @@ def order_page(token: str):
         stripe_settings = payments.provider(db, order.commune_code, "stripe").settings
     response = make_response(render_template(
         "orders/order.html", order=order, shops=shops, receipts=receipts, choices=choices, cash=cash,
-        stripe=stripe_settings, open_payment=_open_payment))
+        stripe=stripe_settings, stripe_js_url=stripe_js_url(), open_payment=_open_payment))
     if stripe_settings:
         response.headers["Content-Security-Policy"] = _card_policy(stripe_settings)
     return response
@@ -172,7 +173,7 @@ def _origin(url: str) -> str:
 def _card_policy(settings: dict) -> str:
     """The site's policy, opened just enough for Stripe.js: its script, its calls to the API, its 3-D Secure
     frames (Stripe's published list), and nothing else."""
-    js, api = _origin(settings["js_url"]), _origin(settings["api_base"])
+    js, api = _origin(stripe_js_url()), _origin(settings["api_base"])
     return (f"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self' {js}; "
             f"connect-src 'self' {api} {js}; frame-src {js} https://js.stripe.com https://hooks.stripe.com; "
             "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")

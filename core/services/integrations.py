@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,15 +17,27 @@ from core.errors import Invalid, NotFound
 from core.i18n import translate_errors
 from core.models import User
 from core.models.integrations import IntegrationSetting
+from core.net import private_address
 from core.secret_box import seal, unseal
 from core.services import audit
 from core.services.shops import require
+from plugins.sdk import MIN_SECRET_LENGTH
 
 MASK = "••••••"
+log = logging.getLogger("choso.integrations")
 
 
 def secret_fields(schema: type[Schema]) -> set[str]:
     return {name for name, f in schema().fields.items() if f.metadata.get("secret")}
+
+
+def address_fields(schema: type[Schema]) -> set[str]:
+    """Settings that say where choso sends requests (and so where the secrets go)."""
+    return {name for name, f in schema().fields.items() if isinstance(f, fields.Url)}
+
+
+def _allow_private() -> bool:
+    return bool(current_app.config.get("ALLOW_PRIVATE_ADDRESSES"))
 
 
 def may_configure(user: User | None, commune_code: str) -> bool:
@@ -53,8 +66,24 @@ def settings_for(db: Session, commune_code: str, kind: str, name: str) -> dict[s
         return dict(cached[1]) if cached[1] is not None else None
     row = get(db, commune_code, kind, name)
     value = {**row.settings, **unseal(row.secrets)} if row is not None and row.enabled else None
+    if value is not None and not _usable(value, unseal(row.secrets), (commune_code, kind, name)):
+        value = None
     _cache()[key] = (now, value)
     return dict(value) if value is not None else None
+
+
+def _usable(settings: dict[str, Any], secrets: dict[str, Any], which: tuple[str, str, str]) -> bool:
+    """Settings saved before today's rules (a short secret, a private address) switch the integration off."""
+    if any(len(str(v or "")) < MIN_SECRET_LENGTH for v in secrets.values()):
+        log.warning("integration %s: a secret is shorter than %d characters; treated as off", which,
+                    MIN_SECRET_LENGTH)
+        return False
+    if not _allow_private():
+        for value in settings.values():
+            if isinstance(value, str) and value.startswith(("http://", "https://")) and private_address(value):
+                log.warning("integration %s: %s leads to a private address; treated as off", which, value)
+                return False
+    return True
 
 
 def enabled_names(db: Session, commune_code: str, kind: str) -> set[str]:
@@ -71,14 +100,23 @@ def configure(db: Session, actor: User, commune_code: str, kind: str, name: str,
     row = get(db, commune_code, kind, name) or IntegrationSetting(commune_code=commune_code, kind=kind, name=name)
     secrets = secret_fields(schema)
     kept = unseal(row.secrets)
+    # Secrets go only to the address they were entered for: a changed address needs them typed again.
+    moved = {f for f in address_fields(schema) if row.id is not None and f in values
+             and str(values[f] or "") != str(row.settings.get(f) or "")}
+    problems: dict[str, list[str]] = {}
     # A masked or empty secret field means "keep what is stored"; staff never see secrets again.
     for field in secrets:
         if values.get(field) in (None, "", MASK) and field in kept:
+            if moved:
+                problems[field] = [_("The address changed: enter this secret again.")]
             values[field] = kept[field]
     try:
         loaded = schema().load(values)
     except ValidationError as err:
-        raise Invalid(_("Some fields are not valid."), translate_errors(err.messages)) from err
+        raise Invalid(_("Some fields are not valid."), {**translate_errors(err.messages), **problems}) from err
+    problems.update(_rules(schema, loaded, secrets) if enabled else {})
+    if problems:
+        raise Invalid(_("Some fields are not valid."), problems)
     row.enabled = enabled
     row.settings = {k: v for k, v in loaded.items() if k not in secrets}
     row.secrets = seal({k: v for k, v in loaded.items() if k in secrets})
@@ -89,6 +127,21 @@ def configure(db: Session, actor: User, commune_code: str, kind: str, name: str,
                  details={"enabled": enabled, "fields": sorted(row.settings)})
     db.commit()
     return row
+
+
+def _rules(schema: type[Schema], loaded: dict[str, Any], secrets: set[str]) -> dict[str, list[str]]:
+    """choso's own rules for every integration, whatever its plugin's schema says."""
+    problems: dict[str, list[str]] = {}
+    for field in secrets:
+        if len(str(loaded.get(field) or "")) < MIN_SECRET_LENGTH:
+            problems[field] = [_("A secret needs at least %(n)d characters; copy it whole from the service.",
+                                 n=MIN_SECRET_LENGTH)]
+    if not _allow_private():
+        for field in address_fields(schema):
+            if loaded.get(field) and (address := private_address(str(loaded[field]))):
+                problems[field] = [_("This address leads to %(address)s, a private or local address; choso "
+                                     "only calls public services.", address=address)]
+    return problems
 
 
 def public_view(row: IntegrationSetting | None, schema: type[Schema]) -> dict[str, Any]:

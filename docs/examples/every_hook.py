@@ -22,9 +22,10 @@ from plugins import (
     Share,
     WebhookRejected,
     hookimpl,
+    secret_field,
 )
 
-CHOSO_SDK = ">=1.2,<2"
+CHOSO_SDK = ">=1.3,<2"
 log = logging.getLogger("choso_every_hook")
 seen: list[tuple[str, object]] = []  # what the event hooks received, for the tests
 
@@ -32,7 +33,7 @@ seen: list[tuple[str, object]] = []  # what the event hooks received, for the te
 # --- register_payment_sources ---
 class DemoBankSettings(Schema):
     account_number = fields.String(required=True)
-    api_key = fields.String(required=True, metadata={"secret": True})
+    api_key = secret_field()  # required, stored encrypted, shown masked, at least 16 characters
 
 
 class DemoBankSource(PaymentSource):
@@ -58,7 +59,7 @@ def register_payment_sources():
 # --- register_payment_providers ---
 class WalletSettings(Schema):
     checkout_url = fields.Url(required=True, require_tld=False)
-    api_key = fields.String(required=True, metadata={"secret": True})
+    api_key = secret_field()
 
 
 class WalletProvider(PaymentProvider):

@@ -21,13 +21,14 @@ from plugins import (
     RemoteListing,
     RemoteOrder,
     RemoteOrderLine,
+    secret_field,
 )
 
 
 class PostmartSettings(Schema):
     base_url = fields.Url(required=True, require_tld=False, metadata={"description": "https://… of the seller API"})
     partner_id = fields.String(required=True)
-    partner_key = fields.String(required=True, metadata={"secret": True})
+    partner_key = secret_field()
     timeout_seconds = fields.Float(load_default=10.0, validate=validate.Range(min=0.1, max=120))
 
 

@@ -24,14 +24,15 @@ from plugins import (
     RemoteListing,
     RemoteOrder,
     RemoteOrderLine,
+    secret_field,
 )
 
 
 class VosoSettings(Schema):
     base_url = fields.Url(required=True, require_tld=False)
     client_id = fields.String(required=True)
-    client_secret = fields.String(required=True, metadata={"secret": True})
-    webhook_secret = fields.String(required=True, metadata={"secret": True})
+    client_secret = secret_field()
+    webhook_secret = secret_field()
     timeout_seconds = fields.Float(load_default=10.0, validate=validate.Range(min=0.1, max=120))
 
 

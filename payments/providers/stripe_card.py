@@ -29,17 +29,36 @@ from plugins.payment import (
     RefundResult,
     WebhookRejected,
 )
+from plugins.sdk import MIN_SECRET_LENGTH
 
 STATES = {"succeeded": SUCCEEDED, "requires_action": REQUIRES_ACTION, "processing": PENDING,
           "requires_confirmation": PENDING, "requires_payment_method": FAILED, "canceled": "cancelled"}
 
 
+# Stripe.js is loaded into buyers' payment pages, so where it comes from is not a setting: Stripe's own host.
+# Only code can point it elsewhere (the test suite's localstripe, through the app config STRIPE_JS_URL).
+STRIPE_JS_URL = "https://js.stripe.com/v3/"
+
+
+def _keyed(prefixes: str, what: str) -> validate.Validator:
+    return validate.And(validate.Length(min=MIN_SECRET_LENGTH),
+                        validate.Regexp(rf"^({prefixes})_[A-Za-z0-9_]+$", error=f"Stripe {what} starts with "
+                                        + " or ".join(f"{p}_" for p in prefixes.split("|"))))
+
+
 class StripeSettings(Schema):
-    secret_key = fields.String(required=True, validate=validate.Length(min=8), metadata={"secret": True})
-    publishable_key = fields.String(required=True, validate=validate.Length(min=8))
-    webhook_secret = fields.String(required=True, validate=validate.Length(min=8), metadata={"secret": True})
+    secret_key = fields.String(required=True, validate=_keyed("sk_test|sk_live|rk_test|rk_live", "secret key"),
+                               metadata={"secret": True})
+    publishable_key = fields.String(required=True, validate=_keyed("pk_test|pk_live", "publishable key"))
+    webhook_secret = fields.String(required=True, validate=_keyed("whsec", "webhook signing secret"),
+                                   metadata={"secret": True})
     api_base = fields.Url(load_default="https://api.stripe.com", require_tld=False)
-    js_url = fields.Url(load_default="https://js.stripe.com/v3/", require_tld=False)
+
+
+def stripe_js_url() -> str:
+    from flask import current_app
+
+    return current_app.config.get("STRIPE_JS_URL") or STRIPE_JS_URL
 
 
 def decline_code(error: stripe.StripeError) -> str | None:

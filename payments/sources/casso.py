@@ -8,10 +8,10 @@ import json
 import time
 from collections.abc import Mapping
 
-from marshmallow import Schema, fields
+from marshmallow import Schema
 
 from payments.sources.common import vietnam_time, whole_dong
-from plugins import BankNotification, PaymentSource
+from plugins import BankNotification, PaymentSource, secret_field
 
 TOLERANCE_SECONDS = 300
 
@@ -22,7 +22,7 @@ def signature(secret: str, timestamp: str, data: dict) -> str:
 
 
 class CassoSettings(Schema):
-    checksum_key = fields.String(required=True, metadata={"secret": True})
+    checksum_key = secret_field()
 
 
 class CassoSource(PaymentSource):

@@ -8,10 +8,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import Schema, fields
+from marshmallow import Schema
 
 from payments.sources.common import vietnam_time, whole_dong
-from plugins import BankNotification, PaymentSource
+from plugins import BankNotification, PaymentSource, secret_field
 
 
 def _value(value: Any) -> str:
@@ -32,7 +32,7 @@ def signature(checksum_key: str, data: dict) -> str:
 
 
 class PayOSSettings(Schema):
-    checksum_key = fields.String(required=True, metadata={"secret": True})
+    checksum_key = secret_field()
 
 
 class PayOSSource(PaymentSource):

@@ -6,14 +6,14 @@ import hmac
 import json
 from collections.abc import Mapping
 
-from marshmallow import Schema, fields
+from marshmallow import Schema
 
 from payments.sources.common import vietnam_time, whole_dong
-from plugins import BankNotification, PaymentSource
+from plugins import BankNotification, PaymentSource, secret_field
 
 
 class SePaySettings(Schema):
-    api_key = fields.String(required=True, metadata={"secret": True})
+    api_key = secret_field()
 
 
 class SePaySource(PaymentSource):

@@ -21,7 +21,7 @@ def test_bills_from_issue_to_receipt(app, browser, background_worker, factory, d
     with app.app_context():
         set_password(db.merge(owner), "mat-khau-ho")
         db.commit()
-    factory.enable_payment_source("sepay", {"api_key": "demo-sepay-key"})
+    factory.enable_payment_source("sepay", {"api_key": "demo-sepay-key-0001"})
     with live_server(app) as base:
         page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
         sign_in(page, base, staff.phone, "mat-khau-can-bo")

@@ -33,8 +33,8 @@ def test_order_from_two_households_pay_by_vietqr_and_card_then_refund(app, brows
             set_password(db.merge(shop.owner), password)
         db.commit()
     with localstripe() as stripe_url, live_server(app) as base:
-        factory.enable_payment_provider("stripe", {**STRIPE_SETTINGS, "api_base": stripe_url,
-                                                   "js_url": f"{stripe_url}/js.stripe.com/v3/"})
+        app.config["STRIPE_JS_URL"] = f"{stripe_url}/js.stripe.com/v3/"  # localstripe's stand-in for Stripe.js
+        factory.enable_payment_provider("stripe", {**STRIPE_SETTINGS, "api_base": stripe_url})
         buyer = browser.new_page(**MOBILE)
         add_to_cart(buyer, base, market.tea, 2)
         add_to_cart(buyer, base, market.honey, 2)
@@ -96,8 +96,8 @@ def test_order_from_two_households_pay_by_vietqr_and_card_then_refund(app, brows
 
 def test_a_card_needing_3d_secure_is_confirmed_in_the_page(app, browser, market, factory):
     with localstripe() as stripe_url, live_server(app) as base:
-        factory.enable_payment_provider("stripe", {**STRIPE_SETTINGS, "api_base": stripe_url,
-                                                   "js_url": f"{stripe_url}/js.stripe.com/v3/"})
+        app.config["STRIPE_JS_URL"] = f"{stripe_url}/js.stripe.com/v3/"  # localstripe's stand-in for Stripe.js
+        factory.enable_payment_provider("stripe", {**STRIPE_SETTINGS, "api_base": stripe_url})
         buyer = browser.new_page(**MOBILE)
         add_to_cart(buyer, base, market.honey, 1)
         buyer.goto(f"{base}/checkout")

@@ -3,7 +3,7 @@
 from tests.helpers import post_sepay, sepay_body
 
 BUYER = {"name": "Chị Mai", "phone": "0912345678", "address": "Thôn 2, Xã Bát Tràng"}
-SEPAY_KEY = "sepay-order-key"
+SEPAY_KEY = "sepay-order-key-0001"
 
 
 def place(client, *lines, buyer=BUYER):

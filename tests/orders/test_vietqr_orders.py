@@ -85,7 +85,7 @@ def test_cash_at_the_office_is_recorded_by_staff_only_and_counts_as_cash(client,
     assert r.status_code == 201 and r.get_json()["state"] == "succeeded"
     honey_part = next(p for p in order["parts"] if p["id"] != tea_part["id"])
     pay_by_qr(client, order, honey_part)
-    sepay_transfer(client, 5003, 180_000, f"{honey_part['reference']}")
+    sepay_transfer(client, 5003, 180_000, f"{honey_part['reference']}", account="10987654321")
     figures = client.get("/api/v1/communes/00583/orders/figures",
                          headers={"Authorization": f"Bearer {staff}"}).get_json()
     assert figures["sales_vnd"] == 300_000 and figures["cash_vnd"] == 120_000 and figures["cashless_vnd"] == 180_000

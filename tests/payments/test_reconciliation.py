@@ -113,21 +113,21 @@ def test_a_statement_imported_twice_changes_nothing_the_second_time(client, bill
 
 
 def test_casso_signatures_are_checked(client, billing, factory, db):
-    factory.enable_payment_source("casso", {"checksum_key": "casso-key"})
+    factory.enable_payment_source("casso", {"checksum_key": "casso-checksum-key"})
     bill = bill_for(client, billing, billing.households[0])
     data = {"error": 0, "data": {"id": 8812, "reference": "FT2633", "description": f"{bill['reference']} phi rac",
                                  "amount": 30000, "runningBalance": 1_000_000,
                                  "transactionDateTime": "2026-11-25 10:00:00", "accountNumber": "0011009999999",
                                  "bankName": "Vietcombank", "bankAbbreviation": "VCB"}}
     now = str(int(time.time() * 1000))
-    good = f"t={now},v1={casso.signature('casso-key', now, data)}"
+    good = f"t={now},v1={casso.signature('casso-checksum-key', now, data)}"
     body = json.dumps(data, ensure_ascii=False)
     url = "/api/v1/webhooks/payments/casso/00583"
     bad = f"t={now},v1={casso.signature('other-key', now, data)}"
     assert client.post(url, data=body, headers={"X-Casso-Signature": bad},
                        content_type="application/json").status_code == 401
     old = str(int(time.time() * 1000) - 3_600_000)
-    stale = f"t={old},v1={casso.signature('casso-key', old, data)}"
+    stale = f"t={old},v1={casso.signature('casso-checksum-key', old, data)}"
     assert client.post(url, data=body, headers={"X-Casso-Signature": stale},
                        content_type="application/json").status_code == 401
     r = client.post(url, data=body, headers={"X-Casso-Signature": good}, content_type="application/json")
@@ -136,13 +136,13 @@ def test_casso_signatures_are_checked(client, billing, factory, db):
 
 
 def test_payos_signatures_are_checked(client, billing, factory):
-    factory.enable_payment_source("payos", {"checksum_key": "payos-key"})
+    factory.enable_payment_source("payos", {"checksum_key": "payos-checksum-key"})
     bill = bill_for(client, billing, billing.households[0])
     data = {"orderCode": 123, "amount": 30000, "description": bill["reference"], "accountNumber": "0011009999999",
             "reference": "TF230204212323", "transactionDateTime": "2026-11-25 18:25:00", "currency": "VND",
             "paymentLinkId": "abc", "code": "00", "desc": "Thành công", "counterAccountBankId": None}
     body = {"code": "00", "desc": "success", "success": True, "data": data,
-            "signature": payos.signature("payos-key", data)}
+            "signature": payos.signature("payos-checksum-key", data)}
     url = "/api/v1/webhooks/payments/payos/00583"
     assert client.post(url, json={**body, "signature": "0" * 64}).status_code == 401
     r = client.post(url, json=body)

@@ -169,8 +169,21 @@ def test_staff_switch_a_marketplace_on_from_their_page(client, factory, db):
     assert bad.status_code == 422
     ok = post_form(client, "/staff/00583/integrations", "/staff/00583/integrations",
                    {"kind": "marketplace", "name": "choque", "enabled": "1",
-                    "setting-base_url": "http://127.0.0.1:9", "setting-api_key": "khoa-bi-mat"},
+                    "setting-base_url": "http://127.0.0.1:9", "setting-api_key": "khoa-bi-mat-0001"},
                    follow_redirects=True)
-    assert ok.status_code == 200 and "khoa-bi-mat" not in ok.get_data(as_text=True)
+    assert ok.status_code == 200 and "khoa-bi-mat-0001" not in ok.get_data(as_text=True)
     row = db.scalars(select(IntegrationSetting)).one()
-    assert row.enabled and "khoa-bi-mat" not in (row.secrets or "")
+    assert row.enabled and "khoa-bi-mat-0001" not in (row.secrets or "")
+
+
+def test_every_built_in_integration_refuses_weak_secrets(app):
+    from core.events import plugins
+    from plugins.testing import check_settings_schema
+
+    with app.app_context():
+        registry = plugins()
+        schemas = [c.settings_schema for group in (registry.marketplaces, registry.payment_sources,
+                                                   registry.payment_providers) for c in group.values()]
+    assert len(schemas) >= 8
+    for schema in schemas:
+        check_settings_schema(schema)

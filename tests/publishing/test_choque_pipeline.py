@@ -98,7 +98,7 @@ def test_another_household_cannot_publish_or_take_down(client, choque, product_w
 
 def test_marketplace_secrets_are_encrypted_at_rest_and_masked(client, choque, factory, db):
     row = db.scalars(select(IntegrationSetting)).one()
-    assert "cq-secret-key" not in (row.secrets or "") and "api_key" not in row.settings
+    assert "cq-secret-key-0001" not in (row.secrets or "") and "api_key" not in row.settings
     staff = factory.token(factory.user("staff"))
     items = client.get("/api/v1/communes/00583/integrations", headers=bearer(staff)).get_json()["items"]
     choque_row = next(i for i in items if i["name"] == "choque")

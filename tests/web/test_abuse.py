@@ -16,7 +16,7 @@ def test_an_address_guessing_tokens_or_webhook_keys_is_stopped(app, client, fact
     good = bearer(factory.token(factory.user("household")))
     for _ in range(3):  # requests that authenticate never count
         assert client.get("/api/v1/me", headers=good).status_code == 200
-    factory.enable_payment_source("sepay", {"api_key": "real-key"})
+    factory.enable_payment_source("sepay", {"api_key": "real-sepay-key-0001"})
     codes = [client.post("/api/v1/webhooks/payments/sepay/00583", json={}, headers={
         "Authorization": f"Apikey guess-{i}"}).status_code for i in range(3)]
     codes += [client.get("/api/v1/me", headers=bearer(f"guess-{i}")).status_code for i in range(2)]

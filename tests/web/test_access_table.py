@@ -52,7 +52,7 @@ API = {
     "/api/v1/communes/00583/bills": COMMUNE_STAFF, "/api/v1/communes/00583/transactions": COMMUNE_STAFF,
     "/api/v1/communes/00583/receipts": COMMUNE_STAFF, "/api/v1/communes/00583/integrations": COMMUNE_STAFF,
     "/api/v1/communes/00583/orders/figures": COMMUNE_STAFF, "/api/v1/metrics?commune=00583": COMMUNE_STAFF,
-    "/api/v1/communes/00583/fee-types": COMMUNE_STAFF,
+    "/api/v1/communes/00583/fee-types": COMMUNE_STAFF, "/api/v1/communes/00583/statements": COMMUNE_STAFF,
 }
 # API changes: who may make them. Everyone else must be turned away before the body is even read.
 API_CHANGES = {

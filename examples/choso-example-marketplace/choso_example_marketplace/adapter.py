@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import httpx
 from marshmallow import Schema, fields
-from plugins import MarketplaceAdapter, Problem, ProductSnapshot, RejectedError, RemoteListing, TransientError
+from plugins import (
+    MarketplaceAdapter,
+    Problem,
+    ProductSnapshot,
+    RejectedError,
+    RemoteListing,
+    TransientError,
+    secret_field,
+)
 
 from choso_example_marketplace.sandbox import ChoQueSandbox
 
@@ -14,7 +22,7 @@ FIELDS = {"title": "name", "price": "price_vnd", "quantity": "stock", "photos": 
 
 class Settings(Schema):
     base_url = fields.Url(required=True, require_tld=False)
-    api_key = fields.String(required=True, metadata={"secret": True})
+    api_key = secret_field()
 
 
 class ChoQueAdapter(MarketplaceAdapter):
