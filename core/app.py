@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -99,7 +100,9 @@ def _template_globals(app: Flask) -> None:
     from core.auth.current import page_user
     from core.publishing.problems import describe
 
-    app.jinja_env.globals.update(locale=lambda: str(get_locale()), viewer=page_user, describe_problem=describe)
+    app.jinja_env.globals.update(locale=lambda: str(get_locale()), viewer=page_user, describe_problem=describe,
+                                 # a form that moves money carries a key of its own: sent twice, it acts once
+                                 new_key=lambda: secrets.token_urlsafe(16))
     app.jinja_env.filters["when"] = lambda value: format_datetime(value, "short") if value else ""
     # 28/11/2026 as Vietnamese forms write it (Babel's short form drops the century); "Nov 28, 2026" in English
     app.jinja_env.filters["day"] = lambda value: format_date(value, "dd/MM/yyyy" if str(get_locale()) == "vi"

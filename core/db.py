@@ -104,6 +104,22 @@ def session() -> Session:
     return g.db_session
 
 
+def lock(db: Session, model, ident: int):
+    """Take `model` row `ident` for writing until the commit, then read it afresh (None if it is gone).
+
+    A money move locks what it changes, then checks again. PostgreSQL takes the row lock; SQLite has no row
+    locks, and its reads do not open a transaction, so a no-op UPDATE takes the database's write lock first:
+    every other writer waits for the commit, and what is read after it is current.
+    """
+    from sqlalchemy import select, update
+
+    if db.get_bind().dialect.name == "sqlite":
+        db.execute(update(model).where(model.id == ident).values(id=model.id)
+                   .execution_options(synchronize_session=False))
+    db.expire_all()
+    return db.scalar(select(model).where(model.id == ident).with_for_update())
+
+
 def flush_or_conflict(db: Session, field: str, message: str) -> None:
     """Flush; a unique constraint refusing the new row becomes a 409 naming the field, and nothing is kept."""
     from sqlalchemy.exc import IntegrityError

@@ -283,7 +283,8 @@ def household_order(part_id: int):
             if request.form.get("action") == "refund":
                 late = part.state == states.CANCELLED
                 quantities = {item.id: _int(request.form.get(f"refund-{item.id}")) for item in part.items}
-                record = refunds.refund(db, current_user, part, quantities, request.form.get("reason", ""))
+                record = refunds.refund(db, current_user, part, quantities, request.form.get("reason", ""),
+                                        idempotency_key=request.form.get("idempotency_key") or None)
                 if late:
                     by_hand = record.remote_id is None
                     flash(" ".join([_("Return of %(amount)s recorded.", amount=money(record.amount_vnd))]

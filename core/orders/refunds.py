@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 
 from flask_babel import gettext as _
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.auth import policy
+from core.db import lock
 from core.errors import Forbidden, Invalid, Unavailable
 from core.i18n import money
 from core.models import HouseholdBusiness, Product, User
@@ -30,18 +31,32 @@ def _paid_payment(part: OrderPart) -> OrderPayment | None:
     return live[-1] if live else None
 
 
-def refund(db: Session, actor: User, part: OrderPart, quantities: dict[int, int], reason: str) -> OrderRefund:
+def refund(db: Session, actor: User, part: OrderPart, quantities: dict[int, int], reason: str,
+           idempotency_key: str | None = None) -> OrderRefund:
     """Give back the price of `quantities` ({order item id: how many}) of a paid part.
 
     A part cancelled before its money arrived (a late bank transfer) gives the whole payment back instead, and
-    `quantities` is not looked at: its items went back to stock when it was cancelled."""
+    `quantities` is not looked at: its items went back to stock when it was cancelled.
+
+    The part is locked first and everything is checked again under the lock, so refunds racing each other are
+    served one after the other, each seeing what the one before gave back. The lock is held through the
+    provider's call (bounded by its timeout): a refund must never be asked of the provider twice. The same
+    `idempotency_key` again returns the refund it made."""
     shop = db.get(HouseholdBusiness, part.household_id)
     if not policy.can_fulfil_orders(actor, shop):
         raise Forbidden(_("You are not allowed to do this."))
+    part = lock(db, OrderPart, part.id)
+    if idempotency_key:
+        done = db.scalar(select(OrderRefund).join(OrderPayment).where(
+            OrderPayment.part_id == part.id, OrderRefund.idempotency_key == idempotency_key))
+        if done is not None:
+            db.rollback()
+            return done
     payment = _paid_payment(part)
     if part.state == states.CANCELLED and payment is not None:
-        return _return_late_payment(db, actor, part, payment, reason)
+        return _return_late_payment(db, actor, part, payment, reason, idempotency_key)
     if part.state not in states.REFUNDABLE or payment is None:
+        db.rollback()
         raise Invalid(_("Only a paid order can be refunded."))
     items = {item.id: item for item in part.items}
     amount, problems = 0, {}
@@ -54,21 +69,25 @@ def refund(db: Session, actor: User, part: OrderPart, quantities: dict[int, int]
         else:
             amount += quantity * item.unit_price_vnd
     if problems:
+        db.rollback()
         raise Invalid(_("Some quantities cannot be refunded."), problems)
     if amount <= 0:
+        db.rollback()
         msg = _("Choose at least one item to refund.")
         raise Invalid(msg, {"items": [msg]})
     left = payment.amount_vnd - payment.refunded_vnd
     if amount > left:
+        db.rollback()
         msg = _("A refund cannot be larger than what was paid (%(left)s left).", left=money(left))
         raise Invalid(msg, {"amount_vnd": [msg]})
-    given = _give_back(db, payment, amount)  # before any row is touched: no lock is held during the call
+    given = _give_back(db, payment, amount)
     for item_id, quantity in quantities.items():
         if quantity:
             items[item_id].refunded_quantity += quantity
             db.execute(update(Product).where(Product.id == items[item_id].product_id).values(
                 stock=Product.stock + quantity).execution_options(synchronize_session=False))
-    record = _book(db, actor, part, payment, amount, given, reason, {str(k): v for k, v in quantities.items() if v})
+    record = _book(db, actor, part, payment, amount, given, reason, {str(k): v for k, v in quantities.items() if v},
+                   key=idempotency_key)
     from core.orders.reservations import products_changed
 
     products_changed(db, [items[i].product_id for i, q in quantities.items() if q])
@@ -76,19 +95,20 @@ def refund(db: Session, actor: User, part: OrderPart, quantities: dict[int, int]
 
 
 def _return_late_payment(db: Session, actor: User, part: OrderPart, payment: OrderPayment,
-                         reason: str) -> OrderRefund:
+                         reason: str, key: str | None) -> OrderRefund:
     """Money that arrived after the part was cancelled goes back whole; its items are already back in stock."""
     amount = payment.amount_vnd - payment.refunded_vnd
-    return _book(db, actor, part, payment, amount, _give_back(db, payment, amount), reason, {}, late=True)
+    return _book(db, actor, part, payment, amount, _give_back(db, payment, amount), reason, {}, late=True, key=key)
 
 
 def _book(db: Session, actor: User, part: OrderPart, payment: OrderPayment, amount: int,
-          given: tuple[str | None, bool], reason: str, items: dict[str, int], *, late: bool = False) -> OrderRefund:
+          given: tuple[str | None, bool], reason: str, items: dict[str, int], *, late: bool = False,
+          key: str | None = None) -> OrderRefund:
     """Record money given back (`given`: the provider's refund id, whether a person returns it by hand): refund
     row, amounts, history, receipt, commit. The caller has moved any stock in the same transaction."""
     remote_id, by_hand = given
     record = OrderRefund(payment_id=payment.id, amount_vnd=amount, remote_id=remote_id, reason=reason[:300],
-                         items=items, actor_id=actor.id)
+                         items=items, actor_id=actor.id, idempotency_key=key)
     db.add(record)
     payment.refunded_vnd += amount
     payment.state = REFUNDED if payment.refunded_vnd == payment.amount_vnd else PARTIALLY_REFUNDED
@@ -116,8 +136,10 @@ def _give_back(db: Session, payment: OrderPayment, amount: int) -> tuple[str | N
     except RefundNotSupported:
         return None, True  # cash, or a transfer to the household's account: the person returns it
     except PaymentDeclined as refused:
+        db.rollback()
         raise Invalid(str(refused), {"amount_vnd": [str(refused)]}) from refused
     except Exception as exc:
+        db.rollback()
         log.exception("payment provider %s could not refund", payment.provider)
         raise Unavailable(_("The payment service did not answer. Nothing was refunded; please try again.")) from exc
     if result.amount_vnd != amount:

@@ -203,7 +203,10 @@ def move_part(part_id: int):
 def refund_part(part_id: int):
     part, _shop = _part_for(part_id)
     data = load(RefundBodySchema(), json_body())
-    refunds.refund(session(), require_user(), part, {int(k): v for k, v in data["items"].items()}, data["reason"])
+    key = request.headers.get("Idempotency-Key", "").strip()[:80] or None
+    refunds.refund(session(), require_user(), part, {int(k): v for k, v in data["items"].items()}, data["reason"],
+                   idempotency_key=key)
+    session().refresh(part)
     return jsonify(PartSchema().dump(part)), 201
 
 
