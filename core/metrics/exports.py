@@ -2,44 +2,21 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
+from core.spreadsheets import csv_bytes, xlsx_bytes
 from payments.receipts.pdf import _font_file
 
-# fpdf2 and openpyxl are imported where a file is written: together they take a second to import, which every
-# web process, worker and `choso` command would otherwise pay at start-up for a download few people ask for.
+# fpdf2 (and openpyxl, in core.spreadsheets) are imported where a file is written: together they take a second
+# to import, which every web process, worker and `choso` command would otherwise pay at start-up.
 
 Table = tuple[list[str], list[list[object]]]
 
 
 def to_csv(table: Table) -> bytes:
-    header, rows = table
-    out = io.StringIO(newline="")
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return csv_bytes(*table)
 
 
 def to_xlsx(table: Table, sheet: str) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    header, rows = table
-    book = Workbook()
-    ws = book.active
-    ws.title = sheet[:31]
-    ws.append(header)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        ws.append(row)
-    for column in ws.columns:
-        ws.column_dimensions[column[0].column_letter].width = min(60, max(len(str(c.value or "")) for c in column) + 2)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsx_bytes(*table, sheet)
 
 
 def to_pdf(title: str, subtitle: str, table: Table, note: str = "") -> bytes:

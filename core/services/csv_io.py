@@ -23,6 +23,7 @@ from core.schemas.products import ProductSchema
 from core.services import audit
 from core.services.products import create_product, product_changed, update_product
 from core.services.shops import require
+from core.spreadsheets import csv_text, unguard
 
 COLUMNS = (
     "id", "sku", "name", "product_group", "price_vnd", "stock", "unit", "net_weight_g", "origin", "season",
@@ -48,16 +49,10 @@ class ImportResult:
 
 
 def export_csv(db: Session, shop: HouseholdBusiness) -> str:
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
     products = db.scalars(select(Product).where(Product.household_id == shop.id).order_by(Product.id))
-    for p in products:
-        row = {c: getattr(p, c) for c in COLUMNS}
-        writer.writerow({k: "" if v is None else (v.isoformat() if hasattr(v, "isoformat") else v)
-                         for k, v in row.items()})
-    return out.getvalue()
+    rows = ([v.isoformat() if hasattr(v, "isoformat") else v for v in (getattr(p, c) for c in COLUMNS)]
+            for p in products)
+    return csv_text(COLUMNS, rows)
 
 
 def _read(data: bytes) -> list[tuple[int, dict[str, str]]]:
@@ -73,7 +68,9 @@ def _read(data: bytes) -> list[tuple[int, dict[str, str]]]:
         raise Invalid(_("The header row must use these columns: %(cols)s.", cols=", ".join(COLUMNS)),
                       {"unknown_columns": unknown, "missing_columns": missing})
     reader.fieldnames = header
-    rows = [(reader.line_num, row) for row in reader]
+    # choso's own export guards cells against spreadsheet formulas; an export imported back is unchanged
+    rows = [(reader.line_num, {k: unguard(v) if isinstance(v, str) else v for k, v in row.items()})
+            for row in reader]
     if len(rows) > MAX_ROWS:
         raise Invalid(_("At most %(n)d products per file.", n=MAX_ROWS))
     return rows
