@@ -54,6 +54,13 @@ def can_view_figures(user: User | None, commune_code: str, province_code: str) -
     return is_commune_staff(user, commune_code) or bool(user) and province_code in user.provinces
 
 
+def can_view_records(user: User | None, commune_code: str) -> bool:
+    """The records behind a figure name households and what they paid: the commune's own staff (and admins)
+    only. Province staff need figures, not their neighbours' debts (data-protection principle: the least
+    personal data that serves the purpose; Decree 13/2023/NĐ-CP)."""
+    return is_commune_staff(user, commune_code)
+
+
 def can_view_province(user: User | None, province_code: str) -> bool:
     return bool(user) and (user.is_admin or province_code in user.provinces)
 

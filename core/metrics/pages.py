@@ -41,6 +41,13 @@ def _commune(code: str) -> Commune:
     return commune
 
 
+def _records_commune(code: str) -> Commune:
+    commune = _commune(code)
+    if not policy.can_view_records(current_user, code):
+        abort(404)
+    return commune
+
+
 def _month() -> str:
     try:
         return services.parse_month(request.args.get("month"))
@@ -72,7 +79,7 @@ def dashboard(code: str):
                       "trend": charts.trend(trend[m.id], _("%(label)s, last 12 months", label=m.label), fmt),
                       "bars": charts.bars(fig.breakdown, _("%(label)s by part", label=m.label), fmt,
                                           lambda k: str(GROUP_LABELS.get(k, k))),
-                      "has_records": m.id in WITH_RECORDS})
+                      "has_records": m.id in WITH_RECORDS and policy.can_view_records(current_user, code)})
     return render_template("metrics/dashboard.html", commune=commune, month=month, cards=cards,
                            months=services.previous_months(services.current_month(), 13)[::-1],
                            may_set=policy.is_commune_staff(current_user, code))
@@ -102,7 +109,7 @@ def set_target(code: str):
 @bp.get("/staff/<code>/metrics/<indicator_id>/records")
 @login_required
 def indicator_records(code: str, indicator_id: str):
-    commune = _commune(code)
+    commune = _records_commune(code)
     month = _month()
     metric = services.indicator(indicator_id)
     table = records(session(), indicator_id, code, *services.bounds(month)) if metric else None
@@ -114,7 +121,7 @@ def indicator_records(code: str, indicator_id: str):
 @bp.get("/staff/<code>/metrics/<indicator_id>/records.<fmt>")
 @login_required
 def records_export(code: str, indicator_id: str, fmt: str):
-    _commune(code)
+    _records_commune(code)
     month = _month()
     table = records(session(), indicator_id, code, *services.bounds(month)) if services.indicator(indicator_id) \
         else None

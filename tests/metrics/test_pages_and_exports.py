@@ -90,7 +90,14 @@ def test_province_staff_rank_their_communes(client, factory, db, village):
     assert 'data-commune="00583"' in page and "66,7%" in page
     data = client.get(f"/province/01/metrics.csv?month={MONTH}").data.decode("utf-8-sig")
     assert "00583" in data.splitlines()[1]
-    assert client.get(f"/staff/00583/metrics?month={MONTH}").status_code == 200  # they see each commune too
+    page = client.get(f"/staff/00583/metrics?month={MONTH}")
+    assert page.status_code == 200  # they see each commune's figures too
+    # ... but not the households and payments behind them: those stay with the commune's own staff
+    assert "/metrics/households_total/records" not in page.get_data(as_text=True)
+    for url in (f"/staff/00583/metrics/bills_cashless_share_count/records?month={MONTH}",
+                f"/staff/00583/metrics/bills_cashless_share_count/records.csv?month={MONTH}",
+                f"/staff/00583/metrics/households_total/records.xlsx?month={MONTH}"):
+        assert client.get(url).status_code == 404, url
 
 
 def test_figures_are_written_as_each_language_writes_numbers(app):
