@@ -63,7 +63,7 @@ def test_bills_from_issue_to_receipt(app, browser, background_worker, factory, d
             == payloads
 
         r = httpx.post(f"{base}/api/v1/webhooks/payments/sepay/00583", headers={
-            "Authorization": "Apikey demo-sepay-key"},
+            "Authorization": "Apikey demo-sepay-key-0001"},
             json=sepay_body(555001, 30000, f"{reference.lower()} chuyen tien", account="1500201000583"))
         assert r.json() == {"success": True}
         home.reload()
