@@ -41,3 +41,13 @@ def fold_ascii(text: str) -> str:
     text = text.replace("đ", "d").replace("Đ", "D")
     decomposed = unicodedata.normalize("NFD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def account_digits(number: str | None) -> str:
+    """A bank account number as banks mean it: "0011 0045.67890" -> "0011004567890"."""
+    return "".join(ch for ch in (number or "") if ch.isalnum()).upper()
+
+
+def same_account(received: str | None, expected: str | None) -> bool:
+    """Whether the account a bank says the money reached is `expected` (an unknown account never is)."""
+    return bool(account_digits(received)) and account_digits(received) == account_digits(expected)

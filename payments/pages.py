@@ -238,9 +238,9 @@ def staff_bills(code: str):
 
 # The staff queue says in words why a transfer did not match by itself (reconcile.services reasons).
 REASON_WORDS = {
-    "no_reference": _l("no bill or order reference in the transfer text"),
-    "unknown_reference": _l("the reference names no open bill or order of this amount"),
-    "wrong_account": _l("the money went to another account, not the one the bill or order named"),
+    reconcile.NO_REFERENCE: _l("no bill or order reference in the transfer text"),
+    reconcile.UNKNOWN_REFERENCE: _l("the reference names no open bill or order of this amount"),
+    reconcile.WRONG_ACCOUNT: _l("the money went to another account, not the one the bill or order named"),
 }
 
 

@@ -27,6 +27,7 @@ from core.models import BankAccount, HouseholdBusiness, User
 from core.orders import history, states
 from core.orders.models import Order, OrderPart, OrderPayment, ProcessedWebhook
 from core.services import integrations
+from core.text import same_account
 from plugins.payment import (
     CREATED,
     PENDING,
@@ -290,8 +291,6 @@ def transfers_for_orders(db: Session, commune_code: str,
     payment each matched, locked, and the keys of transfers that named a part but reached another account
     (those wait for a person). The caller stores the transfers and then calls `transfers_paid`.
     """
-    from payments.reconcile.services import same_account
-
     wanted = {ref for _key, _amount, refs, _acct in transfers for ref in refs}
     if not wanted:
         return {}, set()
@@ -324,8 +323,6 @@ def _late_transfers(db: Session, commune_code: str, transfers: list[tuple[str, i
     staff's queue, where only bills can be matched. One late payment per part, and only into the account the
     part's QR named; any other stays there.
     """
-    from payments.reconcile.services import same_account
-
     refs = {ref for _key, _amount, named, _acct in transfers for ref in named}
     if not refs:
         return {}, set()

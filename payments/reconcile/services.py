@@ -24,6 +24,7 @@ from core.errors import Conflict, Invalid
 from core.models import User
 from core.orders import payments as order_payments
 from core.services import audit
+from core.text import same_account
 from payments.bills import references, states
 from payments.bills.models import Bill, CollectionAccount
 from payments.bills.services import require_staff
@@ -64,14 +65,6 @@ class Outcome:
 
 # Why a transfer waits for a person; the staff queue shows these in words (payments.pages.REASON_WORDS).
 NO_REFERENCE, UNKNOWN_REFERENCE, WRONG_ACCOUNT = "no_reference", "unknown_reference", "wrong_account"
-
-
-def same_account(received: str | None, expected: str | None) -> bool:
-    """Whether the account a bank says the money reached is `expected` (banks write spaces and dots in it)."""
-    def digits(number: str | None) -> str:
-        return "".join(ch for ch in (number or "") if ch.isalnum()).upper()
-
-    return bool(digits(received)) and digits(received) == digits(expected)
 
 
 def _bill_by_fragment(db: Session, commune_code: str, amount_vnd: int, fragments: list[str]) -> Bill | None:

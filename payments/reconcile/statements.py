@@ -19,6 +19,7 @@ from core.db import utcnow
 from core.errors import Conflict, Forbidden, Invalid
 from core.models import User
 from core.services import audit
+from core.text import account_digits
 from payments.bills import references, states
 from payments.bills.models import Bill, CollectionAccount
 from payments.bills.services import require_staff
@@ -30,7 +31,7 @@ SOURCE = "statement"
 
 
 def _account(db: Session, commune_code: str, account_number: str | None) -> str:
-    number = "".join(ch for ch in (account_number or "") if ch.isalnum())
+    number = account_digits(account_number)
     if not number:
         collection = db.get(CollectionAccount, commune_code)
         number = collection.account_number if collection else ""
