@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -157,6 +158,9 @@ def test_a_postgres_crash_mid_load_loses_no_payment_or_listing_and_the_queue_dra
                 for i, bill in batch:
                     body = sepay_body(700_000 + i, 30000, f"{bill['reference']} nop phi")
                     results.append(deliver_webhook(url, body, seconds=60))
+                    # paced as a bank sends them over time, so the crash lands while payments still arrive
+                    # (unpaced, all 48 could be in before the first listing went live)
+                    time.sleep(0.15)
 
             numbered = list(enumerate(bills))
             senders = [threading.Thread(target=send, args=(numbered[k::4],)) for k in range(4)]
