@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
 
-from core import catalog_cache, db, i18n, observability, plugin_setup, storage
+from core import catalog_cache, db, i18n, limits, observability, plugin_setup, storage
 from core import config as config_module
 from core.auth import current as auth_current
 from core.extensions import csrf, limiter
@@ -46,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth_current.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    limits.init_app(app)
     observability.init_app(app)
     plugin_setup.init_app(app)
 

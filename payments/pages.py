@@ -16,6 +16,7 @@ from core.auth.current import page_user
 from core.db import session
 from core.errors import ChosoError
 from core.i18n import money
+from core.limits import image_limit
 from core.models import BankAccount, Commune
 from payments import qrcheck
 from payments.bills import services as bills
@@ -67,6 +68,7 @@ def bill_page(token: str):
 
 
 @bp.get("/b/<token>/qr.<fmt>")
+@image_limit("render")
 def bill_qr_image(token: str, fmt: str):
     bill = _bill(token)
     qr = bills.bill_qr(session(), bill)
@@ -111,6 +113,7 @@ def receipt_page(token: str, receipt_id: int):
 
 
 @bp.get("/b/<token>/receipts/<int:receipt_id>.pdf")
+@image_limit("render")
 def receipt_pdf(token: str, receipt_id: int):
     _bill, receipt = _receipt_for(token, receipt_id)
     context = _receipt_context(receipt)
@@ -149,6 +152,7 @@ def account_payload(account: BankAccount) -> str:
 
 
 @bp.get("/qr/accounts/<int:account_id>.<fmt>")
+@image_limit("render")
 def account_qr(account_id: int, fmt: str):
     account = _public_account(account_id)
     payload = account_payload(account)
@@ -161,6 +165,7 @@ def account_qr(account_id: int, fmt: str):
 
 
 @bp.get("/qr/accounts/<int:account_id>/poster-<paper>.<fmt>")
+@image_limit("render")
 def account_poster(account_id: int, paper: str, fmt: str):
     account = _public_account(account_id)
     if paper not in ("a6", "a5") or fmt not in ("png", "pdf"):
@@ -175,6 +180,7 @@ def account_poster(account_id: int, paper: str, fmt: str):
 
 
 @bp.route("/qr/check", methods=["GET", "POST"])
+@image_limit("decode", methods=["POST"])
 def qr_check_page():
     verdict, error = None, None
     if request.method == "POST":

@@ -14,6 +14,7 @@ from core.api.spec import operation
 from core.db import session
 from core.errors import ChosoError, Invalid, NotFound
 from core.events import plugins
+from core.limits import image_limit
 from core.models import HouseholdBusiness
 from core.services import integrations
 from payments import qrcheck, schemas
@@ -153,7 +154,8 @@ def payment_webhook(source: str, commune: str):
     try:
         handler.verify(request.headers, body)
     except PermissionError as exc:
-        raise Unauthorized(_("The signature of this notification is not valid.")) from exc
+        raise Unauthorized(_("The signature of this notification is not valid."),
+                           counted_as=("payment-source", source, commune)) from exc
     try:
         notes = handler.parse(body)
     except (ValueError, KeyError, TypeError) as exc:
@@ -264,6 +266,7 @@ def correct_receipt(receipt_id: int):
 
 
 @bp.post("/qr/check")
+@image_limit("decode")
 @operation("Check a VietQR (payload, or a photo in the field 'photo'): does it pay a verified shop account?",
            body=schemas.QRCheckSchema)
 def check_qr():

@@ -125,6 +125,20 @@ def answers(url: str) -> bool:
         return False
 
 
+def worker_pids(pid: int) -> list[int]:
+    """gunicorn's worker processes (the children of ``pid``), from /proc (no extra package)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
 @contextmanager
 def running_gunicorn(env: dict[str, str], *, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                      seconds: float = 30) -> Iterator[subprocess.Popen]:

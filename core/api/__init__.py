@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError
 from sqlalchemy import Select
@@ -15,21 +15,26 @@ from werkzeug.exceptions import HTTPException
 from core.auth.current import api_user
 from core.db import session
 from core.errors import ChosoError, Invalid
-from core.extensions import limiter
 from core.i18n import translate_errors
+from core.limits import refused_too_often
 from core.models import User
 from core.schemas.common import page_meta
 from core.services.communes import count
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-# An address that keeps presenting bad tokens or webhook signatures is stopped for a while; requests that
-# authenticate never count against it.
-limiter.shared_limit(lambda: current_app.config.get("REFUSED_LIMIT", "30 per minute"), scope="refused-credentials",
-                     deduct_when=lambda response: response.status_code == 401)(bp)
 
 
 class Unauthorized(ChosoError):
+    """A credential was missing or refused. ``counted_as`` names what a refused one tried to open (an address
+    for a token, a source and commune for a webhook signature): past CHOSO_REFUSED_LIMIT refusals of the same
+    key, further refusals answer 429. Nothing is counted or checked before the credential is, so a valid one
+    is never stopped by others' failures."""
+
     status = 401
+
+    def __init__(self, message: Any, *, counted_as: tuple[str, ...] | None = None) -> None:
+        super().__init__(message)
+        self.counted_as = counted_as
 
 
 def error_response(status: int, message: str, fields: dict[str, Any] | None = None):
@@ -41,6 +46,15 @@ def error_response(status: int, message: str, fields: dict[str, Any] | None = No
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="choso"'
     return response
+
+
+@bp.errorhandler(Unauthorized)
+def _refused(exc: Unauthorized):
+    if exc.counted_as and refused_too_often(*exc.counted_as):
+        response = error_response(429, _("Too many refused attempts; wait a minute and try again."))
+        response.headers["Retry-After"] = "60"
+        return response
+    return error_response(401, str(exc.message))
 
 
 @bp.errorhandler(ChosoError)
@@ -86,7 +100,9 @@ def query(schema: Schema) -> dict[str, Any]:
 def require_user() -> User:
     user = api_user()
     if user is None:
-        raise Unauthorized(_("Sign in with an API token: Authorization: Bearer TOKEN."))
+        presented = "Authorization" in request.headers
+        raise Unauthorized(_("Sign in with an API token: Authorization: Bearer TOKEN."),
+                           counted_as=("token", request.remote_addr or "") if presented else None)
     return user
 
 

@@ -18,6 +18,7 @@ from core.auth import policy
 from core.db import session
 from core.errors import ChosoError
 from core.i18n import money
+from core.limits import image_limit
 from core.models import Commune, HouseholdBusiness, Product, Province
 from core.orders import cart, figures, history, payments, refunds, reservations, services, states
 from core.orders.models import Order, OrderEvent, OrderPart, OrderPayment
@@ -226,6 +227,7 @@ def cancel(token: str, part_id: int):
 
 
 @bp.get("/orders/<token>/parts/<int:part_id>/qr.<fmt>")
+@image_limit("render")
 def part_qr(token: str, part_id: int, fmt: str):
     from payments.pages import _bank_name, _image
     from payments.vietqr import render

@@ -161,7 +161,8 @@ def provider_webhook(identifier: str, commune: str):
     try:
         updates = instance.handle_webhook(request.headers, request.get_data())
     except WebhookRejected as exc:
-        raise Unauthorized(_("The signature of this notification is not valid.")) from exc
+        raise Unauthorized(_("The signature of this notification is not valid."),
+                           counted_as=("payment-provider", identifier, commune)) from exc
     for update in updates:
         payments.apply(db, identifier, update)
     return jsonify({"received": True, "updates": len(updates)})

@@ -21,7 +21,8 @@ def marketplace_order_webhook(name: str, commune: str):
     try:
         remote = adapter.parse_order_webhook(request.headers, request.get_data())
     except PermissionError as exc:
-        raise Unauthorized(_("The signature of this notification is not valid.")) from exc
+        raise Unauthorized(_("The signature of this notification is not valid."),
+                           counted_as=("marketplace", name, commune)) from exc
     except (ValueError, KeyError, TypeError) as exc:
         raise ChosoError(_("The notification could not be read.")) from exc
     order = record_marketplace_order(db, commune, name, remote)

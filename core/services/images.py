@@ -1,4 +1,5 @@
-"""Product photos: size-limited, verified and re-encoded by Pillow (EXIF and GPS dropped), thumbnail made once."""
+"""Product photos: decoded through core.imaging (size-limited, verified), re-encoded (EXIF and GPS dropped),
+thumbnail made once."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import io
 import secrets
 
 from flask_babel import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 from sqlalchemy.orm import Session
 
+from core import imaging
 from core.auth import policy
 from core.errors import Invalid
 from core.models import Product, ProductImage, User
@@ -16,16 +18,12 @@ from core.services import audit
 from core.services.shops import require
 from core.storage import LocalStorage
 
-MAX_PIXELS = 40_000_000  # a 40-megapixel photo; anything larger is refused before decoding
 MAX_SIDE = 1600
 THUMB_SIDE = 400
 MAX_IMAGES = 8
-ACCEPTED = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}
 
 
-def _reencode(img: Image.Image, side: int) -> bytes:
-    img = img.copy()
-    img.thumbnail((side, side))
+def _jpeg(img: Image.Image) -> bytes:
     out = io.BytesIO()
     # A fresh JPEG carries none of the original's metadata: EXIF, GPS and comments are gone.
     img.save(out, "JPEG", quality=85, optimize=True, progressive=True)
@@ -34,25 +32,10 @@ def _reencode(img: Image.Image, side: int) -> bytes:
 
 def process(data: bytes) -> tuple[bytes, bytes, tuple[int, int]]:
     """Return (image, thumbnail, size) as clean JPEGs, or raise Invalid with a reason a seller understands."""
-    def bad() -> Invalid:
-        return Invalid(_("This file is not a photo we can use (JPEG, PNG, WebP or GIF)."))
-
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            if probe.format not in ACCEPTED:
-                raise bad()
-            if probe.width * probe.height > MAX_PIXELS:
-                raise Invalid(_("This photo is too large: at most 40 megapixels."))
-            probe.verify()
-        with Image.open(io.BytesIO(data)) as img:
-            img.load()
-            img = ImageOps.exif_transpose(img).convert("RGB")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise bad() from exc
-    main = _reencode(img, MAX_SIDE)
-    with Image.open(io.BytesIO(main)) as done:
-        size = done.size
-    return main, _reencode(img, THUMB_SIDE), size
+    img = imaging.decode(data, max_side=MAX_SIDE)
+    thumb = img.copy()
+    thumb.thumbnail((THUMB_SIDE, THUMB_SIDE))
+    return _jpeg(img), _jpeg(thumb), img.size
 
 
 def add_image(db: Session, store: LocalStorage, actor: User, product: Product, data: bytes) -> ProductImage:

@@ -4,28 +4,13 @@ import os
 import signal
 import threading
 import time
-from pathlib import Path
 
 from sqlalchemy import func, select
 
 from payments.bills.models import Bill
 from payments.reconcile.models import BankTransaction, Payment
-from tests.helpers import SEPAY_KEY, deliver_webhook, free_port, running_gunicorn, sepay_body
+from tests.helpers import SEPAY_KEY, deliver_webhook, free_port, running_gunicorn, sepay_body, worker_pids
 from tests.payments.conftest import bill_for
-
-
-def _children(pid: int) -> list[int]:
-    """gunicorn's worker processes, from /proc (no extra package)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
 
 
 def test_killing_a_web_worker_mid_webhooks_loses_no_payment_and_doubles_none(
@@ -50,7 +35,7 @@ def test_killing_a_web_worker_mid_webhooks_loses_no_payment_and_doubles_none(
         for sender in senders:
             sender.start()
         time.sleep(0.3)
-        workers = _children(server.pid)
+        workers = worker_pids(server.pid)
         assert workers, "gunicorn has no worker processes"
         os.kill(int(workers[0]), signal.SIGKILL)  # one web process dies mid-request; gunicorn starts another
         for sender in senders:

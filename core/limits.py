@@ -1,0 +1,58 @@
+"""Who is slowed down, and by what: the client address as the operator's proxies report it, refused
+credentials counted per what they tried to open, and anonymous image work counted per address.
+
+The rule that matters for money: a request whose credential is valid — a signed-in token, a correctly signed
+bank notification — is never refused because of other requests' failures. So refusals are counted only after
+a credential has failed, and only the failing request is answered 429.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask, current_app, request
+from limits import parse
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from core.extensions import limiter
+
+COUNTS_READS = "choso_counts_reads"
+
+
+def init_app(app: Flask) -> None:
+    """Trust X-Forwarded-For/-Proto from exactly as many proxies as the operator says sit in front (0: none,
+    so a client cannot pick its own address by sending the header)."""
+    hops = int(app.config.get("TRUSTED_PROXIES", 0))
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
+
+
+@limiter.request_filter
+def _reads_without_credentials() -> bool:
+    """Every limit guards a POST (sign-in, token creation), or image work marked with ``image_limit``, so a read
+    that carries no credential — the public catalog, most of the traffic — skips the limiter's bookkeeping."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, COUNTS_READS, False):
+        return False
+    return request.method in ("GET", "HEAD") and "Authorization" not in request.headers
+
+
+def image_limit(kind: str, methods: list[str] | None = None) -> Callable[[Callable], Callable]:
+    """Per-address limit for anonymous endpoints that decode (``"decode"``: a photo of a QR) or draw
+    (``"render"``: QR images, posters, receipt PDFs) images: they cost CPU and memory that a catalog page
+    does not. The figures are CHOSO_IMAGE_DECODE_LIMIT and CHOSO_IMAGE_RENDER_LIMIT."""
+    setting = {"decode": "IMAGE_DECODE_LIMIT", "render": "IMAGE_RENDER_LIMIT"}[kind]
+
+    def decorate(view: Callable) -> Callable:
+        limited = limiter.shared_limit(lambda: current_app.config[setting], scope=f"images-{kind}",
+                                       methods=methods)(view)
+        setattr(limited, COUNTS_READS, True)
+        return limited
+
+    return decorate
+
+
+def refused_too_often(*key: str) -> bool:
+    """Count one refused credential against ``key`` (an address for API tokens; a source and commune for
+    webhook signatures); True once that key was refused more often than CHOSO_REFUSED_LIMIT allows."""
+    return not limiter.limiter.hit(parse(current_app.config["REFUSED_LIMIT"]), "refused", *key)
