@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from core import events
 from core.auth import policy
-from core.db import utcnow
+from core.db import lock, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from core.events import plugins
 from core.models import BankAccount, HouseholdBusiness, User
@@ -107,20 +107,54 @@ def _payable(part: OrderPart) -> None:
 
 def start(db: Session, part: OrderPart, identifier: str, data: dict[str, str] | None = None,
           *, recorded_by: User | None = None) -> OrderPayment:
-    """Begin paying a part: the provider says what the buyer does next (QR, card check, office ...)."""
-    # Two tabs paying the same part: on PostgreSQL the second waits here, then finds it paid (or the first
-    # attempt open).
-    db.execute(select(OrderPart.id).where(OrderPart.id == part.id).with_for_update())
-    db.refresh(part)
+    """Begin paying a part: the provider says what the buyer does next (QR, card check, office ...).
+
+    Three short steps, so that no lock is held while a payment service is called (Stripe calls choso's
+    webhook back before it answers, and on SQLite a held write lock would make it wait on itself):
+    1. under the part's lock: check it still waits for payment and record the new attempt; commit;
+    2. close earlier open attempts at their providers, then ask the provider to start this one;
+    3. under the part's lock again: check this attempt is still the live one (two tabs, two staff members),
+       record what the provider said and, when that is money in, mark the part paid.
+    """
+    payment_id, earlier_ids, instance, request = _reserve(db, part.id, identifier, recorded_by)
+    for earlier_id in earlier_ids:
+        _retire(db, earlier_id, payment_id)
+    try:
+        step = instance.start(request, data or {})
+    except PaymentDeclined as declined:
+        _end_attempt(db, payment_id, "failed", str(declined))
+        raise Invalid(str(declined), {"payment": [str(declined)]}) from declined
+    except Exception as exc:
+        log.exception("payment provider %s could not start a payment", identifier)
+        _end_attempt(db, payment_id, None, "")
+        raise Unavailable(_("The payment service did not answer. Nothing was charged; please try again.")) from exc
+    part = lock(db, OrderPart, part.id)
+    payment = lock(db, OrderPayment, payment_id)
+    if payment is None or payment.state != CREATED:  # a newer attempt replaced this one while it started
+        db.commit()
+        _cancel_remote(instance, step.remote_id)
+        raise Conflict(_("Another payment of this part was started meanwhile. Reload the page."))
+    _record_step(payment, step)
+    history.record(db, part.order, part, "payment", actor_id=recorded_by.id if recorded_by else None,
+                   actor_label=identifier, details={"payment": payment.id, "state": payment.state})
+    announce = _succeed(db, part, payment, actor_label=identifier) if payment.state == SUCCEEDED else []
+    db.commit()
+    _fire(announce)
+    return payment
+
+
+def _reserve(db: Session, part_id: int, identifier: str, recorded_by: User | None
+             ) -> tuple[int, list[int], PaymentProvider, PaymentRequest]:
+    """Step 1 of `start`: the new attempt, recorded under the part's lock with what it pays into."""
+    part = lock(db, OrderPart, part_id)
+    if part is None:
+        raise NotFound(_("Nothing here."))
     _payable(part)
     instance = provider(db, part.order.commune_code, identifier)
     if instance is None or instance.recorded_by_staff and recorded_by is None:
         msg = _("This payment method is not offered here.")
         raise Invalid(msg, {"method": [msg]})
-    for earlier in part.payments:  # a new attempt replaces an unfinished one, closed at its provider too
-        if earlier.state in states.OPEN_PAYMENT:
-            _close(db, earlier)
-            earlier.state = "cancelled"
+    earlier = [p.id for p in part.payments if p.state in states.OPEN_PAYMENT]
     payment = OrderPayment(part_id=part.id, commune_code=part.order.commune_code, provider=identifier,
                            cashless=instance.cashless, state=CREATED, amount_vnd=part.subtotal_vnd - part.paid_vnd,
                            recorded_by_id=recorded_by.id if recorded_by else None)
@@ -133,27 +167,60 @@ def start(db: Session, part: OrderPart, identifier: str, data: dict[str, str] | 
         raise Invalid(msg, {"method": [msg]})
     payment.matching_id = instance.matching_id(request)
     payment.payee_bank_bin, payment.payee_account_number = request.payee.bank_bin, request.payee.account_number
-    with _provider_call(db, part, payment, "start a payment"):
-        step = instance.start(request, data or {})
-    _record_step(payment, step)
-    history.record(db, part.order, part, "payment", actor_id=recorded_by.id if recorded_by else None,
-                   actor_label=identifier, details={"payment": payment.id, "state": payment.state})
-    announce = _succeed(db, part, payment, actor_label=identifier) if payment.state == SUCCEEDED else []
     db.commit()
-    _fire(announce)
-    return payment
+    return payment.id, earlier, instance, request
 
 
-def _close(db: Session, payment: OrderPayment) -> None:
-    """Close an abandoned attempt at its provider, so that it cannot take money choso no longer expects."""
-    earlier = provider(db, payment.commune_code, payment.provider)
-    if earlier is None or not payment.remote_id:
+def _retire(db: Session, earlier_id: int, new_id: int) -> None:
+    """A new attempt replaces an unfinished one: closed at its provider first (outside any lock), then marked
+    cancelled under the part's lock — unless its money arrived meanwhile, which ends the new attempt."""
+    earlier = db.get(OrderPayment, earlier_id)
+    closed = provider(db, earlier.commune_code, earlier.provider)
+    if closed is not None and earlier.remote_id:
+        try:
+            closed.cancel(earlier.remote_id)
+        except Exception as exc:  # it may have finished meanwhile: then refuse the new attempt, the money is coming
+            log.warning("could not close payment %s at %s", earlier.id, earlier.provider, exc_info=True)
+            _end_attempt(db, new_id, None, "")
+            raise Conflict(_("An earlier payment of this part is still being processed. Reload the page.")) from exc
+    lock(db, OrderPart, earlier.part_id)
+    earlier = db.get(OrderPayment, earlier_id)
+    if earlier.state in states.OPEN_PAYMENT:
+        earlier.state = "cancelled"
+        db.commit()
+        return
+    db.commit()
+    if earlier.state in states.MONEY_IN:
+        _end_attempt(db, new_id, None, "")
+        raise Conflict(_("This part of the order is not waiting for payment."))
+
+
+def _end_attempt(db: Session, payment_id: int, state: str | None, message: str) -> None:
+    """An attempt that never reached its provider's money: failed with the reason (a declined card), or, when
+    the service did not answer, removed — it charged nothing and the buyer simply tries again."""
+    db.rollback()
+    part_id = db.scalar(select(OrderPayment.part_id).where(OrderPayment.id == payment_id))
+    if part_id is None:
+        return
+    part = lock(db, OrderPart, part_id)
+    payment = db.get(OrderPayment, payment_id)
+    if payment is not None and payment.state == CREATED:
+        if state is None:
+            db.delete(payment)
+        else:
+            payment.state, payment.last_error = state, message[:300]
+            history.record(db, part.order, part, "payment", actor_label=payment.provider,
+                           details={"payment": payment.id, "state": state, "message": message[:300]})
+    db.commit()
+
+
+def _cancel_remote(instance: PaymentProvider, remote_id: str | None) -> None:
+    if not remote_id:
         return
     try:
-        earlier.cancel(payment.remote_id)
-    except Exception as exc:  # it may have finished meanwhile: then refuse the new attempt, the money is coming
-        log.warning("could not close payment %s at %s", payment.id, payment.provider, exc_info=True)
-        raise Conflict(_("An earlier payment of this part is still being processed. Reload the page.")) from exc
+        instance.cancel(remote_id)
+    except Exception:
+        log.warning("could not cancel a replaced payment %s", remote_id, exc_info=True)
 
 
 @contextmanager
@@ -273,11 +340,17 @@ def record_cash(db: Session, actor: User, part: OrderPart) -> OrderPayment:
     if not policy.can_record_cash(actor, part.order.commune_code):
         raise Forbidden(_("You are not allowed to do this."))
     payment = start(db, part, "cash", recorded_by=actor)
-    if payment.state != SUCCEEDED:
-        part = db.get(OrderPart, payment.part_id)
-        announce = _succeed(db, part, payment, actor_id=actor.id, actor_label="cash")
+    if payment.state == SUCCEEDED:
+        return payment
+    # Two staff members at two desks: only the attempt still open after the lock records the money.
+    part = lock(db, OrderPart, payment.part_id)
+    payment = db.get(OrderPayment, payment.id)
+    if payment.state not in states.OPEN_PAYMENT or part.state != states.PENDING_PAYMENT:
         db.commit()
-        _fire(announce)
+        raise Conflict(_("This part of the order is not waiting for payment."))
+    announce = _succeed(db, part, payment, actor_id=actor.id, actor_label="cash")
+    db.commit()
+    _fire(announce)
     return payment
 
 
