@@ -173,6 +173,10 @@ def users_create(phone: str, password: str, role: str, commune: str, name: str) 
         with force_locale("en"):
             user, created = users.ensure_user(db, phone=phone, name=name, password=password)
             users.grant(db, user, role, commune.zfill(5))
+            if not created:  # the password was set again: whoever held the old one is signed out
+                from core.auth.sessions import end_all
+
+                end_all(db, user)
         db.commit()
     except ChosoError as exc:
         db.rollback()
@@ -188,19 +192,89 @@ def tokens_group() -> None:
 @tokens_group.command("create")
 @click.option("--phone", required=True)
 @click.option("--name", default="cli")
+@click.option("--read-only", is_flag=True, help="the token may only read (GET), never change anything")
+@click.option("--days", default=365, show_default=True, type=click.IntRange(1, 3 * 365),
+              help="days until the token expires")
 @with_appcontext
-def tokens_create(phone: str, name: str) -> None:
+def tokens_create(phone: str, name: str, read_only: bool, days: int) -> None:
     """Print a new API token for the user; use it as `Authorization: Bearer TOKEN`."""
     from core.auth.tokens import create_token
-    from core.services.users import find_by_login
 
     db = session()
+    user = _user_by_phone(db, phone)
+    row, token = create_token(db, user, name, read_only=read_only, days=days)
+    _audit_cli(db, user, "token.create", row.id, {"read_only": read_only, "expires_at": row.expires_at.isoformat()})
+    db.commit()
+    click.echo(token)
+
+
+@tokens_group.command("list")
+@click.option("--phone", required=True)
+@click.option("--all", "show_all", is_flag=True, help="also revoked and expired tokens")
+@with_appcontext
+def tokens_list(phone: str, show_all: bool) -> None:
+    """A person's API tokens: id, name, rights, created, expires, last used, state."""
+    from sqlalchemy import select
+
+    from core.db import utcnow
+    from core.models import ApiToken
+
+    db = session()
+    user = _user_by_phone(db, phone)
+    now = utcnow()
+    rows = db.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)).all()
+    shown = [r for r in rows if show_all or r.usable(now)]
+    if not shown:
+        click.echo("no usable token" if not show_all else "no token")
+    for r in shown:
+        state = "revoked" if r.revoked_at else ("expired" if not r.usable(now) else "usable")
+        used = f"{r.last_used_at:%Y-%m-%d %H:%M}" if r.last_used_at else "never"
+        rights = "read-only" if r.read_only else "read-write"
+        expires = f"{r.expires_at:%Y-%m-%d}" if r.expires_at else "never"
+        click.echo(f"{r.id}\t{r.name}\t{r.prefix}…\t{rights}\tcreated {r.created_at:%Y-%m-%d}\t"
+                   f"expires {expires}\tlast used {used}\t{state}")
+
+
+@tokens_group.command("revoke")
+@click.argument("token_id", type=int, required=False)
+@click.option("--phone", required=True, help="whose token (so an id typed wrong never revokes someone else's)")
+@click.option("--all", "revoke_every", is_flag=True, help="revoke every token of the person")
+@with_appcontext
+def tokens_revoke(token_id: int | None, phone: str, revoke_every: bool) -> None:
+    """Revoke one token by its id (from `choso tokens list`), or --all of a person's."""
+    from core.auth.tokens import revoke, revoke_all
+    from core.models import ApiToken
+
+    db = session()
+    user = _user_by_phone(db, phone)
+    if revoke_every:
+        n = revoke_all(db, user)
+        _audit_cli(db, user, "token.revoke_all", user.id, {"revoked": n})
+        db.commit()
+        click.echo(f"revoked {n} token(s) of {user.phone}")
+        return
+    row = db.get(ApiToken, token_id) if token_id else None
+    if row is None or row.user_id != user.id:
+        _fail(f"{user.phone} has no token {token_id}; see `choso tokens list --phone {user.phone}`")
+    revoke(db, row)
+    _audit_cli(db, user, "token.revoke", row.id, {})
+    db.commit()
+    click.echo(f"revoked token {row.id} ({row.name})")
+
+
+def _user_by_phone(db, phone: str):
+    from core.services.users import find_by_login
+
     user = find_by_login(db, phone)
     if user is None:
         _fail(f"no user has the phone number {phone}")
-    _row, token = create_token(db, user, name)
-    db.commit()
-    click.echo(token)
+    return user
+
+
+def _audit_cli(db, user, action: str, entity_id, details: dict) -> None:
+    from core.services import audit
+
+    audit.record(db, None, action, "api_token", entity_id, details={**details, "user_id": user.id, "by": "cli"})
 
 
 @main.group("communes")

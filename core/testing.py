@@ -75,6 +75,10 @@ def config_for_tests(url: str, instance: Path, **overrides: Any) -> dict[str, An
         "BABEL_DEFAULT_LOCALE": "vi",
         "DEFAULT_COMMUNE": "",
         "LOGIN_RATE_LIMIT": "10 per minute",
+        "REFUSED_LIMIT": "30 per minute",
+        "IMAGE_DECODE_LIMIT": "20 per minute",
+        "IMAGE_RENDER_LIMIT": "300 per minute",
+        "TRUSTED_PROXIES": 0,
         "RATELIMIT_STORAGE_URI": "memory://",
         "WTF_CSRF_ENABLED": True,
         # the sandboxes, localstripe and SMTP servers of the suite listen on 127.0.0.1
@@ -161,6 +165,15 @@ class Factory:
         owner = owner or self.user("household", commune)
         data = {"commune_code": commune, "name": name or f"Hộ kinh doanh số {self._next()}", **extra}
         return shops.open_shop(self.db, owner, data)
+
+    def assign_helper(self, helper, shop):
+        """Staff of the shop's commune let ``helper`` act for ``shop`` (as on /staff/<code>/helpers)."""
+        from core.services import helpers
+
+        staff = self.user("staff", shop.commune_code)
+        row = helpers.assign(self.db, staff, self.db.merge(shop), self.db.merge(helper))
+        self.db.commit()
+        return row
 
     def product(self, shop=None, *, name: str = "Nước mắm cá cơm", price_vnd: int = 150_000, **extra):
         from core.services import products

@@ -11,9 +11,14 @@ from core.auth import policy
 from core.auth.current import api_user
 from core.db import session
 from core.errors import Invalid, NotFound
-from core.models import BankAccount
-from core.schemas.households import BankAccountSchema, HouseholdQuerySchema, HouseholdSchema
-from core.services import bank_accounts, csv_io, shops
+from core.models import BankAccount, User
+from core.schemas.households import (
+    BankAccountSchema,
+    HelperAssignmentSchema,
+    HouseholdQuerySchema,
+    HouseholdSchema,
+)
+from core.services import bank_accounts, csv_io, helpers, shops
 from core.services.shops import require
 
 
@@ -124,3 +129,60 @@ def import_products(shop_id: int):
         raise Invalid(_("Attach a CSV file."), {"file": [_("Attach a CSV file.")]})
     result = csv_io.import_csv(session(), require_user(), shop, data)
     return jsonify({"created": result.created, "updated": result.updated})
+
+
+# --- who may act for a household --------------------------------------------------------------------------
+
+@bp.get("/communes/<code>/helper-assignments")
+@authenticated
+@operation("Helpers and the households staff assigned them to (active assignments)",
+           response=HelperAssignmentSchema, many=True, auth=True)
+def list_helper_assignments(code: str):
+    require(policy.can_assign_helpers(require_user(), code))
+    rows = helpers.active(session(), commune_code=code)
+    return jsonify({"items": HelperAssignmentSchema(many=True).dump(rows)})
+
+
+@bp.post("/communes/<code>/helper-assignments")
+@authenticated
+@operation("Let a helper of the commune act for one household business (staff)", body=HelperAssignmentSchema,
+           response=HelperAssignmentSchema, auth=True, status=201)
+def assign_helper(code: str):
+    actor = require_user()
+    require(policy.can_assign_helpers(actor, code))
+    data = load(HelperAssignmentSchema(), json_body())
+    db = session()
+    shop = shops.get_shop(db, data["household_id"])
+    helper = db.get(User, data["helper_id"])
+    if shop.commune_code != code:
+        raise NotFound(_("This shop does not exist."))
+    if helper is None:
+        raise Invalid(_("This person is not a helper of the commune."),
+                      {"helper_id": [_("This person is not a helper of the commune.")]})
+    row = helpers.assign(db, actor, shop, helper)
+    db.commit()
+    return jsonify(HelperAssignmentSchema().dump(row)), 201
+
+
+@bp.get("/households/<int:shop_id>/helpers")
+@authenticated
+@operation("Who may act for this household (its own view: it may withdraw any of them)",
+           response=HelperAssignmentSchema, many=True, auth=True)
+def household_helpers(shop_id: int):
+    shop = _visible_shop(shop_id)
+    require(policy.can_view_private(require_user(), shop))
+    return jsonify({"items": HelperAssignmentSchema(many=True).dump(helpers.active(session(), household_id=shop.id))})
+
+
+@bp.delete("/helper-assignments/<int:assignment_id>")
+@authenticated
+@operation("End an assignment: the household withdraws it, or staff end it", response=HelperAssignmentSchema,
+           auth=True)
+def end_helper_assignment(assignment_id: int):
+    db = session()
+    row = helpers.get(db, assignment_id)
+    if not policy.can_view_private(require_user(), row.household):
+        raise NotFound(_("Nothing here."))
+    helpers.end(db, require_user(), row)
+    db.commit()
+    return jsonify(HelperAssignmentSchema().dump(row))

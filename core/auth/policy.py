@@ -1,7 +1,8 @@
 """Who may do what. Every page and API call asks these functions; nothing checks roles by hand.
 
 - a household sees and edits only its own shops;
-- a helper (community digital team) may act for any household business of its commune;
+- a helper (community digital team) acts only for the household businesses that commune staff assigned to it,
+  until staff end that or the household withdraws it;
 - staff see everything of their commune (drafts, bank accounts, audit) and may suspend a shop;
 - an admin may do everything everywhere.
 """
@@ -20,10 +21,25 @@ def is_commune_staff(user: User | None, commune_code: str) -> bool:
     return _is(user, "staff", commune_code)
 
 
+def is_assigned_helper(user: User | None, shop: HouseholdBusiness) -> bool:
+    """A helper of the shop's commune whom staff assigned to this household (and the household kept)."""
+    return bool(user) and shop.id in user.assisted_household_ids
+
+
 def can_edit_shop(user: User | None, shop: HouseholdBusiness) -> bool:
     if not user:
         return False
-    return user.is_admin or shop.owner_id == user.id or _is(user, "helper", shop.commune_code)
+    return user.is_admin or shop.owner_id == user.id or is_assigned_helper(user, shop)
+
+
+def can_assign_helpers(user: User | None, commune_code: str) -> bool:
+    """Who may act for which household is the commune's decision, taken by its staff."""
+    return is_commune_staff(user, commune_code)
+
+
+def can_withdraw_helper(user: User | None, shop: HouseholdBusiness) -> bool:
+    """The household itself may always take back a helper's rights over its shop; staff may too."""
+    return bool(user) and (shop.owner_id == user.id or is_commune_staff(user, shop.commune_code))
 
 
 def can_view_private(user: User | None, shop: HouseholdBusiness) -> bool:
@@ -89,12 +105,13 @@ def can_see_product(user: User | None, product: Product) -> bool:
 
 
 def acting_for(user: User, shop: HouseholdBusiness) -> int | None:
-    """The household business a helper acts for (recorded in the audit log), or None for the owner."""
+    """The household business someone other than its owner acts on (recorded in the audit log), or None."""
     return None if shop.owner_id == user.id else shop.id
 
 
 def visible_communes(user: User | None) -> set[str] | None:
-    """Communes whose private data `user` may read; None means all (admin)."""
+    """Communes whose private data `user` may read in full; None means all (admin). Helpers read only their
+    assigned households' (``user.assisted_household_ids``)."""
     if user and user.is_admin:
         return None
-    return user.communes_with("staff", "helper") if user else set()
+    return user.communes_with("staff") if user else set()

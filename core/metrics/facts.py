@@ -136,7 +136,7 @@ def _activity(db: Session, codes: list[str], start: datetime, end: datetime, fac
                               .group_by(either.c.code)):
         facts[code]["active_sellers_30d"] = n
     for code, n in db.execute(select(AuditLog.commune_code, func.count(distinct(AuditLog.on_behalf_of_id)))
-                              .where(AuditLog.commune_code.in_(codes), AuditLog.on_behalf_of_id.is_not(None),
+                              .where(AuditLog.commune_code.in_(codes), AuditLog.assignment_id.is_not(None),
                                      AuditLog.at >= start, AuditLog.at < end)
                               .group_by(AuditLog.commune_code)):
         facts[code]["assisted_households"] = n

@@ -130,7 +130,8 @@ class ActiveSellers30d(Metric):
 class AssistedHouseholds(Metric):
     id = "assisted_households"
     label = _l("Households helped")
-    definition = _l("Households the community digital team acted for in the month (from the audit log).")
+    definition = _l("Households the community digital team acted for in the month, under staff assignments "
+                    "(from the audit log).")
     formula = "assisted_households"
 
     def compute(self, facts: Mapping[str, int]) -> int:

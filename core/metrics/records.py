@@ -7,7 +7,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from core.metrics.facts import CASHLESS_METHODS, ON_MARKETPLACE, active_sellers, live_listing
-from core.models import AuditLog, BankAccount, HouseholdBusiness, Product
+from core.models import AuditLog, BankAccount, HouseholdBusiness, Product, User
 from core.orders.models import Order
 from core.publishing.models import Listing
 from payments.bills.models import Bill
@@ -67,11 +67,15 @@ def _orders(db: Session, code: str, start, end):
 
 
 def _assisted(db: Session, code: str, start, end):
-    rows = db.execute(select(AuditLog.at, HouseholdBusiness.name, AuditLog.action)
+    """What helpers did for households under their assignments: "helper X for household Y"."""
+    rows = db.execute(select(AuditLog.at, User.name, User.phone, HouseholdBusiness.name.label("shop"), AuditLog.action)
                       .join(HouseholdBusiness, HouseholdBusiness.id == AuditLog.on_behalf_of_id)
-                      .where(AuditLog.commune_code == code, AuditLog.at >= start, AuditLog.at < end)
+                      .outerjoin(User, User.id == AuditLog.actor_id)
+                      .where(AuditLog.commune_code == code, AuditLog.assignment_id.is_not(None),
+                             AuditLog.at >= start, AuditLog.at < end)
                       .order_by(AuditLog.at).limit(LIMIT)).all()
-    return [_("Date"), _("Household business"), _("Action")], [[r.at, r.name, r.action] for r in rows]
+    return ([_("Date"), _("Helper"), _("Household business"), _("Action")],
+            [[r.at, r.name or r.phone or "", r.shop, r.action] for r in rows])
 
 
 def records(db: Session, indicator_id: str, code: str, start, end):

@@ -2,13 +2,13 @@
 
 from core.models.audit import AuditLog
 from core.models.geo import Commune, Province
-from core.models.households import BankAccount, HouseholdBusiness
+from core.models.households import BankAccount, HelperAssignment, HouseholdBusiness
 from core.models.integrations import IntegrationSetting
 from core.models.products import OCOP_GROUPS, CatalogVersion, Product, ProductImage
-from core.models.users import ROLES, ApiToken, Membership, ProvinceMembership, User
+from core.models.users import ROLES, ApiToken, Membership, ProvinceMembership, User, UserSession
 
 __all__ = [
     "OCOP_GROUPS", "ROLES", "ApiToken", "AuditLog", "BankAccount", "CatalogVersion", "Commune",
-    "HouseholdBusiness", "IntegrationSetting", "Membership", "Product", "ProductImage", "Province",
-    "ProvinceMembership", "User",
+    "HelperAssignment", "HouseholdBusiness", "IntegrationSetting", "Membership", "Product", "ProductImage", "Province",
+    "ProvinceMembership", "User", "UserSession",
 ]

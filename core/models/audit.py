@@ -18,9 +18,13 @@ class AuditLog(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    # Set when a helper acts for a household: the household business concerned.
+    # Set when someone other than the owner acts on a household's shop: the household business concerned.
     on_behalf_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("households.id", ondelete="SET NULL"), index=True
+    )
+    # Set when the actor is a helper acting under a staff assignment: "helper X for household Y".
+    assignment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("helper_assignments.id", ondelete="SET NULL"), index=True
     )
     commune_code: Mapped[str | None] = mapped_column(String(5), index=True)
     action: Mapped[str] = mapped_column(String(40))

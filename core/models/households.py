@@ -1,4 +1,4 @@
-"""Household businesses (hộ kinh doanh) and their bank accounts."""
+"""Household businesses (hộ kinh doanh), their bank accounts, and the helpers assigned to act for them."""
 
 from __future__ import annotations
 
@@ -52,3 +52,25 @@ class BankAccount(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     household: Mapped[HouseholdBusiness] = relationship(back_populates="bank_accounts")
+
+
+class HelperAssignment(Base):
+    """Commune staff let one helper act for one household business, until staff end it or the household
+    withdraws it. Ended rows stay: they say who could act for whom, and when."""
+
+    __tablename__ = "helper_assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"), index=True)
+    helper_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code"), index=True)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # "withdrawn" (by the household) or "ended" (by staff, or the helper role taken away)
+    end_reason: Mapped[str | None] = mapped_column(String(12))
+
+    household: Mapped[HouseholdBusiness] = relationship()
+    helper: Mapped[User] = relationship(foreign_keys=[helper_id])
+    assigned_by: Mapped[User | None] = relationship(foreign_keys=[assigned_by_id])

@@ -1,15 +1,20 @@
-"""People, their role in a commune, and their personal API tokens."""
+"""People, their role in a commune, their signed-in sessions and their personal API tokens."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, utcnow
 
-# household: owns shops; helper: community digital team, acts for households of its commune;
+if TYPE_CHECKING:
+    from core.models.households import HelperAssignment
+
+# household: owns shops; helper: community digital team, acts for the households of its commune that staff
+# assigned to it (HelperAssignment);
 # staff: commune officials; admin: operator of the whole install.
 ROLES = ("household", "helper", "staff", "admin")
 
@@ -33,6 +38,13 @@ class User(Base):
     province_memberships: Mapped[list[ProvinceMembership]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )
+    # the households this helper currently acts for; read on every permission check, so loaded with the user
+    helper_assignments: Mapped[list[HelperAssignment]] = relationship(
+        "HelperAssignment", primaryjoin="and_(User.id == HelperAssignment.helper_id, "
+        "HelperAssignment.ended_at.is_(None))", viewonly=True, lazy="selectin")
+    # The id of the signed-in session this request runs in (core.auth.sessions). Flask-Login keeps get_id() in
+    # the cookie, so the cookie names a session row that sign-out ends, not the user: a copied cookie dies too.
+    signed_in_session = None
 
     # Flask-Login protocol
     @property
@@ -44,7 +56,9 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        if not self.signed_in_session:
+            raise RuntimeError("sign people in with core.auth.sessions.sign_in, which opens a session row")
+        return self.signed_in_session
 
     @property
     def label(self) -> str:
@@ -52,6 +66,11 @@ class User(Base):
 
     def roles_in(self, commune_code: str) -> set[str]:
         return {m.role for m in self.memberships if m.commune_code == commune_code}
+
+    @property
+    def assisted_household_ids(self) -> set[int]:
+        """Households this helper is assigned to act for, in communes where it is still a helper."""
+        return {a.household_id for a in self.helper_assignments if "helper" in self.roles_in(a.commune_code)}
 
     @property
     def is_admin(self) -> bool:
@@ -104,5 +123,26 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    read_only: Mapped[bool] = mapped_column(default=False)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    def usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+
+class UserSession(Base):
+    """A signed-in browser. Its random id is what the session (and remember-me) cookie carries; ending the row
+    signs that browser out wherever the cookie has been copied to."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
 
     user: Mapped[User] = relationship()

@@ -81,3 +81,18 @@ class BankAccountSchema(BaseSchema):
 
         if not _HOLDER.match(fold(value).upper()):
             raise ValidationError(_l("Write the holder's name as the bank shows it, letters only."))
+
+
+class HelperAssignmentSchema(BaseSchema):
+    """A helper allowed to act for a household business (staff assign; the household may withdraw)."""
+
+    id = fields.Integer(dump_only=True)
+    household_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+    household_name = fields.Function(lambda a: a.household.name, dump_only=True)
+    helper_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+    helper_name = fields.Function(lambda a: a.helper.label, dump_only=True)
+    helper_phone = fields.Function(lambda a: a.helper.phone, dump_only=True)
+    commune_code = fields.String(dump_only=True)
+    assigned_at = fields.DateTime(dump_only=True)
+    ended_at = fields.DateTime(dump_only=True)
+    end_reason = fields.String(dump_only=True)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.models import BankAccount, Commune, HouseholdBusiness, Product
-from core.services import images, users
+from core.services import helpers, images, users
 from core.services.audit import record
 from core.services.products import search_text_for
 from core.storage import LocalStorage
@@ -103,7 +103,11 @@ def seed(db: Session, store: LocalStorage, commune_code: str = DEMO_COMMUNE,
                                                   account_name=fold(owner_name).upper(), verified=n % 2 == 0))
             db.add(shop)
             db.flush()
-            record(db, helper, "shop.open", "household", shop.id, shop=shop, details={"demo": True})
+            if n < 8:  # the demo helper looks after the first eight households, as staff assigned it
+                helpers.assign(db, staff, shop, helper)
+                db.expire(helper, ["helper_assignments"])
+            record(db, helper if n < 8 else owner, "shop.open", "household", shop.id, shop=shop,
+                   details={"demo": True})
             shops_made += 1
         for k in range(6):
             group = groups[k]

@@ -116,4 +116,5 @@ def catalog_query(viewer: User | None, *, commune: str | None = None, household:
     if viewer is None:
         return stmt.where(public)
     own = HouseholdBusiness.owner_id == viewer.id
-    return stmt.where(public | own | Product.commune_code.in_(visible))
+    assisted = Product.household_id.in_(viewer.assisted_household_ids)
+    return stmt.where(public | own | assisted | Product.commune_code.in_(visible))

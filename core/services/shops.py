@@ -12,7 +12,7 @@ from core.auth import policy
 from core.db import flush_or_conflict
 from core.errors import Forbidden, Invalid, NotFound
 from core.models import Commune, HouseholdBusiness, User
-from core.services import audit, users
+from core.services import audit, helpers, users
 from core.text import fold, slugify
 
 EDITABLE = ("name", "description", "registration_number", "tax_code", "address", "phone")
@@ -53,6 +53,9 @@ def open_shop(db: Session, actor: User, data: dict[str, Any]) -> HouseholdBusine
                              name_folded=fold(fields["name"]), **fields)
     db.add(shop)
     _flush_unique(db)
+    if owner.id != actor.id and "helper" in actor.roles_in(commune_code):
+        helpers.assign(db, actor, shop, actor, opened_shop=True)
+        db.expire(actor, ["helper_assignments"])  # so the audit entry below names the new assignment
     audit.record(db, actor, "shop.open", "household", shop.id, shop=shop, details={"name": shop.name})
     db.commit()
     return shop
@@ -97,14 +100,14 @@ def shops_query(actor: User | None, *, commune: str | None = None, q: str = "", 
         return stmt
     public = HouseholdBusiness.status == "active"
     own = HouseholdBusiness.owner_id == (actor.id if actor else -1)
-    return stmt.where(public | own | HouseholdBusiness.commune_code.in_(visible))
+    assisted = HouseholdBusiness.id.in_(actor.assisted_household_ids if actor else ())
+    return stmt.where(public | own | assisted | HouseholdBusiness.commune_code.in_(visible))
 
 
 def managed_shops(db: Session, actor: User) -> list[HouseholdBusiness]:
-    """Shops the person may edit: their own, and for a helper every shop of their communes."""
-    helper_of = actor.communes_with("helper")
-    stmt = select(HouseholdBusiness).order_by(HouseholdBusiness.name_folded)
+    """Shops the person may edit: their own, and for a helper the households staff assigned to it."""
+    stmt = select(HouseholdBusiness).order_by(HouseholdBusiness.name_folded, HouseholdBusiness.id)
     if not actor.is_admin:
         stmt = stmt.where((HouseholdBusiness.owner_id == actor.id)
-                          | HouseholdBusiness.commune_code.in_(helper_of))
+                          | HouseholdBusiness.id.in_(actor.assisted_household_ids))
     return list(db.scalars(stmt))

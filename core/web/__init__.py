@@ -33,9 +33,9 @@ def validate(schema: Schema, data: dict[str, Any]) -> tuple[dict[str, Any] | Non
 
 
 def register(app: Flask) -> None:
-    from core.web import account, admin, auth, catalog, dashboard
+    from core.web import account, admin, auth, catalog, dashboard, helpers
 
-    for module in (auth, catalog, dashboard, account, admin):
+    for module in (auth, catalog, dashboard, account, admin, helpers):
         app.register_blueprint(module.bp)
     from core.metrics import pages as metric_pages
     from core.orders import pages as order_pages

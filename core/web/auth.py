@@ -6,8 +6,9 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import current_user
 
+from core.auth import sessions
 from core.db import session
 from core.extensions import limiter
 from core.services.users import authenticate
@@ -32,7 +33,7 @@ def login():
     if request.method == "POST":
         user = authenticate(session(), request.form.get("login", ""), request.form.get("password", ""))
         if user is not None:
-            login_user(user, remember=bool(request.form.get("remember")))
+            sessions.sign_in(session(), user, remember=bool(request.form.get("remember")))
             return redirect(_safe_next(request.args.get("next")))
         flash(_("Wrong phone number or password."), "error")
         return render_template("auth/login.html", login=request.form.get("login", "")), 401
@@ -41,5 +42,6 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    logout_user()
+    if current_user.is_authenticated:
+        sessions.sign_out(session(), current_user)
     return redirect(url_for("catalog.home"))

@@ -1,4 +1,4 @@
-"""Dashboards: a household manages its shop; a helper picks a household of its commune and acts for it."""
+"""Dashboards: a household manages its shop; a helper picks a household assigned to it and acts for it."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from core.models import OCOP_GROUPS, HouseholdBusiness, Product, ProductImage
 from core.models.products import PRODUCT_STATUSES
 from core.schemas.households import BankAccountSchema, HouseholdSchema
 from core.schemas.products import ProductSchema
-from core.services import bank_accounts, csv_io, images, products, shops
+from core.services import bank_accounts, csv_io, helpers, images, products, shops
 from core.storage import storage
 from core.web import form_data, validate
 from payments.vietqr.banks import all_banks
@@ -104,7 +104,25 @@ def _shop_page(found: HouseholdBusiness, **extra) -> str:
                publishing.summary(session(), household=found.id), **extra}
     return render_template("dashboard/shop.html", shop=found, items=items, banks=all_banks(),
                            can_edit=policy.can_edit_shop(current_user, found),
-                           acting=policy.acting_for(current_user, found), **context)
+                           acting=policy.acting_for(current_user, found),
+                           shop_helpers=helpers.active(session(), household_id=found.id),
+                           can_withdraw_helpers=policy.can_withdraw_helper(current_user, found), **context)
+
+
+@bp.post("/shops/<int:shop_id>/helpers/<int:assignment_id>/withdraw")
+def withdraw_helper(shop_id: int, assignment_id: int):
+    found = _shop(shop_id)
+    db = session()
+    row = helpers.get(db, assignment_id)
+    if row.household_id != found.id:
+        abort(404)
+    try:
+        helpers.end(db, current_user, row)
+        db.commit()
+        flash(_("%(helper)s may no longer act for this shop.", helper=row.helper.label), "info")
+    except ChosoError as exc:
+        flash(str(exc.message), "error")
+    return redirect(url_for("dashboard.shop", shop_id=found.id))
 
 
 @bp.post("/shops/<int:shop_id>/bank-accounts")

@@ -36,6 +36,10 @@ def test_a_helper_opens_a_shop_for_a_household_with_the_household_as_owner(clien
     assert owner.password_hash is None  # nobody can sign in as the household until it sets a password
     entry = db.scalars(select(AuditLog).where(AuditLog.action == "shop.open")).one()
     assert (entry.actor_id, entry.on_behalf_of_id) == (helper.id, shop.id)
+    # opening the shop assigned the helper to it, in the record and in the household's own view
+    assert entry.assignment_id is not None
+    helpers = client.get(f"/api/v1/households/{shop.id}/helpers", headers=bearer(factory.token(helper))).get_json()
+    assert [h["helper_id"] for h in helpers["items"]] == [helper.id]
 
 
 def test_registration_and_tax_numbers_are_checked(client, factory):

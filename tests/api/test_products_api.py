@@ -97,6 +97,7 @@ def test_a_household_cannot_touch_another_households_products(client, factory, d
 def test_helper_acts_for_a_household_and_the_audit_log_says_so(client, factory, db):
     product = factory.product(price_vnd=120000)
     helper = factory.user("helper")
+    factory.assign_helper(helper, product.household)
     r = client.patch(f"/api/v1/products/{product.id}", json={"price_vnd": 99000},
                      headers=bearer(factory.token(helper)))
     assert r.status_code == 200 and r.get_json()["price_vnd"] == 99000
@@ -115,9 +116,12 @@ def test_drafts_are_private_to_the_shop_its_helpers_and_its_commune_staff(client
     draft = factory.product(shop, name="Sản phẩm nháp", status="draft")
     assert client.get(f"/api/v1/products/{draft.id}").status_code == 404
     assert client.get("/api/v1/products?q=nhap").get_json()["meta"]["total"] == 0
-    for role, commune, visible in (("staff", "00583", True), ("helper", "00583", True),
-                                   ("staff", OTHER_COMMUNE, False), ("household", "00583", False)):
-        token = factory.token(factory.user(role, commune))
+    assigned = factory.user("helper")
+    factory.assign_helper(assigned, shop)
+    for role, commune, visible in (("staff", "00583", True), ("assigned helper", "00583", True),
+                                   ("helper", "00583", False), ("staff", OTHER_COMMUNE, False),
+                                   ("household", "00583", False)):
+        token = factory.token(assigned if role == "assigned helper" else factory.user(role, commune))
         r = client.get(f"/api/v1/products/{draft.id}", headers=bearer(token))
         assert (r.status_code == 200) is visible, (role, commune)
     owner_token = factory.token(shop.owner)

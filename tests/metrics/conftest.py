@@ -8,6 +8,7 @@ import pytest
 from core.models import AuditLog, BankAccount
 from core.orders.models import Order, OrderItem, OrderPart
 from core.publishing.models import Listing
+from core.services import helpers
 from core.services.audit import record
 from payments.bills.models import Bill, FeeType
 from payments.reconcile.models import Payment
@@ -63,8 +64,12 @@ def village(factory, db):
         order.items.append(item)
         part.items.append(item)
         db.add(order)
-    helper = factory.user("helper")
-    record(db, db.merge(helper), "product.update", "product", tea.id, shop=db.merge(shops[2]))
+    helper, staff = db.merge(factory.user("helper")), db.merge(factory.user("staff"))
+    helpers.assign(db, staff, db.merge(shops[2]), helper)
+    db.expire(helper, ["helper_assignments"])
+    record(db, helper, "product.update", "product", tea.id, shop=db.merge(shops[2]))
+    # staff acting on a shop is moderation, not the digital team's help: not counted
+    record(db, staff, "shop.update", "household", shops[1].id, shop=db.merge(shops[1]))
     db.commit()
     db.query(AuditLog).update({"at": IN_MONTH})
     db.commit()

@@ -34,7 +34,9 @@ def test_the_owner_changing_the_number_drops_verification_even_when_claiming_it(
 
 def test_a_helper_cannot_keep_an_account_verified_by_changing_holder_and_bank(client, factory):
     shop, account, _owner, _staff = _verified_account(client, factory)
-    helper = factory.token(factory.user("helper"))
+    helper_user = factory.user("helper")
+    factory.assign_helper(helper_user, shop)
+    helper = factory.token(helper_user)
     for change in ({"account_name": "Nguyen Van Lua"}, {"bank_bin": "970415"}):
         client.patch(f"/api/v1/bank-accounts/{account['id']}", json={"verified": True}, headers=bearer(
             factory.token(factory.user("staff"))))
@@ -78,11 +80,13 @@ def test_changes_are_audited_before_and_after(app, client, factory, db):
 
 
 def test_the_owner_is_told_by_mail_in_their_language(app, client, factory, db, mailbox):
-    _shop, account, owner, _staff = _verified_account(client, factory)
+    shop, account, owner, _staff = _verified_account(client, factory)
     shop_row = db.get(BankAccount, account["id"]).household
     shop_row.owner.email, shop_row.owner.locale = "ba@example.vn", "vi"
     db.commit()
-    helper = factory.token(factory.user("helper"))
+    helper_user = factory.user("helper")
+    factory.assign_helper(helper_user, shop)
+    helper = factory.token(helper_user)
     client.patch(f"/api/v1/bank-accounts/{account['id']}", headers=bearer(helper),
                  json={"account_number": "0011009999999"})
     run_jobs(app)

@@ -1,7 +1,8 @@
 """Who may open what: every route × every role against an expected-access table.
 
-Roles: anonymous, the household owning shop A, the household of another shop (B) in the same commune, a
-helper and staff of that commune, staff of another commune, an admin. A new route fails
+Roles: anonymous, the household owning shop A, the household of another shop (B) in the same commune, the
+helper staff assigned to shop A, a helper of the same commune not assigned to it, staff of that commune, staff
+of another commune, an admin. A new route fails
 `test_every_route_is_in_the_table` until someone decides who may reach it.
 """
 
@@ -10,17 +11,18 @@ from dataclasses import dataclass
 import pytest
 
 from core.models import BankAccount
+from core.services import helpers
 from core.services.users import set_password
 from core.testing import OTHER_COMMUNE, bearer, login
 from tests.orders.buying import place, token_of
 
-ANON, OWNER, OTHER_HH, HELPER, STAFF, OTHER_STAFF, ADMIN = (
-    "anonymous", "owner", "other_household", "helper", "staff", "other_staff", "admin")
-ROLES = (ANON, OWNER, OTHER_HH, HELPER, STAFF, OTHER_STAFF, ADMIN)
+ANON, OWNER, OTHER_HH, HELPER, OTHER_HELPER, STAFF, OTHER_STAFF, ADMIN = (
+    "anonymous", "owner", "other_household", "helper", "unassigned_helper", "staff", "other_staff", "admin")
+ROLES = (ANON, OWNER, OTHER_HH, HELPER, OTHER_HELPER, STAFF, OTHER_STAFF, ADMIN)
 EVERYONE = set(ROLES)
 SIGNED_IN = EVERYONE - {ANON}
-PRIVATE = {OWNER, HELPER, STAFF, ADMIN}  # the shop's own data: its household, the commune's helpers and staff
-EDITORS = {OWNER, HELPER, ADMIN}  # may change the shop
+PRIVATE = {OWNER, HELPER, STAFF, ADMIN}  # the shop's own data: its household, its assigned helper, staff
+EDITORS = {OWNER, HELPER, ADMIN}  # may change the shop (a helper only while assigned to it)
 COMMUNE_STAFF = {STAFF, ADMIN}
 PASSWORD = "mat-khau-kiem-tra-quyen"
 
@@ -38,7 +40,7 @@ PAGES = {
     "/staff/00583/bills": COMMUNE_STAFF, "/staff/00583/transactions": COMMUNE_STAFF,
     "/staff/00583/orders": COMMUNE_STAFF, "/staff/00583/integrations": COMMUNE_STAFF,
     "/staff/00583/metrics": COMMUNE_STAFF, "/staff/00583/metrics.csv": COMMUNE_STAFF,
-    "/staff/00583/metrics/households_total/records": COMMUNE_STAFF,
+    "/staff/00583/metrics/households_total/records": COMMUNE_STAFF, "/staff/00583/helpers": COMMUNE_STAFF,
     "/province/01/metrics": {ADMIN}, "/admin/plugins": {ADMIN},
 }
 API = {
@@ -53,6 +55,7 @@ API = {
     "/api/v1/communes/00583/receipts": COMMUNE_STAFF, "/api/v1/communes/00583/integrations": COMMUNE_STAFF,
     "/api/v1/communes/00583/orders/figures": COMMUNE_STAFF, "/api/v1/metrics?commune=00583": COMMUNE_STAFF,
     "/api/v1/communes/00583/fee-types": COMMUNE_STAFF, "/api/v1/communes/00583/statements": COMMUNE_STAFF,
+    "/api/v1/communes/00583/helper-assignments": COMMUNE_STAFF, "/api/v1/households/{shop}/helpers": PRIVATE,
 }
 # API changes: who may make them. Everyone else must be turned away before the body is even read.
 API_CHANGES = {
@@ -69,6 +72,9 @@ API_CHANGES = {
     ("POST", "/api/v1/communes/00583/bill-batches"): COMMUNE_STAFF,
     ("POST", "/api/v1/order-parts/{part}/state"): PRIVATE, ("POST", "/api/v1/order-parts/{part}/refunds"): PRIVATE,
     ("POST", "/api/v1/order-parts/{part}/cash"): COMMUNE_STAFF,
+    ("POST", "/api/v1/communes/00583/helper-assignments"): COMMUNE_STAFF,
+    ("PATCH", "/api/v1/bank-accounts/{account}"): EDITORS | {STAFF},
+    ("DELETE", "/api/v1/helper-assignments/{assignment}"): {OWNER, STAFF, ADMIN},
 }
 NOT_ROLE_BASED = {  # reached by a secret or a signature instead of a role; tested where they live
     "/static/<path:filename>", "/uploads/<path:name>", "/metrics", "/b/<token>/qr.<fmt>",
@@ -91,7 +97,7 @@ class World:
 @pytest.fixture
 def world(app, client, factory, db):
     users = {OWNER: factory.user("household"), OTHER_HH: factory.user("household"),
-             HELPER: factory.user("helper"), STAFF: factory.user("staff"),
+             HELPER: factory.user("helper"), OTHER_HELPER: factory.user("helper"), STAFF: factory.user("staff"),
              OTHER_STAFF: factory.user("staff", OTHER_COMMUNE), ADMIN: factory.user("admin")}
     with app.app_context():
         for user in users.values():
@@ -105,6 +111,8 @@ def world(app, client, factory, db):
                           verified=True)
     db.add(account)
     db.commit()
+    assignment = helpers.assign(db, db.merge(users[STAFF]), db.merge(shop), db.merge(users[HELPER]))
+    db.commit()
     order = place(client, (product, 1))
     from payments.bills.models import Bill, FeeType
 
@@ -116,7 +124,8 @@ def world(app, client, factory, db):
     db.add(bill)
     db.commit()
     values = {"shop": shop.id, "product": product.id, "draft": draft.id, "account": account.id,
-              "order_token": token_of(order), "part": order["parts"][0]["id"], "bill_token": bill.token}
+              "order_token": token_of(order), "part": order["parts"][0]["id"], "bill_token": bill.token,
+              "assignment": assignment.id}
     tokens = {role: factory.token(user) for role, user in users.items()}
     return World(values, tokens, users)
 

@@ -152,6 +152,10 @@ def test_a_helper_picks_a_household_and_acts_for_it(client, factory, db):
     factory.shop(factory.user(commune=OTHER_COMMUNE), commune=OTHER_COMMUNE, name="Hộ xa")
     helper = factory.user("helper", password="mat-khau-tro-giup")
     login(client, helper, "mat-khau-tro-giup")
+    # a helper of the commune acts for no household until staff assign it one
+    assert "Hộ kinh doanh Gốm Sứ Hạnh" not in client.get("/dashboard/?q=gom su").get_data(as_text=True)
+    assert client.get(f"/dashboard/shops/{shop.id}").status_code == 404
+    assignment = factory.assign_helper(helper, shop)
     listing = client.get("/dashboard/?q=gom su").get_data(as_text=True)
     assert "Hộ kinh doanh Gốm Sứ Hạnh" in listing and "Hộ xa" not in listing
     page = client.get(f"/dashboard/shops/{shop.id}").get_data(as_text=True)
@@ -162,6 +166,7 @@ def test_a_helper_picks_a_household_and_acts_for_it(client, factory, db):
     assert r.status_code == 302
     entry = db.scalars(select(AuditLog).where(AuditLog.action == "product.create")).one()
     assert entry.actor_id == helper.id and entry.on_behalf_of_id == shop.id
+    assert entry.assignment_id == assignment.id  # "helper X for household Y"
 
 
 def test_csv_import_on_the_dashboard_reports_bad_lines(client, factory, db):
