@@ -104,20 +104,30 @@ def session() -> Session:
     return g.db_session
 
 
+def write_lock(db: Session, model) -> None:
+    """On SQLite, take the database's write lock now, so that everything this transaction reads from here on
+    stays current until it commits. SQLite has no row locks and its reads open no transaction: without this,
+    two writers read the same row, and the second, once it gets the lock, writes over the first's change. An
+    UPDATE of ``model`` that matches no row is enough to take the lock. PostgreSQL needs nothing here: callers
+    lock the rows they change (``lock``, FOR UPDATE)."""
+    from sqlalchemy import false, update
+
+    if db.get_bind().dialect.name == "sqlite":
+        db.execute(update(model).where(false()).values(id=model.id).execution_options(synchronize_session=False))
+
+
 def lock(db: Session, model, ident: int):
     """Take `model` row `ident` for writing until the commit, then read it afresh (None if it is gone).
 
-    A money move locks what it changes, then checks again. PostgreSQL takes the row lock; SQLite has no row
-    locks, and its reads do not open a transaction, so a no-op UPDATE takes the database's write lock first:
-    every other writer waits for the commit, and what is read after it is current.
+    A money move locks what it changes, then checks again. PostgreSQL takes the row lock; on SQLite the
+    database's write lock is taken first (`write_lock`): every other writer waits for the commit, and what is
+    read after it is current.
     """
-    from sqlalchemy import select, update
+    from sqlalchemy import select
 
-    if db.get_bind().dialect.name == "sqlite":
-        db.execute(update(model).where(model.id == ident).values(id=model.id)
-                   .execution_options(synchronize_session=False))
+    write_lock(db, model)
     db.expire_all()
-    return db.scalar(select(model).where(model.id == ident).with_for_update())
+    return db.scalar(select(model).where(model.id == ident).with_for_update(of=model))
 
 
 def flush_or_conflict(db: Session, field: str, message: str) -> None:

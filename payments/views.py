@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from core.api import Unauthorized, bp, json_body, load, page, query, require_user
 from core.api.spec import operation
 from core.db import session
-from core.errors import ChosoError, Invalid, NotFound
+from core.errors import ChosoError, Conflict, Invalid, NotFound
 from core.events import plugins
 from core.limits import image_limit
 from core.models import HouseholdBusiness
@@ -257,7 +257,7 @@ def correct_receipt(receipt_id: int):
         raise NotFound(_("Nothing here."))
     user = _staff(old.commune_code)
     if session().scalar(select(Receipt.id).where(Receipt.cancels_id == old.id)):
-        raise ChosoError(_("This receipt was already corrected."))
+        raise Conflict(_("This receipt was already corrected."))
     data = load(schemas.CorrectSchema(), json_body())
     new = receipt_services.correct(session(), old, issued_by_id=user.id, reason=data["reason"],
                                    payer_name=data.get("payer_name"))

@@ -25,6 +25,7 @@ from core.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from core.events import plugins
 from core.models import BankAccount, HouseholdBusiness, User
 from core.orders import history, states
+from core.orders.locks import lock_part
 from core.orders.models import Order, OrderPart, OrderPayment, ProcessedWebhook
 from core.services import integrations
 from core.text import same_account
@@ -128,7 +129,7 @@ def start(db: Session, part: OrderPart, identifier: str, data: dict[str, str] | 
         log.exception("payment provider %s could not start a payment", identifier)
         _end_attempt(db, payment_id, None, "")
         raise Unavailable(_("The payment service did not answer. Nothing was charged; please try again.")) from exc
-    part = lock(db, OrderPart, part.id)
+    part = lock_part(db, part.id)
     payment = lock(db, OrderPayment, payment_id)
     if payment is None or payment.state != CREATED:  # a newer attempt replaced this one while it started
         db.commit()
@@ -146,7 +147,7 @@ def start(db: Session, part: OrderPart, identifier: str, data: dict[str, str] | 
 def _reserve(db: Session, part_id: int, identifier: str, recorded_by: User | None
              ) -> tuple[int, list[int], PaymentProvider, PaymentRequest]:
     """Step 1 of `start`: the new attempt, recorded under the part's lock with what it pays into."""
-    part = lock(db, OrderPart, part_id)
+    part = lock_part(db, part_id)
     if part is None:
         raise NotFound(_("Nothing here."))
     _payable(part)
@@ -183,7 +184,7 @@ def _retire(db: Session, earlier_id: int, new_id: int) -> None:
             log.warning("could not close payment %s at %s", earlier.id, earlier.provider, exc_info=True)
             _end_attempt(db, new_id, None, "")
             raise Conflict(_("An earlier payment of this part is still being processed. Reload the page.")) from exc
-    lock(db, OrderPart, earlier.part_id)
+    lock_part(db, earlier.part_id)
     earlier = db.get(OrderPayment, earlier_id)
     if earlier.state in states.OPEN_PAYMENT:
         earlier.state = "cancelled"
@@ -202,7 +203,7 @@ def _end_attempt(db: Session, payment_id: int, state: str | None, message: str) 
     part_id = db.scalar(select(OrderPayment.part_id).where(OrderPayment.id == payment_id))
     if part_id is None:
         return
-    part = lock(db, OrderPart, part_id)
+    part = lock_part(db, part_id)
     payment = db.get(OrderPayment, payment_id)
     if payment is not None and payment.state == CREATED:
         if state is None:
@@ -279,12 +280,6 @@ def _fire(announce: list[tuple[str, dict[str, Any]]]) -> None:
         events.fire(hook, **kwargs)
 
 
-def _locked_payment(db: Session, provider_id: str, remote_id: str) -> OrderPayment | None:
-    return db.scalar(select(OrderPayment).where(OrderPayment.provider == provider_id,
-                                                OrderPayment.remote_id == remote_id)
-                     .with_for_update().execution_options(populate_existing=True))
-
-
 def apply(db: Session, provider_id: str, update: PaymentUpdate) -> OrderPayment | None:
     """Apply a provider's news (webhook or confirmation). The same event twice changes nothing."""
     if update.event_id:
@@ -294,15 +289,18 @@ def apply(db: Session, provider_id: str, update: PaymentUpdate) -> OrderPayment 
         except IntegrityError:
             db.rollback()
             return None
-    payment = _locked_payment(db, provider_id, update.remote_id)
-    if payment is None:
+    found = db.execute(select(OrderPayment.id, OrderPayment.part_id).where(
+        OrderPayment.provider == provider_id, OrderPayment.remote_id == update.remote_id)).first()
+    if found is None:
         # Not ours (another system on the same account), or ahead of the commit that records it: not marked
         # as seen, so a later delivery of the same event still counts.
         db.rollback()
         return None
+    # The webhook and the buyer's confirmation may bring the same news at once: lock, then read again.
+    part = lock_part(db, found.part_id)
+    payment = lock(db, OrderPayment, found.id)
     announce: list = []
     if update.state != payment.state and payment.state in states.OPEN_PAYMENT:
-        part = db.get(OrderPart, payment.part_id)
         if update.state == SUCCEEDED:
             if update.amount_vnd is not None and update.amount_vnd != payment.amount_vnd:
                 payment.last_error = f"provider reports {update.amount_vnd} đồng, expected {payment.amount_vnd}"
@@ -343,7 +341,7 @@ def record_cash(db: Session, actor: User, part: OrderPart) -> OrderPayment:
     if payment.state == SUCCEEDED:
         return payment
     # Two staff members at two desks: only the attempt still open after the lock records the money.
-    part = lock(db, OrderPart, payment.part_id)
+    part = lock_part(db, payment.part_id)
     payment = db.get(OrderPayment, payment.id)
     if payment.state not in states.OPEN_PAYMENT or part.state != states.PENDING_PAYMENT:
         db.commit()
@@ -369,8 +367,12 @@ def transfers_for_orders(db: Session, commune_code: str,
         return {}, set()
     stmt = select(OrderPayment).where(OrderPayment.commune_code == commune_code, OrderPayment.provider == "vietqr",
                                       OrderPayment.matching_id.in_(wanted),
-                                      OrderPayment.state.in_(states.OPEN_PAYMENT)).with_for_update()
-    waiting = {p.matching_id: p for p in db.scalars(stmt)}
+                                      OrderPayment.state.in_(states.OPEN_PAYMENT))
+    # Orders before payments, as every money move on orders takes them (core/orders/locks.py): a buyer
+    # cancelling the same order at this moment then waits for this transfer, or this transfer for the cancel.
+    orders = select(OrderPart.order_id).where(OrderPart.id.in_(stmt.with_only_columns(OrderPayment.part_id)))
+    db.execute(select(Order.id).where(Order.id.in_(orders)).order_by(Order.id).with_for_update())
+    waiting = {p.matching_id: p for p in db.scalars(stmt.with_for_update().execution_options(populate_existing=True))}
     found: dict[str, OrderPayment] = {}
     elsewhere: set[str] = set()
     for key, amount, refs, account in transfers:

@@ -14,11 +14,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.auth import policy
-from core.db import lock
 from core.errors import Forbidden, Invalid, Unavailable
 from core.i18n import money
 from core.models import HouseholdBusiness, Product, User
 from core.orders import history, states
+from core.orders.locks import lock_part
 from core.orders.models import OrderPart, OrderPayment, OrderRefund
 from core.orders.payments import provider
 from plugins.payment import PARTIALLY_REFUNDED, REFUNDED, PaymentDeclined, RefundNotSupported
@@ -45,7 +45,7 @@ def refund(db: Session, actor: User, part: OrderPart, quantities: dict[int, int]
     shop = db.get(HouseholdBusiness, part.household_id)
     if not policy.can_fulfil_orders(actor, shop):
         raise Forbidden(_("You are not allowed to do this."))
-    part = lock(db, OrderPart, part.id)
+    part = lock_part(db, part.id)
     if idempotency_key:
         done = db.scalar(select(OrderRefund).join(OrderPayment).where(
             OrderPayment.part_id == part.id, OrderRefund.idempotency_key == idempotency_key))

@@ -23,6 +23,7 @@ from core.errors import Conflict, Invalid
 from core.jobs.queue import enqueue, handler
 from core.models import Product
 from core.orders import history, notify, states
+from core.orders.locks import lock_order
 from core.orders.models import Order, OrderItem, OrderPart
 from payments.bills import references
 from payments.bills.models import Bill
@@ -104,7 +105,9 @@ def release(db: Session, order: Order, new_state: str = states.CANCELLED, *, act
 
     Paid parts are not touched: their money goes back by refund, which the household or staff decide.
     """
-    locked = db.scalar(select(Order).where(Order.id == order.id).with_for_update())
+    # The order's lock comes before its parts' (core/orders/locks.py): a payment recorded at the same moment
+    # either finished first, and its part is no longer pending here, or waits until the release committed.
+    locked = lock_order(db, order.id)
     released: list[OrderItem] = []
     for part in locked.parts:
         if part.state != states.PENDING_PAYMENT or (only_part is not None and part.id != only_part):

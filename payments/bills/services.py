@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.auth import policy
-from core.db import flush_or_conflict, utcnow
+from core.db import flush_or_conflict, lock, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.jobs.queue import enqueue, handler
 from core.models import HouseholdBusiness, User
@@ -170,6 +170,7 @@ def run_batch(db: Session, payload: dict[str, Any]) -> None:
 
 def cancel_bill(db: Session, actor: User, bill: Bill, reason: str) -> Bill:
     require_staff(actor, bill.commune_code)
+    bill = lock(db, Bill, bill.id)  # a transfer paying it at this moment either came first or waits
     if bill.paid_vnd > 0:
         raise Conflict(_("Money was already received for this bill; it cannot be cancelled."))
     states.check(bill.state, states.CANCELLED)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.db import VIETNAM, upsert, utcnow
+from core.errors import Conflict
 from payments.bills.models import Bill
 from payments.receipts.models import Receipt, ReceiptCounter
 from payments.receipts.words import amount_in_words
@@ -54,7 +57,18 @@ def _issue(db: Session, commune_code: str, **fields) -> Receipt:
 
 def correct(db: Session, old: Receipt, *, issued_by_id: int, reason: str, payer_name: str | None = None,
             amount_vnd: int | None = None) -> Receipt:
-    """A new receipt, with its own number, that cancels `old`; the old one stays exactly as it was."""
+    """A new receipt, with its own number, that cancels `old`; the old one stays exactly as it was. A receipt
+    is corrected once (receipts.cancels_id is unique): a second correction at the same moment is refused."""
+    try:
+        return _correct(db, old, issued_by_id=issued_by_id, reason=reason, payer_name=payer_name,
+                        amount_vnd=amount_vnd)
+    except IntegrityError as exc:
+        db.rollback()
+        raise Conflict(_("This receipt was already corrected.")) from exc
+
+
+def _correct(db: Session, old: Receipt, *, issued_by_id: int, reason: str, payer_name: str | None,
+             amount_vnd: int | None) -> Receipt:
     return _issue(db, old.commune_code, bill_id=old.bill_id, order_part_id=old.order_part_id, payment_id=None,
                   payer_name=payer_name or old.payer_name, fee_name=old.fee_name, period=old.period,
                   amount_vnd=old.amount_vnd if amount_vnd is None else amount_vnd, reference=old.reference,

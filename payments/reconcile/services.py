@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core import events
-from core.db import utcnow
+from core.db import lock, utcnow, write_lock
 from core.errors import Conflict, Invalid
 from core.models import User
 from core.orders import payments as order_payments
@@ -124,6 +124,9 @@ def _row(commune_code: str, source: str, note: BankNotification, import_id: int 
 
 def _ingest_chunk(db: Session, commune_code: str, source: str, notes: list[BankNotification],
                   matched_by: int | None, import_id: int | None) -> tuple[list[Outcome], list]:
+    # Two notifications for one bill at once: on SQLite the second must read the bill only after the first
+    # committed, or it writes its total over the first's (PostgreSQL: the bills' FOR UPDATE below).
+    write_lock(db, Bill)
     ids = [n.transaction_id for n in notes]
     known = {row.transaction_id: row for row in db.execute(
         select(BankTransaction.id, BankTransaction.transaction_id, BankTransaction.state).where(
@@ -239,6 +242,9 @@ def ingest(db: Session, commune_code: str, source: str, notes: list[BankNotifica
 
 def match_by_hand(db: Session, actor: User, txn: BankTransaction, bill: Bill) -> Payment:
     require_staff(actor, txn.commune_code)
+    # Two staff members matching the same transfer, or a webhook paying the same bill, at the same moment:
+    # lock both, then check again.
+    txn, bill = lock(db, BankTransaction, txn.id), lock(db, Bill, bill.id)
     if txn.state != UNMATCHED:
         raise Conflict(_("This transfer is already resolved."))
     if bill.commune_code != txn.commune_code or bill.state not in states.PAYABLE:
@@ -263,6 +269,7 @@ def match_by_hand(db: Session, actor: User, txn: BankTransaction, bill: Bill) ->
 
 def ignore(db: Session, actor: User, txn: BankTransaction, note: str) -> BankTransaction:
     require_staff(actor, txn.commune_code)
+    txn = lock(db, BankTransaction, txn.id)
     if txn.state != UNMATCHED:
         raise Conflict(_("This transfer is already resolved."))
     txn.state, txn.note, txn.resolved_by_id = IGNORED, note[:300], actor.id

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
+from core.db import lock, utcnow
 from core.errors import Conflict, Forbidden, Invalid
 from core.models import User
 from core.services import audit
@@ -73,8 +73,7 @@ def start(db: Session, actor: User, commune_code: str, data: bytes, account_numb
 def confirm(db: Session, actor: User, row: StatementImport) -> StatementImport:
     """A second staff member lets a large import pay its bills."""
     require_staff(actor, row.commune_code)
-    locked = db.scalar(select(StatementImport).where(StatementImport.id == row.id).with_for_update()
-                       .execution_options(populate_existing=True))
+    locked = lock(db, StatementImport, row.id)  # two staff confirming at once: one applies it
     if locked.state != "waiting":
         raise Conflict(_("This statement is already applied."))
     if locked.imported_by_id == actor.id:

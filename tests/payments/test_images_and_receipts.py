@@ -122,7 +122,7 @@ def test_receipts_are_numbered_without_gaps_and_corrected_not_changed(client, bi
                     json={"reason": "Sai tên người nộp", "payer_name": "Nguyễn Thị Cúc"})
     assert r.status_code == 201 and r.get_json()["code"] == "2026/000004" and r.get_json()["cancels_id"] == first["id"]
     assert client.post(f"/api/v1/receipts/{first['id']}/correct", headers=bearer(billing.token),
-                       json={"reason": "lần nữa"}).status_code == 400
+                       json={"reason": "lần nữa"}).status_code == 409
     old = db.get(Receipt, first["id"])
     old.payer_name = "đổi lén"
     with pytest.raises(RuntimeError, match="never changed"):

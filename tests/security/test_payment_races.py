@@ -49,3 +49,72 @@ def test_ten_tabs_starting_a_vietqr_payment_leave_one_open_attempt(app, client, 
     open_ones = [p for p in attempts if p.state in OPEN_PAYMENT]
     assert len(open_ones) == 1, [(p.id, p.state) for p in attempts]  # one QR the buyer can pay, not ten
     assert db.get(OrderPart, part["id"]).state == "pending_payment"
+
+
+def test_ten_different_transfers_for_one_bill_at_once_all_count(app, client, billing, factory, db):
+    """Ten partial transfers naming the same bill arrive together: each is a payment, and the bill's total
+    is their sum (not whichever wrote last)."""
+    from payments.bills.models import Bill
+    from payments.reconcile.models import Payment
+    from tests.helpers import SEPAY_KEY, sepay_body
+    from tests.payments.conftest import bill_for
+
+    factory.enable_payment_source("sepay", {"api_key": SEPAY_KEY})
+    bill = bill_for(client, billing, billing.households[0])  # 30,000 đ
+    with live_server(app) as base:
+        url = f"{base}/api/v1/webhooks/payments/sepay/00583"
+        bodies = iter([sepay_body(6000 + i, 3_000, f"{bill['reference']} dot {i}") for i in range(10)])
+        codes = _all_at_once(10, lambda: httpx.post(url, json=next(bodies), timeout=60,
+                                                    headers={"Authorization": f"Apikey {SEPAY_KEY}"}).status_code)
+    assert codes == [200] * 10
+    db.expire_all()
+    row = db.get(Bill, bill["id"])
+    assert db.scalar(select(func.count()).select_from(Payment)) == 10
+    assert row.paid_vnd == 30_000 and row.state == "paid"
+    assert db.scalar(select(func.count()).select_from(Receipt)) == 10
+
+
+def _unmatched_transfer(client, factory, db, billing):
+    from payments.reconcile.models import BankTransaction
+    from tests.helpers import SEPAY_KEY, post_sepay, sepay_body
+    from tests.payments.conftest import bill_for
+
+    factory.enable_payment_source("sepay", {"api_key": SEPAY_KEY})
+    bill = bill_for(client, billing, billing.households[0])
+    post_sepay(client, sepay_body(8100, 30_000, "chuyen tien phi rac thang 11"))  # names no bill
+    txn = db.scalar(select(BankTransaction).where(BankTransaction.transaction_id == "8100"))
+    assert txn.state == "unmatched"
+    return bill, txn
+
+
+def test_five_staff_matching_one_transfer_at_once_match_it_once(app, client, billing, factory, db):
+    from payments.reconcile.models import Payment
+
+    bill, txn = _unmatched_transfer(client, factory, db, billing)
+    staff = bearer(billing.token)
+    with live_server(app) as base:
+        url = f"{base}/api/v1/transactions/{txn.id}/match"
+        codes = _all_at_once(5, lambda: httpx.post(url, headers=staff, timeout=60,
+                                                   json={"bill_reference": bill["reference"]}).status_code)
+    assert sorted(codes) == [200] + [409] * 4, codes
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(Payment)) == 1
+    assert db.scalar(select(func.count()).select_from(Receipt)) == 1
+
+
+def test_five_staff_correcting_one_receipt_at_once_correct_it_once(app, client, billing, factory, db):
+    from tests.helpers import SEPAY_KEY, post_sepay, sepay_body
+    from tests.payments.conftest import bill_for
+
+    factory.enable_payment_source("sepay", {"api_key": SEPAY_KEY})
+    bill = bill_for(client, billing, billing.households[0])
+    post_sepay(client, sepay_body(8200, 30_000, bill["reference"]))
+    (receipt,) = db.scalars(select(Receipt)).all()
+    staff = bearer(billing.token)
+    with live_server(app) as base:
+        url = f"{base}/api/v1/receipts/{receipt.id}/correct"
+        codes = _all_at_once(5, lambda: httpx.post(url, headers=staff, timeout=60,
+                                                   json={"reason": "Sai tên người nộp"}).status_code)
+    assert sorted(codes) == [201] + [409] * 4, codes
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(Receipt).where(Receipt.cancels_id == receipt.id)) == 1
