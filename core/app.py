@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
 
-from core import catalog_cache, db, i18n, limits, observability, plugin_setup, storage
+from core import catalog_cache, containment, db, i18n, limits, observability, plugin_setup, storage
 from core import config as config_module
 from core.auth import current as auth_current
 from core.extensions import csrf, limiter
@@ -38,6 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     app.json.ensure_ascii = False
 
+    containment.init_app(app)  # before the database: its teardown runs after the session closed
     db.init_app(app)
     backends.init_app(app)
     catalog_cache.init_app(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, before_render_template
 
-from plugins.manager import PluginConflict, Plugins
+from plugins.manager import Plugins
 
 
 def init_app(app: Flask) -> Plugins:
@@ -28,9 +28,15 @@ def init_app(app: Flask) -> Plugins:
 
 
 def _add_commands(app: Flask, plugins: Plugins) -> None:
+    import click
+
     from core.cli import main
 
-    for command in plugins.commands():
-        if command.name in main.commands or command.name in app.cli.commands:
-            raise PluginConflict(f"the command `choso {command.name}` is already taken; a plugin tried to add it")
-        app.cli.add_command(command)
+    for plugin, command in plugins.commands():
+        name = getattr(command, "name", None)
+        if not isinstance(command, click.Command) or not name:
+            plugins.problem(plugin, f"register_commands returned {command!r}, not a click command")
+        elif name in main.commands or name in app.cli.commands:
+            plugins.problem(plugin, f"the command `choso {name}` is already taken; the plugin's was left out")
+        else:
+            app.cli.add_command(command)

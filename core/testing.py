@@ -79,6 +79,8 @@ def config_for_tests(url: str, instance: Path, **overrides: Any) -> dict[str, An
         "IMAGE_DECODE_LIMIT": "20 per minute",
         "IMAGE_RENDER_LIMIT": "300 per minute",
         "TRUSTED_PROXIES": 0,
+        "PLUGIN_TIMEOUT": 20.0,
+        "PLUGIN_TIMEOUT_MAX": 120.0,
         "RATELIMIT_STORAGE_URI": "memory://",
         "WTF_CSRF_ENABLED": True,
         # the sandboxes, localstripe and SMTP servers of the suite listen on 127.0.0.1

@@ -4,11 +4,16 @@ Plugins come from the entry-point group "choso" (choso's own built-ins are regis
 mechanism a third party uses). A plugin module declares the SDK range it supports in `CHOSO_SDK`; one
 outside it is refused with a message, not loaded. `CHOSO_DISABLED_PLUGINS` names plugins to skip;
 safe mode (`CHOSO_SAFE_MODE=1`) skips every plugin that does not ship with choso.
+
+Whatever a plugin registers is checked before choso uses it: names lower-case and URL-safe, the right kind
+of class, and no name taken twice. A plugin that fails any check — or whose registration hook raises — is
+refused with the reason and everything else starts; choso's built-ins keep their names.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -28,7 +33,17 @@ BUILTIN_DISTRIBUTION = "choso"
 
 
 class PluginConflict(RuntimeError):
-    """Two plugins claim the same name; choso refuses to start rather than pick one silently."""
+    """Kept for plugins written against SDK 1.3 and earlier; a conflict now refuses the later plugin."""
+
+
+# Names that appear in URLs (webhooks, settings pages) and in settings rows: lower-case and URL-safe.
+NAME = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
+
+
+class _Refuse(Exception):
+    def __init__(self, plugin: str, reason: str) -> None:
+        super().__init__(reason)
+        self.plugin, self.reason = plugin, reason
 
 
 @dataclass
@@ -42,6 +57,7 @@ class PluginInfo:
     hooks: list[str] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
     last_error: str = ""
+    problems: list[str] = field(default_factory=list)  # what was left out, the plugin still running
 
     @property
     def enabled(self) -> bool:
@@ -50,7 +66,8 @@ class PluginInfo:
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "distribution": self.distribution, "version": self.version,
                 "builtin": self.builtin, "status": self.status, "enabled": self.enabled, "reason": self.reason,
-                "hooks": self.hooks, "errors": dict(self.errors), "last_error": self.last_error}
+                "hooks": self.hooks, "errors": dict(self.errors), "last_error": self.last_error,
+                "problems": list(self.problems)}
 
 
 def sdk_problem(module: ModuleType) -> str | None:
@@ -98,12 +115,38 @@ class Plugins:
         if trace:
             self.pm.trace.root.setwriter(lambda msg: log.info("hook %s", msg.rstrip()))
             self.pm.enable_tracing()
-        self.marketplaces = self._collect("register_marketplaces", "name", "marketplace")
-        self.payment_sources = self._collect("register_payment_sources", "name", "payment source")
-        self.payment_providers = self._collect("register_payment_providers", "identifier", "payment provider")
-        self.fee_types = self._collect("register_fee_types", "code", "fee type")
-        self.metrics = self._collect("register_metrics", "id", "metric")
-        self.blueprints = [bp for _plugin, bps in self._results("register_blueprints") for bp in bps]
+        self._collect_all()
+
+    def _collect_all(self) -> None:
+        """What every plugin registers, checked; a plugin failing a check is refused and the rest collected
+        again without it, until what is left is consistent."""
+        from plugins.metric import Metric
+        from plugins.payment import PaymentProvider
+        from plugins.sdk import MarketplaceAdapter, PaymentSource
+
+        while True:
+            self.owners = {}
+            try:
+                self.marketplaces = self._collect("register_marketplaces", "name", "marketplace", MarketplaceAdapter)
+                self.payment_sources = self._collect("register_payment_sources", "name", "payment source",
+                                                     PaymentSource)
+                self.payment_providers = self._collect("register_payment_providers", "identifier",
+                                                       "payment provider", PaymentProvider)
+                self.fee_types = self._collect("register_fee_types", "code", "fee type", None)
+                self.metrics = self._collect("register_metrics", "id", "metric", Metric)
+                self.blueprints = [bp for _plugin, bps in self._results("register_blueprints") for bp in bps]
+                return
+            except _Refuse as refused:
+                self.refuse(refused.plugin, refused.reason)
+
+    def refuse(self, plugin: str, reason: str) -> None:
+        """Take a loaded plugin out, keeping the reason for the admin page and `choso plugins`."""
+        info = self.infos.setdefault(plugin, PluginInfo(plugin))
+        info.status, info.reason = "refused", reason
+        module = self.pm.get_plugin(plugin)
+        if module is not None:
+            self.pm.unregister(module)
+        log.error("plugin %s refused: %s", plugin, reason)
 
     def _load(self, info: PluginInfo, load: Callable[[], ModuleType]) -> None:
         try:
@@ -123,26 +166,53 @@ class Plugins:
     def _results(self, hook: str, **kwargs: Any) -> list[tuple[str, list[Any]]]:
         out = []
         for impl in getattr(self.pm.hook, hook).get_hookimpls():
-            result = impl.function(**kwargs)
-            if result:
-                out.append((impl.plugin_name, list(result)))
+            try:
+                result = impl.function(**kwargs)
+                items = list(result) if result else []
+            except Exception as exc:
+                raise _Refuse(impl.plugin_name, f"{hook} failed: {type(exc).__name__}: {exc}") from exc
+            if items:
+                out.append((impl.plugin_name, items))
         return out
 
-    def _collect(self, hook: str, key: str, what: str) -> dict[str, Any]:
+    def _collect(self, hook: str, key: str, what: str, base: type | None) -> dict[str, Any]:
         found: dict[str, tuple[str, Any]] = {}
         for plugin, items in self._results(hook):
             for item in items:
-                name = item[key] if isinstance(item, dict) else getattr(item, key)
+                if base is not None and not (isinstance(item, type) and issubclass(item, base)):
+                    raise _Refuse(plugin, f"{hook} returned {item!r}, not a subclass of {base.__name__}")
+                name = item.get(key) if isinstance(item, dict) else getattr(item, key, None)
+                if not isinstance(name, str) or not NAME.match(name):
+                    raise _Refuse(plugin, f"{what} name {name!r} is not lower-case letters, digits, '-' or '_' "
+                                          f"(2 to 40, starting with a letter)")
                 if name in found and found[name][0] != plugin:
-                    raise PluginConflict(
-                        f"{what} {name!r} is registered by two plugins: {found[name][0]!r} and {plugin!r}; "
-                        f"disable one with CHOSO_DISABLED_PLUGINS")
+                    holder = found[name][0]
+                    # choso's built-ins keep their names; between two others, the one loaded first keeps it
+                    later = holder if self._builtin(plugin) and not self._builtin(holder) else plugin
+                    keeper = plugin if later == holder else holder
+                    raise _Refuse(later, f"{what} {name!r} is already registered by plugin {keeper!r}")
                 found[name] = (plugin, item)
                 self.owners[(what, name)] = plugin
         return {name: item for name, (_plugin, item) in sorted(found.items())}
 
-    def commands(self) -> list[Any]:
-        return [cmd for _plugin, cmds in self._results("register_commands") for cmd in cmds]
+    def _builtin(self, plugin: str) -> bool:
+        info = self.infos.get(plugin)
+        return bool(info and info.builtin)
+
+    def commands(self) -> list[tuple[str, Any]]:
+        """(plugin, click command) pairs; a plugin whose hook fails adds none."""
+        found = []
+        for impl in self.pm.hook.register_commands.get_hookimpls():
+            try:
+                found += [(impl.plugin_name, cmd) for cmd in impl.function() or []]
+            except Exception as exc:
+                self.problem(impl.plugin_name, f"register_commands failed: {type(exc).__name__}: {exc}")
+        return found
+
+    def problem(self, plugin: str, text: str) -> None:
+        """Something of a running plugin that choso left out (a command whose name is taken, ...)."""
+        self.infos.setdefault(plugin, PluginInfo(plugin)).problems.append(text)
+        log.error("plugin %s: %s", plugin, text)
 
     def template_vars(self, template: str) -> dict[str, Any]:
         merged: dict[str, Any] = {}

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from marshmallow import Schema, fields, validate
 
 # Bumped in its minor part when something is added, in its major part when something changes or goes.
-SDK_VERSION = "1.3"
+SDK_VERSION = "1.4"
 
 # A key, password or signing secret shorter than this is refused when staff switch an integration on: an empty
 # or short key lets anyone sign a notification (HMAC with an empty key is still a valid HMAC).
@@ -130,6 +130,9 @@ class MarketplaceAdapter:
     settings_schema: ClassVar[type[Schema]]
     # A class with the Sandbox interface (see plugins.sandbox), so `choso sandbox NAME` can start it.
     sandbox_class: ClassVar[type | None] = None
+    # Seconds each call may take before choso abandons it and retries later (SDK 1.4). None: the operator's
+    # default (CHOSO_PLUGIN_TIMEOUT, 20 s); never more than CHOSO_PLUGIN_TIMEOUT_MAX (120 s).
+    call_timeout: ClassVar[float | None] = None
 
     def __init__(self, settings: Mapping[str, Any]) -> None:
         self.settings = dict(settings)

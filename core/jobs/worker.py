@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from core import containment
 from core.db import database, utcnow
 from core.jobs.models import Job
 from core.jobs.queue import claim, due_ids, run_claimed, worker_id
@@ -34,6 +35,7 @@ def run_one(app: Flask, job_id: int | None = None) -> bool:
         return True
     finally:
         db.close()
+        containment.flush(app)  # plugin failures the job met, written once its own session is closed
 
 
 def work_remaining(app: Flask, horizon: float = 60.0) -> bool:

@@ -25,3 +25,17 @@ class IntegrationSetting(Base):
     secrets: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class PluginFailure(Base):
+    """One failed call into plugin code (core/containment.py): what staff and admins see per plugin."""
+
+    __tablename__ = "plugin_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plugin: Mapped[str] = mapped_column(String(80), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # exception | timeout | bad_answer | hook_error | refused
+    what: Mapped[str] = mapped_column(String(120))  # e.g. "marketplace postmart: publish"
+    message: Mapped[str] = mapped_column(String(500))
+    commune_code: Mapped[str | None] = mapped_column(String(5), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from flask import current_app
@@ -18,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import events
+from core import containment, events
 from core.auth import policy
 from core.db import utcnow
 from core.errors import Invalid, NotFound
@@ -30,7 +31,14 @@ from core.publishing.problems import explain
 from core.services import audit, integrations
 from core.services.shops import require
 from core.snapshots import content_version, product_snapshot
-from plugins.sdk import MarketplaceAdapter, Problem, ProductSnapshot, RejectedError, TransientError
+from plugins.sdk import (
+    MarketplaceAdapter,
+    Problem,
+    ProductSnapshot,
+    RejectedError,
+    RemoteListing,
+    TransientError,
+)
 
 JOB = "listing.sync"
 
@@ -69,8 +77,53 @@ def adapter_for(db: Session, commune_code: str, name: str) -> MarketplaceAdapter
     cache = current_app.extensions.setdefault("choso.adapters", {})
     key = (commune_code, name, tuple(sorted((k, str(v)) for k, v in settings.items())))
     if key not in cache:
-        cache[key] = cls(settings)
+        cache[key] = containment.call(plugin_of(name), f"marketplace {name}: start", cls, settings,
+                                      display=display_name(cls), commune_code=commune_code)
     return cache[key]
+
+
+def plugin_of(name: str) -> str:
+    """The plugin that registered marketplace `name` (failures are counted against it)."""
+    return events.plugins().owners.get(("marketplace", name), name)
+
+
+def display_name(cls: type[MarketplaceAdapter]) -> str:
+    shown = getattr(cls, "display_name", None)
+    return shown if isinstance(shown, str) and shown else str(getattr(cls, "name", "?"))
+
+
+# --- what plugins answer, checked before choso acts on it ----------------------------------------------
+
+def checked_problems(answer: Any) -> list[Problem]:
+    if not isinstance(answer, list | tuple) or not all(
+            isinstance(p, Problem) and isinstance(p.field, str) and isinstance(p.message, str) and p.message
+            for p in answer):
+        raise containment.BadAnswer(f"validate returned {_shape(answer)}, not a list of Problem")
+    return list(answer)
+
+
+def checked_remote(answer: Any) -> RemoteListing:
+    if not isinstance(answer, RemoteListing):
+        raise containment.BadAnswer(f"returned {_shape(answer)}, not a RemoteListing")
+    if not isinstance(answer.remote_id, str) or not answer.remote_id.strip() or len(answer.remote_id) > 200:
+        raise containment.BadAnswer(f"returned a RemoteListing whose remote_id is {answer.remote_id!r}")
+    url = answer.url
+    if not isinstance(url, str) or len(url) > 2000 or url and not url.startswith(("https://", "http://")):
+        raise containment.BadAnswer(f"returned a RemoteListing whose url is {url!r}, not an http(s) address")
+    return answer
+
+
+def _shape(answer: Any) -> str:
+    text = repr(answer)
+    return f"{type(answer).__name__} {text[:80]}{'…' if len(text) > 80 else ''}"
+
+
+def _validate(adapter: MarketplaceAdapter, name: str, snapshot: ProductSnapshot, commune_code: str) -> list[Problem]:
+    # validate is meant to be a local check: a short deadline, so a seller never waits on it for long
+    deadline = min(5.0, containment.deadline_for(getattr(adapter, "call_timeout", None)))
+    return containment.call(plugin_of(name), f"marketplace {name}: validate", adapter.validate, snapshot,
+                            display=display_name(type(adapter)), deadline=deadline, check=checked_problems,
+                            commune_code=commune_code)
 
 
 def marketplace_names(db: Session, commune_code: str, asked: list[str] | None = None) -> list[str]:
@@ -124,10 +177,13 @@ def _request_publish(db: Session, actor: User, product: Product, names: list[str
     found: dict[str, list[Problem]] = {}
     changes: list[tuple[Listing, str, str]] = []
     for name in names:
-        adapter = adapter_for(db, product.commune_code, name)
         listing = db.scalar(select(Listing).where(Listing.product_id == product.id, Listing.marketplace == name))
         snapshot = product_snapshot(product)
-        problems = adapter.validate(snapshot)
+        try:
+            adapter = adapter_for(db, product.commune_code, name)
+            problems = _validate(adapter, name, snapshot, product.commune_code)
+        except containment.PluginFailed as failure:  # only this marketplace's part stops; the others go on
+            problems = [Problem("marketplace", failure.for_people, "unavailable")]
         if problems:
             found[name] = problems
             if listing is not None and listing.state in (states.QUEUED, states.REJECTED, states.FAILED):
@@ -243,11 +299,22 @@ def _sync(db: Session, listing: Listing, changes: list[tuple[Listing, str, str]]
             _move(listing, states.PUBLISHING, changes)
             _move(listing, states.FAILED, changes)
         return
+    except containment.PluginFailed as failure:  # the plugin could not even start: try again later
+        _call(db, listing, changes, partial(_raise, failure))
+        return
+    name, commune = listing.marketplace, listing.commune_code
+    plugin, shown = plugin_of(name), display_name(type(adapter))
+    deadline = containment.deadline_for(getattr(adapter, "call_timeout", None))
+
+    def contained(what: str, fn, *args, check=None):
+        return lambda: containment.call(plugin, f"marketplace {name}: {what}", fn, *args, display=shown,
+                                        deadline=deadline, check=check, commune_code=commune,
+                                        passthrough=(RejectedError, TransientError))
     if listing.desired == "unpublished":
         if listing.state == states.UNPUBLISHED:
             return
         if listing.remote_id:
-            _call(db, listing, changes, lambda: adapter.unpublish(listing.remote_id))
+            _call(db, listing, changes, contained("unpublish", adapter.unpublish, listing.remote_id))
         _move(listing, states.UNPUBLISHED, changes)
         listing.problems, listing.last_error, listing.attempts = [], None, 0
         return
@@ -258,17 +325,19 @@ def _sync(db: Session, listing: Listing, changes: list[tuple[Listing, str, str]]
         return  # only the seller's retry or republish moves these on
     _move(listing, states.PUBLISHING, changes)
     db.commit()  # sellers see "publishing" while we wait for the marketplace
-    problems = adapter.validate(snapshot)
+    problems = _call(db, listing, changes, lambda: _validate(adapter, name, snapshot, commune))
     if problems:
         listing.problems = [explain(p) for p in problems]
         _move(listing, states.REJECTED, changes)
         return
     try:
         if listing.remote_id:
-            remote = _call(db, listing, changes, lambda: adapter.update(
-                listing.remote_id, snapshot, f"{listing.publish_key}-{snapshot.version}"))
+            remote = _call(db, listing, changes, contained(
+                "update", adapter.update, listing.remote_id, snapshot, f"{listing.publish_key}-{snapshot.version}",
+                check=checked_remote))
         else:
-            remote = _call(db, listing, changes, lambda: adapter.publish(snapshot, listing.publish_key))
+            remote = _call(db, listing, changes, contained("publish", adapter.publish, snapshot,
+                                                           listing.publish_key, check=checked_remote))
     except RejectedError as refused:
         listing.problems = [explain(p) for p in refused.problems] or [
             explain(Problem("marketplace", str(refused)))]
@@ -288,24 +357,40 @@ def _call(db: Session, listing: Listing, changes, action):
         return action()
     except RejectedError:
         raise
-    except Exception as exc:  # TransientError, or a plugin bug, which retrying may outlive
-        retry_after = exc.retry_after if isinstance(exc, TransientError) else None
-        listing.attempts += 1
-        listing.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        limit = int(current_app.config.get("PUBLISH_MAX_ATTEMPTS", 8))
-        if listing.attempts >= limit:
+    except containment.PluginFailed as failure:
+        if failure.kind == "bad_answer":  # retrying the same call gets the same nonsense: the seller decides
+            listing.last_error = failure.for_people
+            listing.attempts += 1
             _move(listing, states.PUBLISHING, changes)
             _move(listing, states.FAILED, changes)
-            raise RetryStopped() from exc
-        at = utcnow() + timedelta(seconds=_backoff(listing, retry_after))
-        listing.next_retry_at = at
-        back = states.OUT_OF_SYNC if listing.remote_id else states.QUEUED
-        if listing.state == states.PUBLISHING:
-            _move(listing, back, changes)
-        db.commit()
-        _announce(changes)
-        changes.clear()
-        raise RetryLater(at, listing.last_error) from exc
+            raise RetryStopped() from failure
+        return _retry_later(db, listing, changes, failure, failure.for_people, None)
+    except TransientError as exc:  # the marketplace's own words: a rate limit, a 5xx, a timeout
+        return _retry_later(db, listing, changes, exc, str(exc), exc.retry_after)
+
+
+def _raise(failure: Exception):
+    raise failure
+
+
+def _retry_later(db: Session, listing: Listing, changes, exc: Exception, reason: str, retry_after: float | None):
+    """Transient trouble: a scheduled retry or, at the limit, `failed` with the reason in words."""
+    listing.attempts += 1
+    listing.last_error = reason[:2000]
+    limit = int(current_app.config.get("PUBLISH_MAX_ATTEMPTS", 8))
+    if listing.attempts >= limit:
+        _move(listing, states.PUBLISHING, changes)
+        _move(listing, states.FAILED, changes)
+        raise RetryStopped() from exc
+    at = utcnow() + timedelta(seconds=_backoff(listing, retry_after))
+    listing.next_retry_at = at
+    back = states.OUT_OF_SYNC if listing.remote_id else states.QUEUED
+    if listing.state == states.PUBLISHING:
+        _move(listing, back, changes)
+    db.commit()
+    _announce(changes)
+    changes.clear()
+    raise RetryLater(at, listing.last_error) from exc
 
 
 class RetryStopped(Exception):

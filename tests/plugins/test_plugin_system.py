@@ -15,7 +15,6 @@ from sqlalchemy import select
 from core.app import create_app
 from core.testing import bearer, config_for_tests, login
 from plugins import SDK_VERSION, MarketplaceAdapter, hookimpl
-from plugins.manager import PluginConflict
 
 CHOSO = str(Path(sys.executable).with_name("choso"))
 
@@ -57,15 +56,40 @@ def test_safe_mode_turns_third_party_plugins_off(choso_database_url, tmp_path):
     assert "choque" not in app.extensions["choso.plugins"].marketplaces
 
 
-def test_two_plugins_claiming_one_marketplace_name_stop_start_up(choso_database_url, tmp_path):
+def test_a_plugin_claiming_a_taken_name_is_refused_and_choso_starts(choso_database_url, tmp_path):
     class Impostor(MarketplaceAdapter):
         name = "choque"
         display_name = "Giả mạo"
 
-    with pytest.raises(PluginConflict) as caught:
-        make_app(choso_database_url, tmp_path, plugin("impostor", register_marketplaces=lambda: [Impostor]))
-    message = str(caught.value)
-    assert "'choque'" in message and "'impostor'" in message and "CHOSO_DISABLED_PLUGINS" in message
+    class Thief(MarketplaceAdapter):
+        name = "postmart"  # a built-in's name: the built-in keeps it whoever loads first
+        display_name = "Postmart giả"
+
+    app = make_app(choso_database_url, tmp_path, plugin("impostor", register_marketplaces=lambda: [Impostor]),
+                   plugin("thief", register_marketplaces=lambda: [Thief]))
+    manager = app.extensions["choso.plugins"]
+    info = {p.name: p for p in manager.listing()}
+    assert info["impostor"].status == "refused"
+    assert info["impostor"].reason == "marketplace 'choque' is already registered by plugin 'choque'"
+    assert info["thief"].status == "refused" and "'postmart'" in info["thief"].reason
+    assert manager.marketplaces["choque"].display_name == "Chợ Quê"
+    assert manager.marketplaces["postmart"] is not Thief
+    assert app.test_client().get("/api/v1/marketplaces").status_code == 200  # and choso serves
+
+
+@pytest.mark.parametrize(("registers", "reason"), [
+    (lambda: [type("Loud", (MarketplaceAdapter,), {"name": "LotusFarm", "display_name": "x"})],
+     "marketplace name 'LotusFarm' is not lower-case"),
+    (lambda: [type("Spaced", (MarketplaceAdapter,), {"name": "lotus farm/x", "display_name": "x"})],
+     "marketplace name 'lotus farm/x'"),
+    (lambda: ["not a class"], "not a subclass of MarketplaceAdapter"),
+    (lambda: 1 / 0, "register_marketplaces failed: ZeroDivisionError"),
+])
+def test_names_and_registrations_are_checked_at_load(choso_database_url, tmp_path, registers, reason):
+    app = make_app(choso_database_url, tmp_path, plugin("odd", register_marketplaces=registers))
+    info = {p.name: p for p in app.extensions["choso.plugins"].listing()}["odd"]
+    assert info.status == "refused" and reason in info.reason
+    assert "choque" in app.extensions["choso.plugins"].marketplaces
 
 
 @pytest.mark.parametrize(("sdk", "reason"), [
@@ -138,8 +162,10 @@ def test_plugins_add_pages_template_variables_and_commands(choso_database_url, t
 
 
 def test_a_plugin_command_may_not_take_a_builtin_name(choso_database_url, tmp_path):
-    with pytest.raises(PluginConflict, match="choso demo"):
-        make_app(choso_database_url, tmp_path, plugin("bad", register_commands=lambda: [click.Command("demo")]))
+    app = make_app(choso_database_url, tmp_path, plugin("bad", register_commands=lambda: [click.Command("demo")]))
+    info = {p.name: p for p in app.extensions["choso.plugins"].listing()}["bad"]
+    assert info.problems == ["the command `choso demo` is already taken; the plugin's was left out"]
+    assert "demo" not in app.cli.commands  # `choso demo` stays choso's own
 
 
 def test_tracing_logs_every_hook_call(choso_database_url, tmp_path, caplog, factory):
