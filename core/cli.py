@@ -308,20 +308,43 @@ def routes_command() -> None:
 
 @main.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.option("--check", is_flag=True,
+              help="report every problem (refused, conflicting, SDK range, settings schema, recent failures); "
+                   "exit 1 if there is any")
 @with_appcontext
-def plugins_command(as_json: bool) -> None:
-    """List plugins: name, version, hooks, whether enabled, and what they registered."""
+def plugins_command(as_json: bool, check: bool) -> None:
+    """List plugins: name, version, hooks, whether enabled, what they registered, and recent failures."""
     import json
 
+    from core.containment import recent_failures
     from core.events import plugins
 
     manager = plugins()
     rows = [info.as_dict() for info in manager.listing()]
     registered = {kind: sorted(name for (k, name) in manager.owners if k == kind)
                   for kind in sorted({k for k, _ in manager.owners})}
+    try:
+        failures = recent_failures(session())
+    except Exception as exc:  # no database yet (`choso db upgrade` not run): say so, list the rest
+        failures = []
+        click.echo(f"note: recent failures not read ({type(exc).__name__}); run `choso db upgrade`", err=True)
+    problems = _plugin_problems(manager, failures) if check else []
     if as_json:
-        click.echo(json.dumps({"plugins": rows, "registered": registered}, ensure_ascii=False, indent=2))
-        return
+        click.echo(json.dumps({"plugins": rows, "registered": registered, "problems": problems,
+                               "failures": [{"plugin": f.plugin, "kind": f.kind, "count": f.count,
+                                             "last_at": f.last_at.isoformat(), "last": f.last_message}
+                                            for f in failures]}, ensure_ascii=False, indent=2))
+    else:
+        _print_plugins(rows, registered, failures)
+        if check:
+            for line in problems:
+                click.echo(f"problem: {line}")
+            click.echo(f"{len(problems)} problem(s)" if problems else "no problems")
+    if check and problems:
+        sys.exit(1)
+
+
+def _print_plugins(rows, registered, failures) -> None:
     if not rows:
         click.echo("no plugins installed")
     for row in rows:
@@ -330,10 +353,35 @@ def plugins_command(as_json: bool) -> None:
         click.echo(f"{row['name']:24} {row['version'] or '-':10} {origin:28} {state}")
         if row["hooks"]:
             click.echo(f"{'':24} hooks: {', '.join(row['hooks'])}")
+        for problem in row["problems"]:
+            click.echo(f"{'':24} left out: {problem}")
+        for f in (f for f in failures if f.plugin == row["name"]):
+            click.echo(f"{'':24} failures (24 h): {f.kind} x {f.count}, last {f.last_at:%Y-%m-%d %H:%M} UTC "
+                       f"in {f.last_what}: {f.last_message}")
         if row["errors"]:
-            click.echo(f"{'':24} errors: {row['errors']} last: {row['last_error']}")
+            click.echo(f"{'':24} hook errors: {row['errors']} last: {row['last_error']}")
     for kind, names in registered.items():
         click.echo(f"{kind}s: {', '.join(names)}")
+
+
+def _plugin_problems(manager, failures) -> list[str]:
+    """Everything an operator should look at, one line each, without a traceback."""
+    from plugins.testing import check_settings_schema
+
+    problems = [f"{info.name}: {info.status}: {info.reason}" for info in manager.listing()
+                if info.status == "refused"]
+    problems += [f"{info.name}: {text}" for info in manager.listing() for text in info.problems]
+    for kind, registry in (("marketplace", manager.marketplaces), ("payment source", manager.payment_sources),
+                           ("payment provider", manager.payment_providers)):
+        for name, cls in registry.items():
+            try:
+                check_settings_schema(cls.settings_schema)
+            except Exception as exc:  # AssertionError from the check, or a schema that cannot even be built
+                problems.append(f"{manager.owners.get((kind, name), name)}: {kind} {name}: settings schema: "
+                                f"{exc or type(exc).__name__}")
+    problems += [f"{f.plugin}: {f.count} failure(s) of kind {f.kind} in the last 24 h, last in {f.last_what}: "
+                 f"{f.last_message}" for f in failures]
+    return problems
 
 
 @main.command("sandbox")

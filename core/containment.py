@@ -93,10 +93,11 @@ def deadline_for(declared: float | None) -> float:
 def call(plugin: str, what: str, fn: Callable[..., T], *args: Any, display: str | None = None,
          deadline: float | None = None, check: Callable[[Any], Any] | None = None,
          passthrough: tuple[type[BaseException], ...] = (), commune_code: str | None = None,
-         **kwargs: Any) -> T:
+         recorded_as: str | None = None, **kwargs: Any) -> T:
     """``fn(*args, **kwargs)``, on behalf of ``plugin``. Exceptions in ``passthrough`` are the plugin's
     documented answers (a refusal, a transient error, a bad signature) and reach the caller as they are;
-    anything else, a deadline passed, or an answer ``check`` refuses becomes `PluginFailed`, recorded."""
+    anything else, a deadline passed, or an answer ``check`` refuses becomes `PluginFailed`, recorded (as
+    ``recorded_as`` when given: an event hook's failure of any sort is a "hook_error")."""
     display = display or plugin
     try:
         result = fn(*args, **kwargs) if deadline is None else _with_deadline(plugin, what, deadline, fn, args,
@@ -111,7 +112,7 @@ def call(plugin: str, what: str, fn: Callable[..., T], *args: Any, display: str 
     except Exception as exc:
         failure = PluginFailed(plugin, display, "exception", f"{type(exc).__name__}: {exc}")
         log.warning("plugin %s failed in %s", plugin, what, exc_info=True)
-    record(plugin, failure.kind, what, failure.detail, commune_code)
+    record(plugin, recorded_as or failure.kind, what, failure.detail, commune_code)
     raise failure
 
 
@@ -205,3 +206,34 @@ def init_app(app: Any) -> None:
     @app.teardown_appcontext
     def _flush(_exc: BaseException | None) -> None:
         flush(app)
+
+
+@dataclass(frozen=True)
+class FailureSummary:
+    plugin: str
+    kind: str
+    count: int
+    last_at: Any
+    last_what: str
+    last_message: str
+
+
+def recent_failures(db: Any, *, hours: int = 24, commune_code: str | None = None) -> list[FailureSummary]:
+    """Failures per plugin and kind over the last `hours`: how many, and the latest with its detail."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from core.db import utcnow
+    from core.models import PluginFailure
+
+    since = utcnow() - timedelta(hours=hours)
+    where = [PluginFailure.at >= since]
+    if commune_code:
+        where.append(PluginFailure.commune_code == commune_code)
+    groups = db.execute(select(PluginFailure.plugin, PluginFailure.kind, func.count(), func.max(PluginFailure.id))
+                        .where(*where).group_by(PluginFailure.plugin, PluginFailure.kind)).all()
+    latest = {row.id: row for row in db.scalars(select(PluginFailure).where(
+        PluginFailure.id.in_([g[3] for g in groups])))} if groups else {}
+    return sorted((FailureSummary(plugin, kind, n, latest[last].at, latest[last].what, latest[last].message)
+                   for plugin, kind, n, last in groups), key=lambda s: (s.plugin, s.kind))

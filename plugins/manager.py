@@ -222,9 +222,26 @@ class Plugins:
         return merged
 
     def fire(self, hook: str, **kwargs: Any) -> None:
-        """Call an event hook on every plugin; one plugin's exception never reaches the caller."""
+        """Call an event hook on every plugin now, each contained. choso's services do not call this: they
+        queue events (core.events.fire) so that no plugin runs inside a person's request."""
         for impl in getattr(self.pm.hook, hook).get_hookimpls():
             self._guard(impl, hook, **kwargs)
+
+    def deliver(self, plugin: str, hook: str, kwargs: dict[str, Any]) -> None:
+        """One queued event to one plugin, with its deadline; a failure is counted as a hook error."""
+        from core import containment
+
+        impl = next((i for i in getattr(self.pm.hook, hook).get_hookimpls() if i.plugin_name == plugin), None)
+        if impl is None:  # disabled or uninstalled since the event was queued
+            return
+        args = {k: v for k, v in kwargs.items() if k in impl.argnames}
+        try:
+            containment.call(plugin, f"event {hook}", impl.function, deadline=containment.default_deadline(),
+                             recorded_as="hook_error", **args)
+        except containment.PluginFailed as failure:
+            info = self.infos.setdefault(plugin, PluginInfo(plugin))
+            info.errors[hook] = info.errors.get(hook, 0) + 1
+            info.last_error = f"{hook}: {failure.detail}"
 
     def _guard(self, impl: pluggy.HookImpl, hook: str, **kwargs: Any) -> Any:
         try:

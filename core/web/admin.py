@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from core.api.integrations import KINDS, overview, registry
+from core.containment import recent_failures
 from core.db import session
 from core.errors import ChosoError
 from core.events import plugins
@@ -22,7 +23,8 @@ def plugin_list():
     if not current_user.is_admin:
         abort(403)
     manager = plugins()
-    return render_template("admin/plugins.html", plugins=manager.listing(), owners=manager.owners)
+    return render_template("admin/plugins.html", plugins=manager.listing(), owners=manager.owners,
+                           failures=recent_failures(session()))
 
 
 @bp.route("/staff/<code>/integrations", methods=["GET", "POST"])
@@ -48,4 +50,5 @@ def commune_integrations(code: str):
         except ChosoError as exc:
             errors[name] = exc.fields or {"_": [str(exc.message)]}
     status = 422 if errors else 200
-    return render_template("admin/integrations.html", commune=commune, rows=overview(code), errors=errors), status
+    return render_template("admin/integrations.html", commune=commune, rows=overview(code), errors=errors,
+                           failures=recent_failures(session(), commune_code=code)), status

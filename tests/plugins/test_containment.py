@@ -192,3 +192,44 @@ def test_after_three_timeouts_in_a_row_a_plugin_is_paused_not_waited_for(app, lo
     assert sum("did not answer within" in m for m in messages) == 3
     assert sum("calls paused" in m for m in messages) == 2
     assert elapsed < 30
+
+
+def test_a_slow_event_hook_never_slows_the_seller(app, client, factory, db):
+    """LotusFarm's product_saved sleeps 30 s: the seller's save returns at once; the worker gives the hook
+    its deadline (the operator's, 2 s here), records it, and goes on."""
+    misbehaving.BEHAVIOUR.update({"product_saved": "sleep", "sleep_seconds": "30"})
+    owner = factory.user()
+    shop = factory.shop(owner)
+    started = time.monotonic()
+    r = client.post("/api/v1/products", headers=bearer(factory.token(owner)), json={
+        "household_id": shop.id, "name": "Mật ong", "product_group": "food", "price_vnd": 90000})
+    assert r.status_code == 201
+    assert "product_saved" not in misbehaving.CALLS  # not called inside the request at all
+    assert time.monotonic() - started < 10
+    run_jobs_once(app)
+    assert misbehaving.CALLS.count("product_saved") == 1
+    (failure,) = _failures(db, "hook_error")
+    assert failure.what == "event product_saved" and "did not answer within 2 s" in failure.message
+
+
+def test_staff_and_admins_see_what_failed_in_words(app, client, lotus, farm_product, factory, db):
+    from core.testing import login
+
+    product, token = farm_product
+    misbehaving.BEHAVIOUR["publish"] = "dict"
+    _publish(client, product, token, ["lotusfarm"])
+    run_jobs(app)
+    admin = factory.user("admin", password="mat-khau-quan-tri")
+    login(client, admin, "mat-khau-quan-tri")
+    page = client.get("/admin/plugins").get_data(as_text=True)
+    assert "lotusfarm" in page and "trả lời nội dung choso không dùng được" in page
+    assert "marketplace lotusfarm: publish" in page and "not a RemoteListing" in page
+    staff_client = app.test_client()
+    staff = factory.user("staff", password="mat-khau-can-bo")
+    login(staff_client, staff, "mat-khau-can-bo")
+    page = staff_client.get("/staff/00583/integrations").get_data(as_text=True)
+    assert "Sự cố trong 24 giờ qua" in page and "marketplace lotusfarm: publish" in page
+    other = app.test_client()
+    login(other, factory.user("staff", "02392", password="mat-khau-can-bo"), "mat-khau-can-bo")
+    elsewhere = other.get("/staff/02392/integrations").get_data(as_text=True)
+    assert "marketplace lotusfarm: publish" not in elsewhere  # another commune's staff see their own only

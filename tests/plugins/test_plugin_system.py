@@ -13,7 +13,7 @@ from flask import Blueprint, render_template_string
 from sqlalchemy import select
 
 from core.app import create_app
-from core.testing import bearer, config_for_tests, login
+from core.testing import bearer, config_for_tests, login, run_jobs
 from plugins import SDK_VERSION, MarketplaceAdapter, hookimpl
 
 CHOSO = str(Path(sys.executable).with_name("choso"))
@@ -114,6 +114,7 @@ def test_an_exploding_event_hook_is_contained_counted_and_shown(choso_database_u
     r = client.post("/api/v1/products", headers=bearer(factory.token(owner)), json={
         "household_id": shop.id, "name": "Mật ong", "product_group": "food", "price_vnd": 90000})
     assert r.status_code == 201
+    run_jobs(app)  # events reach plugins through the job queue, never inside the seller's request
     info = {p.name: p for p in app.extensions["choso.plugins"].listing()}["exploding"]
     assert info.errors == {"product_saved": 1} and "boom on Mật ong" in info.last_error
     admin = factory.user("admin", password="mat-khau-quan-tri")
@@ -134,6 +135,8 @@ def test_event_hooks_receive_frozen_snapshots_not_orm_objects(choso_database_url
     pid = client.post("/api/v1/products", headers=bearer(token), json={
         "household_id": shop.id, "name": "Chè", "product_group": "beverage", "price_vnd": 50000}).get_json()["id"]
     client.delete(f"/api/v1/products/{pid}", headers=bearer(token))
+    assert seen == []  # nothing ran inside the requests
+    run_jobs(app)
     assert [(s.name, flag) for s, flag in seen] == [("Chè", True), ("Chè", "archived")]
     with pytest.raises(AttributeError):
         seen[0][0].price_vnd = 1  # frozen
@@ -213,3 +216,43 @@ def test_every_built_in_integration_refuses_weak_secrets(app):
     assert len(schemas) >= 8
     for schema in schemas:
         check_settings_schema(schema)
+
+
+def test_plugins_check_reports_every_problem_and_exits_non_zero(choso_database_url, tmp_path, db):
+    from flask.cli import ScriptInfo
+
+    from core.cli import main
+    from core.containment import flush, record
+
+    class Thief(MarketplaceAdapter):
+        name = "postmart"
+        display_name = "Postmart giả"
+
+    app = make_app(choso_database_url, tmp_path, plugin("old", sdk=">=2,<3", register_blueprints=lambda: []),
+                   plugin("thief", register_marketplaces=lambda: [Thief]),
+                   plugin("bad", register_commands=lambda: [click.Command("demo")]))
+    with app.app_context():
+        record("choque", "timeout", "marketplace choque: publish", "did not answer within 20 s", "00583")
+        flush(app)
+    runner = app.test_cli_runner()
+    result = runner.invoke(main, ["plugins", "--check"], obj=ScriptInfo(create_app=lambda: app))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "problem: old: refused: needs SDK >=2,<3" in result.output
+    assert "problem: thief: refused: marketplace 'postmart' is already registered by plugin 'postmart'" \
+        in result.output
+    assert "problem: bad: the command `choso demo` is already taken" in result.output
+    assert "problem: choque: 1 failure(s) of kind timeout" in result.output
+    assert "4 problem(s)" in result.output
+    listed = runner.invoke(main, ["plugins"], obj=ScriptInfo(create_app=lambda: app)).output
+    assert "failures (24 h): timeout x 1" in listed
+
+
+def test_plugins_check_passes_on_a_clean_install(choso_database_url, tmp_path):
+    from flask.cli import ScriptInfo
+
+    from core.cli import main
+
+    app = make_app(choso_database_url, tmp_path)
+    result = app.test_cli_runner().invoke(main, ["plugins", "--check"], obj=ScriptInfo(create_app=lambda: app))
+    assert result.exit_code == 0, result.output
+    assert "no problems" in result.output
