@@ -94,6 +94,8 @@ def _error_pages(app: Flask) -> None:
     app.register_error_handler(429, lambda e: page(429, _("Too many attempts; wait a minute and try again.")))
     app.register_error_handler(
         400, lambda e: page(400, _("The form expired or was sent twice; reload the page and try again.")))
+    # A plugin that failed where nobody caught it: its sentence, never a traceback (recorded for staff)
+    app.register_error_handler(containment.PluginFailed, lambda e: page(503, e.for_people))
 
 
 def _template_globals(app: Flask) -> None:

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from core import contained_plugins
 from core.api import Unauthorized, bp, json_body, load, page, query, require_user
 from core.api.spec import operation
 from core.db import session
@@ -149,7 +150,8 @@ def payment_webhook(source: str, commune: str):
     settings = integrations.settings_for(db, commune, "payment_source", source) if cls else None
     if settings is None:
         raise NotFound(_("Nothing here."))
-    handler = cls(settings)
+    owner = plugins().owners.get(("payment source", source), source)
+    handler = contained_plugins.source(cls, settings, owner, commune)
     body = request.get_data()
     try:
         handler.verify(request.headers, body)

@@ -251,6 +251,9 @@ class Plugins:
             info.errors[hook] = info.errors.get(hook, 0) + 1
             info.last_error = f"{hook}: {type(exc).__name__}: {exc}"
             log.exception("plugin %s failed in %s", impl.plugin_name, hook)
+            from core import containment
+
+            containment.record(impl.plugin_name, "hook_error", f"hook {hook}", f"{type(exc).__name__}: {exc}")
             return None
 
     def listing(self) -> list[PluginInfo]:

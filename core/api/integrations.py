@@ -6,6 +6,7 @@ from flask import jsonify
 from flask_babel import gettext as _
 from marshmallow import fields
 
+from core import containment
 from core.api import bp, json_body, load, require_user
 from core.api.spec import operation
 from core.db import session
@@ -35,11 +36,18 @@ def overview(code: str) -> list[dict]:
     for kind in KINDS:
         for name, cls in registry(kind).items():
             row = integrations.get(session(), code, kind, name)
-            out.append({"kind": kind, "name": name, "display_name": getattr(cls, "display_name", name),
-                        "enabled": bool(row and row.enabled),
-                        "settings": integrations.public_view(row, cls.settings_schema),
-                        "fields": list(cls.settings_schema().fields),
-                        "secret_fields": sorted(integrations.secret_fields(cls.settings_schema))})
+            shown = str(getattr(cls, "display_name", None) or getattr(cls, "verbose_name", None) or name)
+            base = {"kind": kind, "name": name, "display_name": shown, "enabled": bool(row and row.enabled)}
+            try:  # the plugin's settings schema is plugin code: a broken one hides only its own form
+                described = containment.call(
+                    integrations.plugin_of(kind, name), f"{kind.replace('_', ' ')} {name}: settings schema",
+                    lambda cls=cls, row=row: {"settings": integrations.public_view(row, cls.settings_schema),
+                                              "fields": list(cls.settings_schema().fields),
+                                              "secret_fields": sorted(integrations.secret_fields(cls.settings_schema))},
+                    display=shown, commune_code=code)
+            except containment.PluginFailed as failure:
+                described = {"settings": {}, "fields": [], "secret_fields": [], "unavailable": failure.for_people}
+            out.append({**base, **described})
     return out
 
 

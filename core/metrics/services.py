@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import containment
 from core.db import VIETNAM, upsert, utcnow
 from core.errors import Invalid
 from core.events import plugins
@@ -40,8 +41,30 @@ class Figure:
 
 
 def indicators() -> list[Metric]:
-    """Built-in indicators first, then the plugins', in the order they registered."""
-    return [cls() for cls in BUILT_IN] + [cls() for cls in plugins().metrics.values()]
+    """Built-in indicators first, then the plugins', in the order they registered (one that cannot even be
+    made is left out, and recorded against its plugin)."""
+    found: list[Metric] = [cls() for cls in BUILT_IN]
+    manager = plugins()
+    for metric_id, cls in manager.metrics.items():
+        try:
+            found.append(containment.call(_owner(metric_id), f"metric {metric_id}: start up", cls))
+        except containment.PluginFailed:
+            continue
+    return found
+
+
+def _owner(metric_id: str) -> str:
+    return plugins().owners.get(("metric", metric_id), metric_id)
+
+
+_BUILT_IN_IDS = frozenset(cls.id for cls in BUILT_IN)
+
+
+def _checked(answer: Any) -> Any:
+    number = isinstance(answer, int | float) and not isinstance(answer, bool)
+    if answer is None or number or isinstance(answer, Share):
+        return answer
+    raise containment.BadAnswer(f"compute returned {type(answer).__name__} {answer!r:.60}, not a number or Share")
 
 
 def indicator(indicator_id: str) -> Metric | None:
@@ -79,9 +102,13 @@ def previous_months(month: str, count: int) -> list[str]:
 
 def _figure(metric: Metric, facts: dict[str, int]) -> Figure:
     try:
-        result = metric.compute(facts)
-    except Exception:  # a plugin's indicator that breaks shows as not available; the dashboard goes on
-        log.exception("indicator %s failed", metric.id)
+        if metric.id in _BUILT_IN_IDS:
+            result = metric.compute(facts)
+        else:  # a plugin's indicator: contained, bounded, its answer checked, its failure recorded
+            result = containment.call(_owner(metric.id), f"metric {metric.id}: compute", metric.compute,
+                                      dict(facts), deadline=2.0, check=_checked)
+    except Exception:  # an indicator that breaks shows as not available; the dashboard goes on
+        log.warning("indicator %s failed", metric.id, exc_info=True)
         return Figure(metric.id, None)
     breakdown = {k[len(metric.breakdown):]: v for k, v in facts.items()
                  if metric.breakdown and k.startswith(metric.breakdown)}

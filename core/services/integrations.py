@@ -12,6 +12,7 @@ from marshmallow import Schema, ValidationError, fields
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import containment
 from core.auth import policy
 from core.errors import Invalid, NotFound
 from core.i18n import translate_errors
@@ -25,6 +26,24 @@ from plugins.sdk import MIN_SECRET_LENGTH
 
 MASK = "••••••"
 log = logging.getLogger("choso.integrations")
+
+
+def plugin_of(kind: str, name: str) -> str:
+    """The plugin that registered integration `name` of `kind` ("marketplace", "payment_source", ...)."""
+    from core.events import plugins
+
+    return plugins().owners.get((kind.replace("_", " "), name), name)
+
+
+def display_of(kind: str, name: str) -> str:
+    """How staff know integration `name`: its plugin's display name (verbose name for a payment provider)."""
+    from core.events import plugins
+
+    registry = {"marketplace": "marketplaces", "payment_source": "payment_sources",
+                "payment_provider": "payment_providers"}.get(kind)
+    cls = getattr(plugins(), registry, {}).get(name) if registry else None
+    shown = getattr(cls, "display_name", None) or getattr(cls, "verbose_name", None)
+    return shown if isinstance(shown, str) and shown else name
 
 
 def secret_fields(schema: type[Schema]) -> set[str]:
@@ -98,10 +117,13 @@ def configure(db: Session, actor: User, commune_code: str, kind: str, name: str,
     if schema is None:
         raise NotFound(_("No plugin provides %(name)s.", name=name))
     row = get(db, commune_code, kind, name) or IntegrationSetting(commune_code=commune_code, kind=kind, name=name)
-    secrets = secret_fields(schema)
+    what = f"{kind.replace('_', ' ')} {name}: settings schema"
+    secrets, addresses = containment.call(plugin_of(kind, name), what,
+                                          lambda: (secret_fields(schema), address_fields(schema)),
+                                          display=display_of(kind, name), commune_code=commune_code)
     kept = unseal(row.secrets)
     # Secrets go only to the address they were entered for: a changed address needs them typed again.
-    moved = {f for f in address_fields(schema) if row.id is not None and f in values
+    moved = {f for f in addresses if row.id is not None and f in values
              and str(values[f] or "") != str(row.settings.get(f) or "")}
     problems: dict[str, list[str]] = {}
     # A masked or empty secret field means "keep what is stored"; staff never see secrets again.
@@ -110,8 +132,10 @@ def configure(db: Session, actor: User, commune_code: str, kind: str, name: str,
             if moved:
                 problems[field] = [_("The address changed: enter this secret again.")]
             values[field] = kept[field]
-    try:
-        loaded = schema().load(values)
+    try:  # the schema is the plugin's code: only its documented ValidationError reaches the form as such
+        loaded = containment.call(plugin_of(kind, name), what, lambda: schema().load(values),
+                                  passthrough=(ValidationError,), display=display_of(kind, name),
+                                  commune_code=commune_code)
     except ValidationError as err:
         raise Invalid(_("Some fields are not valid."), {**translate_errors(err.messages), **problems}) from err
     problems.update(_rules(schema, loaded, secrets) if enabled else {})

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from core import containment
 from core.api.integrations import KINDS, overview, registry
 from core.containment import recent_failures
 from core.db import session
@@ -41,14 +42,18 @@ def commune_integrations(code: str):
         cls = registry(kind).get(name) if kind in KINDS else None
         if cls is None:
             abort(404)
-        values = {field: request.form.get(f"setting-{field}", "") for field in cls.settings_schema().fields}
         try:
+            names = containment.call(integrations.plugin_of(kind, name), f"{kind} {name}: settings schema",
+                                     lambda: list(cls.settings_schema().fields), commune_code=code)
+            values = {field: request.form.get(f"setting-{field}", "") for field in names}
             integrations.configure(session(), current_user, code, kind, name, cls.settings_schema,
                                    bool(request.form.get("enabled")), values)
             flash(_("Saved."), "info")
             return redirect(url_for("admin.commune_integrations", code=code))
         except ChosoError as exc:
             errors[name] = exc.fields or {"_": [str(exc.message)]}
+        except containment.PluginFailed as failure:
+            errors[name] = {"_": [failure.for_people]}
     status = 422 if errors else 200
     return render_template("admin/integrations.html", commune=commune, rows=overview(code), errors=errors,
                            failures=recent_failures(session(), commune_code=code)), status

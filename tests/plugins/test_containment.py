@@ -233,3 +233,79 @@ def test_staff_and_admins_see_what_failed_in_words(app, client, lotus, farm_prod
     login(other, factory.user("staff", "02392", password="mat-khau-can-bo"), "mat-khau-can-bo")
     elsewhere = other.get("/staff/02392/integrations").get_data(as_text=True)
     assert "marketplace lotusfarm: publish" not in elsewhere  # another commune's staff see their own only
+
+
+PAY = {"api_key": "lotus-pay-key-00001"}
+
+
+def _notify(client, body, key=PAY["api_key"]):
+    import json as _json
+
+    return client.post("/api/v1/webhooks/payments/lotuspay/00583", data=_json.dumps(body),
+                       headers={"X-Lotus-Key": key, "Content-Type": "application/json"})
+
+
+@pytest.mark.parametrize(("call", "how", "kind"), [
+    ("verify", "raise", "exception"), ("parse", "raise", "exception"), ("parse", "dict", "bad_answer"),
+    ("verify", "hang", "timeout"),
+])
+def test_a_broken_notification_source_answers_503_in_words_and_is_recorded(client, factory, db, call, how, kind):
+    factory.enable_payment_source("lotuspay", PAY)
+    misbehaving.BEHAVIOUR[call] = how
+    r = _notify(client, {"id": 1, "amount": 30000, "text": "HD123"})
+    assert r.status_code == 503  # the source retries later; nothing was stored
+    message = r.get_json()["error"]["message"]
+    assert "LotusPay" in message and "Error" not in message
+    assert [f.what for f in _failures(db, kind)] == [f"payment source lotuspay: {call}"]
+    misbehaving.BEHAVIOUR.clear()
+    misbehaving.RELEASE.set()
+    assert _notify(client, {"id": 1, "amount": 30000, "text": "HD123"}).status_code == 200
+    assert _notify(client, {"id": 2, "amount": 1, "text": "x"}, key="wrong-key-000000000").status_code == 401
+
+
+def test_a_broken_payment_provider_hides_only_its_own_choice_and_refuses_in_words(client, market, factory, db):
+    from tests.orders.buying import place, token_of
+
+    factory.enable_payment_provider("lotuswallet", PAY)
+    order = place(client, (market.tea, 1))
+    part = order["parts"][0]
+    url = f"/api/v1/orders/{token_of(order)}/parts/{part['id']}/payments"
+    misbehaving.BEHAVIOUR["start"] = "none"
+    r = client.post(url, json={"method": "lotuswallet"})
+    assert r.status_code == 503 and "Chưa có khoản nào bị trừ" in r.get_json()["error"]["message"]
+    assert [f.what for f in _failures(db, "bad_answer")] == ["payment provider lotuswallet: start"]
+    # VietQR, from another plugin, still works for the same part
+    assert client.post(url, json={"method": "vietqr"}).status_code == 201
+
+
+def test_a_broken_figure_reads_as_no_value_and_the_rest_of_the_dashboard_stands(client, factory, db):
+    from core.testing import login
+
+    staff = factory.user("staff", password="mat-khau-can-bo")
+    token = factory.token(staff)
+    fine = client.get("/api/v1/metrics?commune=00583&month=2026-11", headers=bearer(token)).get_json()
+    assert fine["communes"]["00583"]["lotus_share"]["value"] == 0.5
+    misbehaving.BEHAVIOUR["compute"] = "dict"
+    r = client.get("/api/v1/metrics?commune=00583&month=2026-11", headers=bearer(token))
+    assert r.status_code == 200
+    figures = r.get_json()["communes"]["00583"]
+    assert figures["lotus_share"]["value"] is None and "households_total" in figures
+    assert _failures(db, "bad_answer")[0].what == "metric lotus_share: compute"
+    login(client, staff, "mat-khau-can-bo")
+    assert client.get("/staff/00583/metrics").status_code == 200
+
+
+def test_a_settings_schema_that_raises_hides_only_its_own_form(client, factory, db):
+    from core.testing import login
+
+    staff = factory.user("staff", password="mat-khau-can-bo")
+    login(client, staff, "mat-khau-can-bo")
+    misbehaving.BEHAVIOUR["schema"] = "raise"
+    page = client.get("/staff/00583/integrations")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Kết nối LotusFarm tạm thời không dùng được" in html and "Postmart" in html
+    r = client.put("/api/v1/communes/00583/integrations/marketplace/lotusfarm",
+                   headers=bearer(factory.token(staff)), json={"enabled": True, "settings": LOTUS})
+    assert r.status_code == 503 and "LotusFarm" in r.get_json()["error"]["message"]
+    assert _failures(db, "exception")[0].what.endswith("lotusfarm: settings schema")

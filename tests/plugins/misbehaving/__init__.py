@@ -10,9 +10,25 @@ from __future__ import annotations
 import threading
 import time
 
+import hmac
+import json
+from datetime import UTC, datetime
+
 from marshmallow import Schema, fields
 
-from plugins import MarketplaceAdapter, Problem, RemoteListing, hookimpl, secret_field
+from plugins import (
+    BankNotification,
+    MarketplaceAdapter,
+    Metric,
+    NextStep,
+    PaymentProvider,
+    PaymentSource,
+    Problem,
+    RemoteListing,
+    Share,
+    hookimpl,
+    secret_field,
+)
 
 CHOSO_SDK = ">=1.0,<2"
 
@@ -52,6 +68,11 @@ class Settings(Schema):
     shop_code = fields.String(required=True)
     api_key = secret_field()
 
+    def __init__(self, *args, **kwargs):
+        if BEHAVIOUR.get("schema") == "raise":
+            raise KeyError("shop_code_v2")
+        super().__init__(*args, **kwargs)
+
 
 class LotusFarm(MarketplaceAdapter):
     name = "lotusfarm"
@@ -80,9 +101,66 @@ class LotusFarm(MarketplaceAdapter):
         _act("unpublish", None)
 
 
+class PaySettings(Schema):
+    api_key = secret_field()
+
+
+class LotusPay(PaymentSource):
+    """Bank notifications: {"id": ..., "amount": ..., "text": ...} with the key in X-Lotus-Key."""
+
+    name = "lotuspay"
+    display_name = "LotusPay"
+    settings_schema = PaySettings
+
+    def verify(self, headers, body):
+        _act("verify", None)
+        if not hmac.compare_digest(headers.get("X-Lotus-Key", ""), self.settings["api_key"]):
+            raise PermissionError("bad key")
+
+    def parse(self, body):
+        data = json.loads(body)
+        note = BankNotification(str(data["id"]), int(data["amount"]), data["text"], datetime.now(UTC),
+                                account_number=data.get("account"))
+        return _act("parse", [note])
+
+
+class LotusWallet(PaymentProvider):
+    identifier = "lotuswallet"
+    verbose_name = "LotusWallet"
+    settings_schema = PaySettings
+
+    def start(self, request, data):
+        return _act("start", NextStep("redirect", "pending", remote_id=f"lw-{request.payment_id}",
+                                      url="https://wallet.example/pay"))
+
+
+class LotusShare(Metric):
+    id = "lotus_share"
+    label = "LotusFarm share"
+    unit = "share"
+
+    def compute(self, facts):
+        return _act("compute", Share(1, 2))
+
+
 @hookimpl
 def register_marketplaces():
     return [LotusFarm]
+
+
+@hookimpl
+def register_payment_sources():
+    return [LotusPay]
+
+
+@hookimpl
+def register_payment_providers():
+    return [LotusWallet]
+
+
+@hookimpl
+def register_metrics():
+    return [LotusShare]
 
 
 @hookimpl
