@@ -24,6 +24,7 @@ PAYMENT_STATES = (CREATED, PENDING, REQUIRES_ACTION, SUCCEEDED, FAILED, CANCELLE
 
 # What the buyer does next, as `NextStep.kind`.
 SHOW_QR, REDIRECT, CONFIRM_CARD, PAY_AT_OFFICE, DONE = "show_qr", "redirect", "confirm_card", "pay_at_office", "done"
+STEP_KINDS = (SHOW_QR, REDIRECT, CONFIRM_CARD, PAY_AT_OFFICE, DONE)
 
 
 @dataclass(frozen=True)

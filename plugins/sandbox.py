@@ -65,6 +65,7 @@ class Sandbox:
             Rule("/_sandbox/products", methods=["GET"], endpoint="control_products"),
             Rule("/_sandbox/products/<remote_id>", methods=["GET"], endpoint="control_product"),
             Rule("/_sandbox/orders", methods=["POST"], endpoint="control_order"),
+            Rule("/_sandbox/webhook-sample", methods=["POST"], endpoint="control_webhook_sample"),
             Rule("/_sandbox/reset", methods=["POST"], endpoint="control_reset"),
             Rule("/p/<remote_id>", methods=["GET"], endpoint="public_page"),
         ]
@@ -238,6 +239,17 @@ class Sandbox:
             delivered = httpx.post(self.webhook_url, content=payload, headers=headers, timeout=10).status_code
         return json_response({"order": order, "webhook_status": delivered}, 201)
 
+    def control_webhook_sample(self, request: Request) -> Response:
+        """A signed order notification for a product, returned instead of delivered (the contract kit checks
+        the adapter's signature check and its replay handling with it)."""
+        body = request.get_json(force=True)
+        with self.lock:
+            product = self.products.get(body["remote_id"])
+        if product is None:
+            return json_response({"error": "no such product"}, 404)
+        payload, headers = self.order_webhook(self.make_order(product, int(body.get("quantity", 1)), body))
+        return json_response({"body": payload.decode(), "headers": headers})
+
     def make_order(self, product: dict[str, Any], quantity: int, body: dict[str, Any]) -> dict[str, Any]:
         return {"id": self.new_id("order-"), "product_id": product["id"], "quantity": quantity,
                 "buyer": body.get("buyer", "Khách sandbox"), "phone": body.get("phone", "0912345678"),
@@ -281,6 +293,12 @@ class SandboxControl:
         r = self.http.post("/_sandbox/orders", json={"remote_id": remote_id, "quantity": quantity, **buyer})
         r.raise_for_status()
         return r.json()
+
+    def webhook_sample(self, remote_id: str, quantity: int = 1) -> tuple[bytes, dict[str, str]]:
+        """A signed order notification for `remote_id`, as the marketplace would send it, not delivered."""
+        r = self.http.post("/_sandbox/webhook-sample", json={"remote_id": remote_id, "quantity": quantity})
+        r.raise_for_status()
+        return r.json()["body"].encode(), r.json()["headers"]
 
     def reset(self) -> None:
         self.http.post("/_sandbox/reset").raise_for_status()

@@ -81,6 +81,18 @@ class RemoteListing:
 
 
 @dataclass(frozen=True)
+class RemoteProduct:
+    """What a marketplace holds for one listing, read back (SDK 1.4): the contract kit checks updates with it."""
+
+    remote_id: str
+    name: str
+    price_vnd: int
+    stock: int
+    active: bool = True
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class RemoteOrderLine:
     remote_product_id: str
     quantity: int
@@ -149,6 +161,11 @@ class MarketplaceAdapter:
 
     def unpublish(self, remote_id: str) -> None:
         raise NotImplementedError
+
+    def fetch_listing(self, remote_id: str) -> RemoteProduct | None:
+        """What the marketplace holds for `remote_id` now (None once it is gone), read through the marketplace's
+        own API (SDK 1.4). The contract kit checks publish, update and unpublish with it."""
+        raise NotImplementedError(f"{self.name} cannot read a listing back")
 
     def fetch_orders(self, since: datetime) -> list[RemoteOrder]:
         """Orders placed since `since`, for marketplaces without webhooks. Default: none."""

@@ -1,18 +1,21 @@
-"""The contract kit: the standard scenarios every marketplace adapter must pass against its sandbox.
-
-In a plugin's own test suite (pytest):
+"""The contract kits: the scenarios every marketplace adapter, notification source and payment provider must
+pass. Installed with choso as a pytest plugin (`choso-kit`), which also gives any test the fixtures
+`product_snapshot` and `sandbox_of`. In a plugin's own test suite:
 
     from plugins.testing import MarketplaceContract
 
     class TestMyMarketplace(MarketplaceContract):
         @pytest.fixture
-        def sandbox_url(self):
-            with MySandbox(api_key="k").running() as sandbox:
-                yield sandbox.url
+        def sandbox_url(self, sandbox_of):
+            return sandbox_of(MySandbox, api_key="my-sandbox-key-001").url
 
         @pytest.fixture
         def adapter(self, sandbox_url):
-            return MyAdapter({"base_url": sandbox_url, "api_key": "k"})
+            return MyAdapter({"base_url": sandbox_url, "api_key": "my-sandbox-key-001"})
+
+`PaymentSourceContract` (a `source` fixture and `notification()`) and `PaymentProviderContract` (a `provider`
+fixture) work the same way. The marketplace kit checks what the marketplace holds through the adapter's own
+`fetch_listing` (SDK 1.4), a wrong key, and signed order notifications and their replay.
 
 The sandbox must be built on `plugins.sandbox.Sandbox` (or answer its /_sandbox/ control endpoints).
 Override `good_product` or `bad_product` when the marketplace needs something the defaults lack.
@@ -20,21 +23,63 @@ Override `good_product` or `bad_product` when the marketplace needs something th
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import httpx
 import pytest
 from marshmallow import Schema, ValidationError
 
+from plugins.payment import PAYMENT_STATES, STEP_KINDS, NextStep, Payee, PaymentRequest, WebhookRejected
 from plugins.sandbox import SandboxControl
 from plugins.sdk import (
     MIN_SECRET_LENGTH,
+    BankNotification,
     ImageRef,
     MarketplaceAdapter,
+    MarketplaceError,
     Problem,
     ProductSnapshot,
     RejectedError,
     RemoteListing,
+    RemoteOrder,
     TransientError,
 )
+
+
+def _read_back(adapter: MarketplaceAdapter, remote_id: str):
+    try:
+        return adapter.fetch_listing(remote_id)
+    except NotImplementedError:
+        pytest.fail(f"{adapter.name}: implement fetch_listing (SDK 1.4) so that the kit can check what the "
+                    f"marketplace holds")
+
+
+def _with_wrong_secrets(adapter: MarketplaceAdapter) -> dict:
+    schema = type(adapter).settings_schema()
+    secrets = [name for name, f in schema.fields.items() if f.metadata.get("secret")]
+    assert secrets, f"{adapter.name}'s settings have no secret field: mark keys with secret_field()"
+    return {**adapter.settings, **{name: "wrong-" + "x" * MIN_SECRET_LENGTH for name in secrets}}
+
+
+@pytest.fixture
+def product_snapshot():
+    """`product_snapshot(price_vnd=0, ...)`: a complete, valid ProductSnapshot with the changes given."""
+    return sample_product
+
+
+@pytest.fixture
+def sandbox_of():
+    """`sandbox_of(MySandbox, api_key="k")`: the sandbox started on a free 127.0.0.1 port, stopped after."""
+    started = []
+
+    def start(cls, **kwargs):
+        sandbox = cls(**kwargs).start()
+        started.append(sandbox)
+        return sandbox
+
+    yield start
+    for sandbox in started:
+        sandbox.stop()
 
 
 def sample_product(**changes) -> ProductSnapshot:
@@ -108,20 +153,50 @@ class MarketplaceContract:
         assert again.remote_id == first.remote_id
         assert len(control.products()) == 1
 
+    def test_publish_is_what_the_marketplace_holds(self, adapter, control):
+        listing = adapter.publish(self.good_product(), "contract-readback-1")
+        held = _read_back(adapter, listing.remote_id)
+        product = self.good_product()
+        assert held is not None and held.active
+        assert (held.price_vnd, held.stock) == (product.price_vnd, product.stock)
+
     def test_update_changes_price_and_stock(self, adapter, control):
         listing = adapter.publish(self.good_product(), "contract-update-1")
-        changed = sample_product(price_vnd=399_000, stock=3, version="v2")
+        changed = replace(self.good_product(), price_vnd=399_000, stock=3, version="v2")
         adapter.update(listing.remote_id, changed, "contract-update-2")
-        remote = control.product(listing.remote_id)
-        values = set(map(str, remote.values()))
-        assert "399000" in values and "3" in values
+        held = _read_back(adapter, listing.remote_id)
+        assert held is not None and (held.price_vnd, held.stock) == (399_000, 3)
+        # and once more, so that a value equal by chance cannot pass for an update
+        adapter.update(listing.remote_id, replace(changed, price_vnd=405_000, stock=0, version="v3"),
+                       "contract-update-3")
+        assert (_read_back(adapter, listing.remote_id).price_vnd, _read_back(adapter, listing.remote_id).stock) \
+            == (405_000, 0)
 
     def test_unpublish_takes_the_listing_down(self, adapter, control):
         listing = adapter.publish(self.good_product(), "contract-unpublish-1")
         adapter.unpublish(listing.remote_id)
-        remote = control.product(listing.remote_id)
-        assert remote is None or remote.get("active") is False
+        held = _read_back(adapter, listing.remote_id)
+        assert held is None or held.active is False
         assert httpx.get(listing.url, timeout=10).status_code == 404
+        adapter.unpublish(listing.remote_id)  # taking down what is already down is not an error
+
+    def test_wrong_credentials_are_refused_not_ignored(self, adapter):
+        wrong = type(adapter)(_with_wrong_secrets(adapter))
+        with pytest.raises(MarketplaceError):
+            wrong.publish(self.good_product(), "contract-wrong-credentials")
+
+    def test_an_order_notification_is_verified_and_read_the_same_twice(self, adapter, control):
+        if type(adapter).parse_order_webhook is MarketplaceAdapter.parse_order_webhook:
+            pytest.skip(f"{adapter.name} sends no order notifications")
+        listing = adapter.publish(self.good_product(), "contract-webhook-1")
+        body, headers = control.webhook_sample(listing.remote_id, quantity=2)
+        order = adapter.parse_order_webhook(headers, body)
+        assert isinstance(order, RemoteOrder) and order.remote_id and order.placed_at.tzinfo is not None
+        assert [(line.remote_product_id, line.quantity) for line in order.lines] == [(listing.remote_id, 2)]
+        # a replay reads as the same order (choso then records it once); a tampered one is refused
+        assert adapter.parse_order_webhook(headers, body).remote_id == order.remote_id
+        with pytest.raises(PermissionError):
+            adapter.parse_order_webhook(headers, body.replace(b"2", b"9", 1))
 
     def test_a_rate_limit_is_transient_with_its_retry_after(self, adapter, control):
         control.fail(429, retry_after=7)
@@ -144,3 +219,91 @@ class MarketplaceContract:
             adapter.publish(self.bad_product(), "contract-refused")
         assert caught.value.problems
         assert control.products() == []
+
+
+class PaymentSourceContract:
+    """The kit for a bank-notification source. Subclass as `Test…`, provide a `source` fixture (configured
+    with a real key) and `notification()`: the headers and body of a genuine notification for that key, as
+    the service would send it."""
+
+    def notification(self) -> tuple[dict[str, str], bytes]:
+        raise NotImplementedError("return (headers, body) of a genuine, correctly signed notification")
+
+    def tamper(self, body: bytes) -> bytes:
+        """The same notification with the money changed; override when the amount is written differently."""
+        return body.replace(b"30000", b"90000", 1)
+
+    def test_settings_schema_guards_its_secrets(self, source):
+        check_settings_schema(type(source).settings_schema)
+
+    def test_a_genuine_notification_verifies_and_reads_as_whole_dong(self, source):
+        headers, body = self.notification()
+        source.verify(headers, body)
+        notes = source.parse(body)
+        assert notes and all(isinstance(n, BankNotification) for n in notes)
+        for note in notes:
+            assert isinstance(note.transaction_id, str) and note.transaction_id
+            assert isinstance(note.amount_vnd, int) and not isinstance(note.amount_vnd, bool)
+            assert note.amount_vnd >= 0 and note.occurred_at.tzinfo is not None
+
+    def test_parsing_the_same_notification_twice_gives_the_same_transactions(self, source):
+        _headers, body = self.notification()
+        first, again = source.parse(body), source.parse(body)
+        assert [(n.transaction_id, n.amount_vnd) for n in first] == [(n.transaction_id, n.amount_vnd) for n in again]
+
+    def test_a_changed_body_is_refused(self, source):
+        headers, body = self.notification()
+        tampered = self.tamper(body)
+        assert tampered != body, "tamper() changed nothing: override it for this body"
+        with pytest.raises(PermissionError):
+            source.verify(headers, tampered)
+
+    def test_no_credentials_are_refused(self, source):
+        _headers, body = self.notification()
+        with pytest.raises(PermissionError):
+            source.verify({}, body)
+
+    def test_a_notification_signed_with_another_key_is_refused(self, source):
+        headers, body = self.notification()
+        other = type(source)({**source.settings, **{name: "another-key-" + "k" * MIN_SECRET_LENGTH
+                                                   for name, f in source.settings_schema().fields.items()
+                                                   if f.metadata.get("secret")}})
+        with pytest.raises(PermissionError):
+            other.verify(headers, body)
+
+
+class PaymentProviderContract:
+    """The kit for a payment provider. Subclass as `Test…` and provide a `provider` fixture (configured) and,
+    when the provider takes webhooks, `forged_webhook()` returning headers and body that must be refused."""
+
+    def request(self) -> PaymentRequest:
+        return PaymentRequest(payment_id=17, commune_code="00583", amount_vnd=190_000, reference="0A7K3M9Q",
+                              description="Đơn hàng 17", payee=Payee("Hộ kinh doanh Gốm Minh", "970436",
+                                                                     "0011004567890", "NGUYEN VAN MINH"))
+
+    def forged_webhook(self) -> tuple[dict[str, str], bytes] | None:
+        return None
+
+    def test_it_declares_its_identity(self, provider):
+        assert provider.identifier and provider.identifier == provider.identifier.lower()
+        assert provider.verbose_name and isinstance(provider.cashless, bool)
+
+    def test_settings_schema_guards_its_secrets(self, provider):
+        if type(provider).settings_schema is not None:
+            check_settings_schema(type(provider).settings_schema)
+
+    def test_availability_and_matching_id_are_plain_answers(self, provider):
+        assert isinstance(provider.is_available(self.request()), bool)
+        matching = provider.matching_id(self.request())
+        assert isinstance(matching, str) and matching
+
+    def test_start_says_what_the_buyer_does_next(self, provider):
+        step = provider.start(self.request(), {})
+        assert isinstance(step, NextStep) and step.kind in STEP_KINDS and step.state in PAYMENT_STATES
+
+    def test_a_forged_webhook_is_refused(self, provider):
+        forged = self.forged_webhook()
+        if forged is None:
+            pytest.skip(f"{provider.identifier} takes no webhooks")
+        with pytest.raises(WebhookRejected):
+            provider.handle_webhook(*forged)

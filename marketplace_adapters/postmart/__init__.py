@@ -3,7 +3,7 @@
 from marketplace_adapters.postmart.adapter import PostmartAdapter
 from plugins import hookimpl
 
-CHOSO_SDK = ">=1.0,<2"
+CHOSO_SDK = ">=1.4,<2"
 
 
 @hookimpl

@@ -21,6 +21,7 @@ from plugins import (
     RemoteListing,
     RemoteOrder,
     RemoteOrderLine,
+    RemoteProduct,
     secret_field,
 )
 
@@ -73,6 +74,16 @@ class PostmartAdapter(MarketplaceAdapter):
         except RejectedError as refused:
             if not any(p.code == "NOT_FOUND" for p in refused.problems):  # already gone is what we wanted
                 raise
+
+    def fetch_listing(self, remote_id: str) -> RemoteProduct | None:
+        try:
+            data = self._request("GET", f"/open/v1/products/{remote_id}").json()["data"]
+        except RejectedError as refused:
+            if any(p.code == "NOT_FOUND" for p in refused.problems):
+                return None
+            raise
+        return RemoteProduct(str(data["product_id"]), data["name"], int(data["price"]), int(data["stock_qty"]),
+                             bool(data["active"]), data["product_url"])
 
     def parse_order_webhook(self, headers: Mapping[str, str], body: bytes) -> RemoteOrder:
         expected = signing.webhook_signature(self.settings["partner_key"], body)

@@ -23,6 +23,7 @@ class PostmartSandbox(Sandbox):
     name = "postmart"
     rules = [
         Rule("/open/v1/products", methods=["POST"], endpoint="create_product"),
+        Rule("/open/v1/products/<remote_id>", methods=["GET"], endpoint="get_product"),
         Rule("/open/v1/products/<remote_id>", methods=["PUT"], endpoint="update_product"),
         Rule("/open/v1/products/<remote_id>", methods=["DELETE"], endpoint="delete_product"),
     ]
@@ -105,6 +106,15 @@ class PostmartSandbox(Sandbox):
                 return _error(404, "NOT_FOUND", "Không có sản phẩm này")
             self.products[remote_id] = self._product(remote_id, body)
             return json_response({"code": "OK", "data": self.products[remote_id]})
+
+    def get_product(self, request: Request, remote_id: str) -> Response:
+        if refused := self._unauthorised(request):
+            return refused
+        with self.lock:
+            product = self.products.get(remote_id)
+        if product is None:
+            return _error(404, "NOT_FOUND", "Không có sản phẩm này")
+        return json_response({"code": "OK", "data": product})
 
     def delete_product(self, request: Request, remote_id: str) -> Response:
         if refused := self._unauthorised(request):

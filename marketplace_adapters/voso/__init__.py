@@ -3,7 +3,7 @@
 from marketplace_adapters.voso.adapter import VosoAdapter
 from plugins import hookimpl
 
-CHOSO_SDK = ">=1.0,<2"
+CHOSO_SDK = ">=1.4,<2"
 
 
 @hookimpl

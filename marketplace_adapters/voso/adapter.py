@@ -24,6 +24,7 @@ from plugins import (
     RemoteListing,
     RemoteOrder,
     RemoteOrderLine,
+    RemoteProduct,
     secret_field,
 )
 
@@ -90,6 +91,16 @@ class VosoAdapter(MarketplaceAdapter):
         except RejectedError as refused:
             if not any(p.code == "not_found" for p in refused.problems):
                 raise
+
+    def fetch_listing(self, remote_id: str) -> RemoteProduct | None:
+        try:
+            data = self._request("GET", f"/api/v2/listings/{remote_id}").json()
+        except RejectedError as refused:
+            if any(p.code == "not_found" for p in refused.problems):
+                return None
+            raise
+        return RemoteProduct(data["id"], data["title"], int(data["sale_price"]), int(data.get("inventory", 0)),
+                             bool(data.get("active", True)), data["permalink"])
 
     def parse_order_webhook(self, headers: Mapping[str, str], body: bytes) -> RemoteOrder:
         timestamp = headers.get("X-Voso-Timestamp", "")

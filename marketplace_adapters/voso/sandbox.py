@@ -23,6 +23,7 @@ class VosoSandbox(Sandbox):
     rules = [
         Rule("/oauth/token", methods=["POST"], endpoint="token"),
         Rule("/api/v2/listings", methods=["POST"], endpoint="create_listing"),
+        Rule("/api/v2/listings/<remote_id>", methods=["GET"], endpoint="get_listing"),
         Rule("/api/v2/listings/<remote_id>", methods=["PATCH"], endpoint="update_listing"),
         Rule("/api/v2/listings/<remote_id>", methods=["DELETE"], endpoint="delete_listing"),
     ]
@@ -112,6 +113,13 @@ class VosoSandbox(Sandbox):
                 return json_response({"error": "not_found"}, 404)
             self.products[remote_id] = self._listing(remote_id, body)
             return json_response(self.products[remote_id])
+
+    def get_listing(self, request: Request, remote_id: str) -> Response:
+        if refused := self._unauthorised(request):
+            return refused
+        with self.lock:
+            listing = self.products.get(remote_id)
+        return json_response(listing) if listing else json_response({"error": "not_found"}, 404)
 
     def delete_listing(self, request: Request, remote_id: str) -> Response:
         if refused := self._unauthorised(request):

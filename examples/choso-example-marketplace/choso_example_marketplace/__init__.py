@@ -4,7 +4,7 @@ from plugins import Metric, Share, hookimpl
 
 from choso_example_marketplace.adapter import ChoQueAdapter
 
-CHOSO_SDK = ">=1.3,<2"
+CHOSO_SDK = ">=1.4,<2"
 
 
 class ChoQueProductShare(Metric):

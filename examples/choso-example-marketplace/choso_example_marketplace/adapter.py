@@ -10,6 +10,7 @@ from plugins import (
     ProductSnapshot,
     RejectedError,
     RemoteListing,
+    RemoteProduct,
     TransientError,
     secret_field,
 )
@@ -78,3 +79,11 @@ class ChoQueAdapter(MarketplaceAdapter):
 
     def unpublish(self, remote_id: str) -> None:
         self._call("DELETE", f"/api/items/{remote_id}")
+
+    def fetch_listing(self, remote_id: str) -> RemoteProduct | None:
+        response = self.http.get(f"/api/items/{remote_id}")
+        if response.status_code == 404:
+            return None
+        item = self._call("GET", f"/api/items/{remote_id}").json()["item"]
+        return RemoteProduct(item["id"], item["title"], int(item["price"]), int(item["quantity"]),
+                             bool(item["active"]), item["url"])

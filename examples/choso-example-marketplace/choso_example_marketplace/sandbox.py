@@ -11,6 +11,7 @@ class ChoQueSandbox(Sandbox):
     name = "choque"
     rules = [
         Rule("/api/items", methods=["POST"], endpoint="create_item"),
+        Rule("/api/items/<remote_id>", methods=["GET"], endpoint="get_item"),
         Rule("/api/items/<remote_id>", methods=["PUT"], endpoint="update_item"),
         Rule("/api/items/<remote_id>", methods=["DELETE"], endpoint="delete_item"),
     ]
@@ -65,6 +66,15 @@ class ChoQueSandbox(Sandbox):
                 return json_response({"errors": {"id": "Không có sản phẩm này."}}, 404)
             self.products[remote_id] = self._item(remote_id, body)
             return json_response({"item": self.products[remote_id]})
+
+    def get_item(self, request: Request, remote_id: str) -> Response:
+        if refused := self._refuse(request):
+            return refused
+        with self.lock:
+            item = self.products.get(remote_id)
+        if item is None:
+            return json_response({"errors": {"id": "Không có sản phẩm này."}}, 404)
+        return json_response({"item": item})
 
     def delete_item(self, request: Request, remote_id: str) -> Response:
         if refused := self._refuse(request):

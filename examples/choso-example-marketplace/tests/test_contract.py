@@ -9,13 +9,12 @@ from choso_example_marketplace.sandbox import ChoQueSandbox
 
 class TestChoQue(MarketplaceContract):
     @pytest.fixture
-    def sandbox_url(self):
-        with ChoQueSandbox(api_key="test-key").running() as sandbox:
-            yield sandbox.url
+    def sandbox_url(self, sandbox_of):
+        return sandbox_of(ChoQueSandbox, api_key="cq-test-key-00001").url
 
     @pytest.fixture
     def adapter(self, sandbox_url):
-        return ChoQueAdapter({"base_url": sandbox_url, "api_key": "test-key"})
+        return ChoQueAdapter({"base_url": sandbox_url, "api_key": "cq-test-key-00001"})
 
 
 def test_a_wrong_api_key_is_a_refusal_not_a_retry():

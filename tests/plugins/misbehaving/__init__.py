@@ -7,11 +7,10 @@ choso from a real plugin in review: an exception, a call that never returns, an 
 
 from __future__ import annotations
 
-import threading
-import time
-
 import hmac
 import json
+import threading
+import time
 from datetime import UTC, datetime
 
 from marshmallow import Schema, fields
