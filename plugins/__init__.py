@@ -10,7 +10,7 @@ the contract kit and plugins/sandbox.py for the base of a marketplace sandbox se
 
 import pluggy
 
-from plugins.metric import Metric, Share
+from plugins.metric import FACTS, Fact, Metric, ProductRow, Share
 from plugins.payment import (
     CONFIRM_CARD,
     DONE,
@@ -62,6 +62,6 @@ __all__ = [
     "PAYMENT_STATES", "STEP_KINDS", "NextStep", "Payee", "PaymentDeclined", "PaymentProvider", "PaymentRequest",
     "PaymentUpdate",
     "RefundNotSupported", "RefundResult", "WebhookRejected",
-    "Metric", "Share",
+    "Metric", "Share", "Fact", "FACTS", "ProductRow",
     "PENDING", "REQUIRES_ACTION", "SUCCEEDED", "FAILED", "SHOW_QR", "REDIRECT", "CONFIRM_CARD", "PAY_AT_OFFICE", "DONE",
 ]

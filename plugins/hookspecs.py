@@ -77,6 +77,15 @@ def register_metrics():
 
 
 @hookspec
+def register_facts():
+    """Return a list of `plugins.Fact` classes: counts choso adds to the facts of every commune and month
+    (SDK 1.4), from the commune's active products handed over as read-only `plugins.ProductRow`s. A fact's name
+    must be new (not one of plugins.FACTS). A `count` that raises, hangs or returns something other than a whole
+    number >= 0 leaves that fact out for the commune and is recorded against the plugin.
+    """
+
+
+@hookspec
 def register_commands():
     """Return a list of `click` commands to add to the `choso` command line.
 
@@ -169,7 +178,7 @@ def bank_account_changed(change):
 
 REGISTRATION_HOOKS = (
     "register_marketplaces", "register_payment_sources", "register_payment_providers", "register_fee_types",
-    "register_metrics", "register_commands", "register_blueprints", "extra_template_vars",
+    "register_metrics", "register_facts", "register_commands", "register_blueprints", "extra_template_vars",
 )
 EVENT_HOOKS = ("product_saved", "product_archived", "listing_state_changed", "payment_received", "bill_paid",
                "bill_reminder", "bank_account_changed")

@@ -40,6 +40,12 @@ class PluginConflict(RuntimeError):
 NAME = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
 
 
+def _builtin_facts() -> set[str]:
+    from plugins.metric import FACTS
+
+    return {part.strip().split(".")[0] for key in FACTS for part in key.split("/")}
+
+
 class _Refuse(Exception):
     def __init__(self, plugin: str, reason: str) -> None:
         super().__init__(reason)
@@ -120,7 +126,7 @@ class Plugins:
     def _collect_all(self) -> None:
         """What every plugin registers, checked; a plugin failing a check is refused and the rest collected
         again without it, until what is left is consistent."""
-        from plugins.metric import Metric
+        from plugins.metric import Fact, Metric
         from plugins.payment import PaymentProvider
         from plugins.sdk import MarketplaceAdapter, PaymentSource
 
@@ -134,6 +140,7 @@ class Plugins:
                                                        "payment provider", PaymentProvider)
                 self.fee_types = self._collect("register_fee_types", "code", "fee type", None)
                 self.metrics = self._collect("register_metrics", "id", "metric", Metric)
+                self.facts = self._collect("register_facts", "name", "fact", Fact)
                 self.blueprints = [bp for _plugin, bps in self._results("register_blueprints") for bp in bps]
                 return
             except _Refuse as refused:
@@ -185,6 +192,8 @@ class Plugins:
                 if not isinstance(name, str) or not NAME.match(name):
                     raise _Refuse(plugin, f"{what} name {name!r} is not lower-case letters, digits, '-' or '_' "
                                           f"(2 to 40, starting with a letter)")
+                if what == "fact" and name in _builtin_facts():
+                    raise _Refuse(plugin, f"fact {name!r} is one of choso's own facts")
                 if name in found and found[name][0] != plugin:
                     holder = found[name][0]
                     # choso's built-ins keep their names; between two others, the one loaded first keeps it

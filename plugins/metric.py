@@ -8,7 +8,7 @@ dashboard, exports, snapshots and API with no change to core.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -18,6 +18,7 @@ FACTS = {
     "households_online": "active household businesses with at least one live marketplace listing",
     "households_cashless_ready": "active household businesses with a verified bank account",
     "products_active": "active products",
+    "products_active_with_photo": "active products with at least one photo",
     "ocop_products_active": "active OCOP-certified products (also ocop_products_active.<stars>)",
     "ocop_products_online": "active OCOP-certified products live on at least one marketplace",
     "products_live.<marketplace>": "active products live on that marketplace",
@@ -31,6 +32,33 @@ FACTS = {
 }
 
 COUNT, SHARE, VND = "count", "share", "vnd"
+
+
+@dataclass(frozen=True)
+class ProductRow:
+    """One active product of a commune, as a plugin's `Fact` counts it: read-only, no database (SDK 1.4)."""
+
+    id: int
+    household_id: int
+    product_group: str
+    ocop_stars: int | None
+    price_vnd: int
+    stock: int
+    photos: int
+    live_on: tuple[str, ...]  # marketplaces where it is live (or live and being updated)
+
+
+class Fact:
+    """A count a plugin adds to the facts of a commune and month (SDK 1.4). Required: `name` (lower-case,
+    like "products_priced_over_100k"), `description`, and `count(products)` returning a whole number >= 0.
+    choso gathers the commune's active products once and calls `count` for each commune; the result appears
+    in `facts[name]` for every indicator, the plugin's own and others'."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+
+    def count(self, products: Sequence[ProductRow]) -> int:
+        raise NotImplementedError
 
 
 @dataclass(frozen=True)

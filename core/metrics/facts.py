@@ -11,11 +11,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, distinct, exists, func, select, text
 from sqlalchemy.orm import Session
 
-from core.models import AuditLog, BankAccount, HouseholdBusiness, Product
+from core.models import AuditLog, BankAccount, HouseholdBusiness, Product, ProductImage
 from core.orders.models import Order, OrderItem, OrderPart
 from core.publishing.models import Listing
 from core.publishing.states import LIVE, OUT_OF_SYNC
 from payments.reconcile.models import Payment
+from plugins.metric import ProductRow
 
 ON_MARKETPLACE = (LIVE, OUT_OF_SYNC)
 CASHLESS_METHODS = ("vietqr", "card", "stripe")
@@ -70,6 +71,10 @@ def count_facts(db: Session, codes: list[str], start: datetime, end: datetime) -
         if stars is not None:
             row[f"ocop_products_active.{stars}"] = n
             row["ocop_products_active"] = row.get("ocop_products_active", 0) + n
+    put("products_active_with_photo", db.execute(
+        select(Product.commune_code, func.count()).where(
+            active_products, exists().where(ProductImage.product_id == Product.id))
+        .group_by(Product.commune_code)))
     ocop = and_(active_products, Product.ocop_stars.is_not(None))
     put("ocop_products_online", db.execute(select(Product.commune_code, func.count())
                                            .where(ocop, live_listing()).group_by(Product.commune_code)))
@@ -82,7 +87,56 @@ def count_facts(db: Session, codes: list[str], start: datetime, end: datetime) -
     _bill_payments(db, codes, start, end, facts)
     _orders(db, codes, start, end, facts)
     _activity(db, codes, start, end, facts)
+    _plugin_facts(db, codes, facts)
     return {code: dict(facts.get(code, {})) for code in codes}
+
+
+def _plugin_facts(db: Session, codes: list[str], facts) -> None:
+    """Facts plugins add (`register_facts`): each counts a commune's active products, handed over read-only.
+    The products are gathered only when a plugin asks, one query for all the communes."""
+    from flask import has_app_context
+
+    from core import containment
+    from core.events import plugins
+
+    registered = plugins().facts if has_app_context() else {}
+    if not registered:
+        return
+    photos = (select(ProductImage.product_id, func.count().label("n")).group_by(ProductImage.product_id)
+              .subquery())
+    live = {}
+    for product_id, marketplace in db.execute(select(Listing.product_id, Listing.marketplace).where(
+            Listing.commune_code.in_(codes), Listing.state.in_(ON_MARKETPLACE))):
+        live.setdefault(product_id, []).append(marketplace)
+    rows: dict[str, list[ProductRow]] = defaultdict(list)
+    for p in db.execute(select(Product.id, Product.commune_code, Product.household_id, Product.product_group,
+                               Product.ocop_stars, Product.price_vnd, Product.stock, photos.c.n)
+                        .outerjoin(photos, photos.c.product_id == Product.id)
+                        .where(Product.commune_code.in_(codes), Product.status == "active")):
+        rows[p.commune_code].append(ProductRow(p.id, p.household_id, p.product_group, p.ocop_stars, p.price_vnd,
+                                               p.stock, int(p.n or 0), tuple(sorted(live.get(p.id, ())))))
+    manager = plugins()
+    for name, cls in registered.items():
+        owner = manager.owners.get(("fact", name), name)
+        try:
+            fact = containment.call(owner, f"fact {name}: start up", cls)
+        except containment.PluginFailed:
+            continue
+        for code in codes:
+            try:
+                facts[code][name] = containment.call(owner, f"fact {name}: count", fact.count,
+                                                     tuple(rows.get(code, ())), deadline=5.0, check=_whole,
+                                                     commune_code=code)
+            except containment.PluginFailed:
+                continue
+
+
+def _whole(answer) -> int:
+    from core.containment import BadAnswer
+
+    if isinstance(answer, bool) or not isinstance(answer, int) or answer < 0:
+        raise BadAnswer(f"count returned {answer!r}, not a whole number >= 0")
+    return answer
 
 
 def _bill_payments(db: Session, codes: list[str], start: datetime, end: datetime, facts) -> None:

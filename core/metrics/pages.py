@@ -20,13 +20,13 @@ from core.models import Commune, Province
 
 bp = Blueprint("metrics", __name__)
 LEVELS = {services.MET: _l("target met"), services.NEAR: _l("close to target"), services.BELOW: _l("below target"),
-          services.NO_TARGET: _l("no target")}
+          services.NO_TARGET: _l("no target"), services.NO_DATA: _l("no data yet")}
 GROUP_LABELS = {"channel.direct": _l("commune catalog")}
 
 
 def show(value: float | None, unit: str) -> str:
     if value is None:
-        return _("not applicable")
+        return _("no data yet")
     if unit == "share":
         return format_percent(value, "#,##0.#%")
     if unit == "vnd":

@@ -25,7 +25,7 @@ from core.services import audit
 from plugins.metric import Metric, Share
 
 log = logging.getLogger("choso.metrics")
-MET, NEAR, BELOW, NO_TARGET = "met", "near", "below", "no_target"
+MET, NEAR, BELOW, NO_TARGET, NO_DATA = "met", "near", "below", "no_target", "no_data"
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
@@ -118,10 +118,10 @@ def _figure(metric: Metric, facts: dict[str, int]) -> Figure:
 
 
 def level(value: float | None, target: float | None, near: float | None) -> str:
+    if value is None:  # nothing to count yet (no bills, no households): not a shortfall
+        return NO_DATA
     if target is None:
         return NO_TARGET
-    if value is None:
-        return BELOW if target else NO_TARGET
     if value >= target:
         return MET
     return NEAR if near is not None and value >= near else BELOW

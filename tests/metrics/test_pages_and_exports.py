@@ -111,4 +111,4 @@ def test_figures_are_written_as_each_language_writes_numbers(app):
             assert show(0.5, "share") == "50%"
         with force_locale("en"):
             assert (show(12_345, "count"), show(1_500_000, "vnd")) == ("12,345", "1,500,000 ₫")
-            assert show(None, "count") == "not applicable"
+            assert show(None, "count") == "no data yet"
