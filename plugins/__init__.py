@@ -38,6 +38,7 @@ from plugins.sdk import (
     SDK_VERSION,
     BankNotification,
     ImageRef,
+    ListingSnapshot,
     MarketplaceAdapter,
     MarketplaceError,
     PaymentSource,
@@ -49,13 +50,20 @@ from plugins.sdk import (
     RemoteOrderLine,
     RemoteProduct,
     TransientError,
+    labelled,
     secret_field,
+)
+from plugins.values import (
+    COMMON_UNITS,
+    LISTING_STATES,
+    PRODUCT_GROUPS,
+    PRODUCT_STATUSES,
 )
 
 hookimpl = pluggy.HookimplMarker("choso")
 
 __all__ = [
-    "MIN_SECRET_LENGTH", "secret_field",
+    "MIN_SECRET_LENGTH", "secret_field", "labelled",
     "SDK_VERSION", "BankNotification", "ImageRef", "MarketplaceAdapter", "MarketplaceError", "PaymentSource",
     "Problem", "ProductSnapshot", "RejectedError", "RemoteListing", "RemoteOrder", "RemoteProduct", "RemoteOrderLine",
     "TransientError", "hookimpl",
@@ -63,5 +71,6 @@ __all__ = [
     "PaymentUpdate",
     "RefundNotSupported", "RefundResult", "WebhookRejected",
     "Metric", "Share", "Fact", "FACTS", "ProductRow",
+    "ListingSnapshot", "PRODUCT_GROUPS", "PRODUCT_STATUSES", "COMMON_UNITS", "LISTING_STATES",
     "PENDING", "REQUIRES_ACTION", "SUCCEEDED", "FAILED", "SHOW_QR", "REDIRECT", "CONFIRM_CARD", "PAY_AT_OFFICE", "DONE",
 ]

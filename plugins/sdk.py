@@ -29,6 +29,16 @@ def secret_field(**metadata: Any) -> fields.String:
                          metadata={"secret": True, **metadata})
 
 
+def labelled(vi: str, en: str, *, help_vi: str = "", help_en: str = "") -> dict[str, Any]:
+    """Field metadata giving a settings field its label (and help) in both languages, for the staff form
+    (SDK 1.4): `fields.String(required=True, metadata=labelled("Mã đối tác", "Partner id"))`, or
+    `secret_field(**labelled(...))`. Without it, staff see the field's name."""
+    out: dict[str, Any] = {"label": {"vi": vi, "en": en}}
+    if help_vi or help_en:
+        out["help"] = {"vi": help_vi or help_en, "en": help_en or help_vi}
+    return out
+
+
 @dataclass(frozen=True)
 class ImageRef:
     url: str
@@ -78,6 +88,21 @@ class RemoteListing:
     url: str
     state: str = "live"
     raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ListingSnapshot:
+    """A product's listing on one marketplace, as the `listing_state_changed` hook receives it (SDK 1.4:
+    importable from `plugins`). `state` is one of `plugins.LISTING_STATES`."""
+
+    id: int
+    product_id: int
+    marketplace: str
+    state: str
+    remote_id: str | None
+    url: str | None
+    problems: tuple[dict[str, Any], ...]
+    last_error: str | None
 
 
 @dataclass(frozen=True)
@@ -161,6 +186,12 @@ class MarketplaceAdapter:
 
     def unpublish(self, remote_id: str) -> None:
         raise NotImplementedError
+
+    def check_connection(self) -> None:
+        """Optional (SDK 1.4): prove the settings work — the address answers and the credentials are accepted —
+        by one harmless call. choso runs it when staff save the settings with the marketplace switched on, so
+        a wrong key is caught then, not at the first publish. Raise a `MarketplaceError` saying what is wrong.
+        Default: nothing is checked."""
 
     def fetch_listing(self, remote_id: str) -> RemoteProduct | None:
         """What the marketplace holds for `remote_id` now (None once it is gone), read through the marketplace's

@@ -61,6 +61,10 @@ def test_the_every_hook_example_works(every_hook_app, factory, sandboxes, farm_p
     assert manager.fee_types["market-stall"]["amount_vnd"] == 20_000
     share = manager.metrics["stalls_online"]().compute({"households_online": 3, "households_active": 4})
     assert share.value == 0.75
+    from plugins import ProductRow
+
+    rows = [ProductRow(1, 1, "food", None, 1000, stock, 0, ()) for stock in (0, 4, 0)]
+    assert manager.facts["products_out_of_stock"]().count(rows) == 2
     client = app.test_client()
     assert "mùng 5" in client.get("/cho-phien").get_data(as_text=True)
     assert app.test_cli_runner().invoke(args=["xin-chao", "Lan"]).output == "Xin chào Lan!\n"

@@ -22,6 +22,9 @@ KINDS = {"marketplace": "marketplaces", "payment_source": "payment_sources", "pa
 class IntegrationInputSchema(BaseSchema):
     enabled = fields.Boolean(required=True)
     settings = fields.Dict(load_default=dict)
+    # A marketplace switched on proves its settings work before they are saved; false skips that (settings
+    # prepared before the service is reachable).
+    test_connection = fields.Boolean(load_default=True)
 
 
 def registry(kind: str) -> dict:
@@ -43,10 +46,12 @@ def overview(code: str) -> list[dict]:
                     integrations.plugin_of(kind, name), f"{kind.replace('_', ' ')} {name}: settings schema",
                     lambda cls=cls, row=row: {"settings": integrations.public_view(row, cls.settings_schema),
                                               "fields": list(cls.settings_schema().fields),
-                                              "secret_fields": sorted(integrations.secret_fields(cls.settings_schema))},
+                                              "secret_fields": sorted(integrations.secret_fields(cls.settings_schema)),
+                                              **integrations.field_words(cls.settings_schema)},
                     display=shown, commune_code=code)
             except containment.PluginFailed as failure:
-                described = {"settings": {}, "fields": [], "secret_fields": [], "unavailable": failure.for_people}
+                described = {"settings": {}, "fields": [], "secret_fields": [], "labels": {}, "help": {},
+                             "unavailable": failure.for_people}
             out.append({**base, **described})
     return out
 
@@ -68,6 +73,7 @@ def configure_integration(code: str, kind: str, name: str):
     cls = registry(kind).get(name)
     data = load(IntegrationInputSchema(), json_body())
     row = integrations.configure(session(), user, code, kind, name,
-                                 cls.settings_schema if cls else None, data["enabled"], dict(data["settings"]))
+                                 cls.settings_schema if cls else None, data["enabled"], dict(data["settings"]),
+                                 test_connection=data["test_connection"])
     return jsonify({"kind": kind, "name": name, "enabled": row.enabled,
                     "settings": integrations.public_view(row, cls.settings_schema)})

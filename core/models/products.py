@@ -10,9 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, utcnow
 from core.models.households import HouseholdBusiness
+from plugins.values import PRODUCT_GROUPS, PRODUCT_STATUSES  # noqa: F401  (re-exported)
 
 # The six OCOP product groups of Decision 148/QĐ-TTg (2023).
-OCOP_GROUPS = {
+_GROUP_LABELS = {
     "food": _l("Food"),
     "beverage": _l("Beverages"),
     "herbal": _l("Medicinal herbs and herbal products"),
@@ -20,7 +21,7 @@ OCOP_GROUPS = {
     "ornamental": _l("Ornamental plants and animals"),
     "tourism": _l("Community and agricultural tourism services"),
 }
-PRODUCT_STATUSES = ("draft", "active", "archived")
+OCOP_GROUPS = {group: _GROUP_LABELS[group] for group in PRODUCT_GROUPS}  # the SDK's list, in its order
 
 
 class Product(Base):

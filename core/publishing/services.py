@@ -8,7 +8,7 @@ says where things stand at every moment, so a crash or restart loses nothing.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -32,6 +32,7 @@ from core.services import audit, integrations
 from core.services.shops import require
 from core.snapshots import content_version, product_snapshot
 from plugins.sdk import (
+    ListingSnapshot,
     MarketplaceAdapter,
     Problem,
     ProductSnapshot,
@@ -41,18 +42,6 @@ from plugins.sdk import (
 )
 
 JOB = "listing.sync"
-
-
-@dataclass(frozen=True)
-class ListingSnapshot:
-    id: int
-    product_id: int
-    marketplace: str
-    state: str
-    remote_id: str | None
-    url: str | None
-    problems: tuple[dict[str, Any], ...]
-    last_error: str | None
 
 
 def listing_snapshot(listing: Listing) -> ListingSnapshot:

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-QUEUED = "queued"            # waiting for a worker (first publication, an update, or a retry)
-PUBLISHING = "publishing"    # a worker is talking to the marketplace right now
-LIVE = "live"                # on the marketplace, matching what choso last sent
-REJECTED = "rejected"        # the marketplace refused it; the seller must fix the problems
-FAILED = "failed"            # gave up after repeated transient errors; the reason is kept
-OUT_OF_SYNC = "out_of_sync"  # live, but the product changed since; an update is queued
-UNPUBLISHED = "unpublished"  # taken down (or never put up) on request
+# The names are the SDK's (plugins.values), so plugins and core cannot disagree:
+# queued       waiting for a worker (first publication, an update, or a retry)
+# publishing   a worker is talking to the marketplace right now
+# live         on the marketplace, matching what choso last sent
+# rejected     the marketplace refused it; the seller must fix the problems
+# failed       gave up after repeated transient errors (or an unusable answer); the reason is kept
+# out_of_sync  live, but the product changed since; an update is queued
+# unpublished  taken down (or never put up) on request
+from plugins.values import (  # noqa: E402
+    FAILED,
+    LISTING_STATES,
+    LIVE,
+    OUT_OF_SYNC,
+    PUBLISHING,
+    QUEUED,
+    REJECTED,
+    UNPUBLISHED,
+)
 
-STATES = (QUEUED, PUBLISHING, LIVE, REJECTED, FAILED, OUT_OF_SYNC, UNPUBLISHED)
+STATES = LISTING_STATES
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     QUEUED: frozenset({PUBLISHING, UNPUBLISHED}),

@@ -46,6 +46,21 @@ def display_of(kind: str, name: str) -> str:
     return shown if isinstance(shown, str) and shown else name
 
 
+def field_words(schema: type[Schema]) -> dict[str, dict[str, str]]:
+    """Each settings field's label and help in the reader's language (`plugins.labelled`), else its name."""
+    from flask_babel import get_locale
+
+    lang = str(get_locale() or "vi")[:2]
+
+    def pick(words: Any) -> str:
+        return str(words.get(lang) or words.get("vi") or words.get("en") or "") if isinstance(words, dict) else ""
+
+    found = schema().fields.items()
+    return {"labels": {name: pick(f.metadata.get("label")) or name for name, f in found},
+            "help": {name: pick(f.metadata.get("help")) for name, f in schema().fields.items()
+                     if pick(f.metadata.get("help"))}}
+
+
 def secret_fields(schema: type[Schema]) -> set[str]:
     return {name for name, f in schema().fields.items() if f.metadata.get("secret")}
 
@@ -112,7 +127,9 @@ def enabled_names(db: Session, commune_code: str, kind: str) -> set[str]:
 
 
 def configure(db: Session, actor: User, commune_code: str, kind: str, name: str, schema: type[Schema] | None,
-              enabled: bool, values: dict[str, Any]) -> IntegrationSetting:
+              enabled: bool, values: dict[str, Any], *, test_connection: bool = False) -> IntegrationSetting:
+    """Save an integration's settings for a commune. With `test_connection` (the staff page and API), a
+    marketplace switched on is asked to prove the settings work before anything is saved."""
     require(may_configure(actor, commune_code))
     if schema is None:
         raise NotFound(_("No plugin provides %(name)s.", name=name))
@@ -141,6 +158,8 @@ def configure(db: Session, actor: User, commune_code: str, kind: str, name: str,
     problems.update(_rules(schema, loaded, secrets) if enabled else {})
     if problems:
         raise Invalid(_("Some fields are not valid."), problems)
+    if test_connection and enabled and kind == "marketplace":
+        _check_connection(commune_code, name, loaded)
     row.enabled = enabled
     row.settings = {k: v for k, v in loaded.items() if k not in secrets}
     row.secrets = seal({k: v for k, v in loaded.items() if k in secrets})
@@ -151,6 +170,26 @@ def configure(db: Session, actor: User, commune_code: str, kind: str, name: str,
                  details={"enabled": enabled, "fields": sorted(row.settings)})
     db.commit()
     return row
+
+
+def _check_connection(commune_code: str, name: str, settings: dict[str, Any]) -> None:
+    from core.events import plugins
+    from plugins.sdk import MarketplaceError
+
+    cls = plugins().marketplaces.get(name)
+    if cls is None:
+        return
+    shown = display_of("marketplace", name)
+    try:
+        containment.call(plugin_of("marketplace", name), f"marketplace {name}: check connection",
+                         lambda: cls(settings).check_connection(), deadline=containment.deadline_for(
+                             getattr(cls, "call_timeout", None)), passthrough=(MarketplaceError,),
+                         display=shown, commune_code=commune_code)
+    except MarketplaceError as refused:
+        msg = _("%(name)s did not accept these settings: %(reason)s", name=shown, reason=str(refused))
+        raise Invalid(msg, {"_": [msg]}) from refused
+    except containment.PluginFailed as failure:
+        raise Invalid(failure.for_people, {"_": [failure.for_people]}) from failure
 
 
 def _rules(schema: type[Schema], loaded: dict[str, Any], secrets: set[str]) -> dict[str, list[str]]:

@@ -45,9 +45,11 @@ def commune_integrations(code: str):
         try:
             names = containment.call(integrations.plugin_of(kind, name), f"{kind} {name}: settings schema",
                                      lambda: list(cls.settings_schema().fields), commune_code=code)
-            values = {field: request.form.get(f"setting-{field}", "") for field in names}
+            # a field left empty takes its default (or, for a secret, keeps what is stored)
+            values = {field: request.form[f"setting-{field}"] for field in names
+                      if request.form.get(f"setting-{field}", "") != ""}
             integrations.configure(session(), current_user, code, kind, name, cls.settings_schema,
-                                   bool(request.form.get("enabled")), values)
+                                   bool(request.form.get("enabled")), values, test_connection=True)
             flash(_("Saved."), "info")
             return redirect(url_for("admin.commune_integrations", code=code))
         except ChosoError as exc:

@@ -14,6 +14,7 @@ from plugins import (
     REDIRECT,
     SUCCEEDED,
     BankNotification,
+    Fact,
     Metric,
     NextStep,
     PaymentProvider,
@@ -25,7 +26,7 @@ from plugins import (
     secret_field,
 )
 
-CHOSO_SDK = ">=1.3,<2"
+CHOSO_SDK = ">=1.4,<2"
 log = logging.getLogger("choso_every_hook")
 seen: list[tuple[str, object]] = []  # what the event hooks received, for the tests
 
@@ -110,6 +111,22 @@ class StallsOnline(Metric):
 @hookimpl
 def register_metrics():
     return [StallsOnline]
+
+
+# --- register_facts ---
+class ProductsWithoutStock(Fact):
+    """A count choso does not make itself: products on sale with nothing left in stock."""
+
+    name = "products_out_of_stock"
+    description = "active products with a stock of 0"
+
+    def count(self, products):
+        return sum(1 for p in products if p.stock == 0)
+
+
+@hookimpl
+def register_facts():
+    return [ProductsWithoutStock]
 
 
 # --- register_commands ---

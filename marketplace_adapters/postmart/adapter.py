@@ -22,15 +22,19 @@ from plugins import (
     RemoteOrder,
     RemoteOrderLine,
     RemoteProduct,
+    labelled,
     secret_field,
 )
 
 
 class PostmartSettings(Schema):
-    base_url = fields.Url(required=True, require_tld=False, metadata={"description": "https://… of the seller API"})
-    partner_id = fields.String(required=True)
-    partner_key = secret_field()
-    timeout_seconds = fields.Float(load_default=10.0, validate=validate.Range(min=0.1, max=120))
+    base_url = fields.Url(required=True, require_tld=False, metadata=labelled(
+        "Địa chỉ API người bán", "Seller API address", help_vi="https://… do Postmart cấp",
+        help_en="https://… given by Postmart"))
+    partner_id = fields.String(required=True, metadata=labelled("Mã đối tác", "Partner id"))
+    partner_key = secret_field(**labelled("Khóa đối tác", "Partner key"))
+    timeout_seconds = fields.Float(load_default=10.0, validate=validate.Range(min=0.1, max=120),
+                                   metadata=labelled("Chờ tối đa (giây)", "Timeout (seconds)"))
 
 
 class PostmartAdapter(MarketplaceAdapter):
@@ -74,6 +78,10 @@ class PostmartAdapter(MarketplaceAdapter):
         except RejectedError as refused:
             if not any(p.code == "NOT_FOUND" for p in refused.problems):  # already gone is what we wanted
                 raise
+
+    def check_connection(self) -> None:
+        # Reading a listing that cannot exist: "not found" means the address answers and the key is accepted.
+        self.fetch_listing("choso-connection-check")
 
     def fetch_listing(self, remote_id: str) -> RemoteProduct | None:
         try:

@@ -25,16 +25,18 @@ from plugins import (
     RemoteOrder,
     RemoteOrderLine,
     RemoteProduct,
+    labelled,
     secret_field,
 )
 
 
 class VosoSettings(Schema):
-    base_url = fields.Url(required=True, require_tld=False)
-    client_id = fields.String(required=True)
-    client_secret = secret_field()
-    webhook_secret = secret_field()
-    timeout_seconds = fields.Float(load_default=10.0, validate=validate.Range(min=0.1, max=120))
+    base_url = fields.Url(required=True, require_tld=False, metadata=labelled("Địa chỉ API", "API address"))
+    client_id = fields.String(required=True, metadata=labelled("Mã ứng dụng (client id)", "Client id"))
+    client_secret = secret_field(**labelled("Khóa bí mật ứng dụng", "Client secret"))
+    webhook_secret = secret_field(**labelled("Khóa ký thông báo đơn hàng", "Webhook signing secret"))
+    timeout_seconds = fields.Float(load_default=10.0, validate=validate.Range(min=0.1, max=120),
+                                   metadata=labelled("Chờ tối đa (giây)", "Timeout (seconds)"))
 
 
 class VosoAdapter(MarketplaceAdapter):
@@ -91,6 +93,10 @@ class VosoAdapter(MarketplaceAdapter):
         except RejectedError as refused:
             if not any(p.code == "not_found" for p in refused.problems):
                 raise
+
+    def check_connection(self) -> None:
+        # Reading a listing that cannot exist: "not found" means the address answers and the key is accepted.
+        self.fetch_listing("choso-connection-check")
 
     def fetch_listing(self, remote_id: str) -> RemoteProduct | None:
         try:

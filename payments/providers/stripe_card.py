@@ -29,7 +29,7 @@ from plugins.payment import (
     RefundResult,
     WebhookRejected,
 )
-from plugins.sdk import MIN_SECRET_LENGTH
+from plugins.sdk import MIN_SECRET_LENGTH, labelled
 
 STATES = {"succeeded": SUCCEEDED, "requires_action": REQUIRES_ACTION, "processing": PENDING,
           "requires_confirmation": PENDING, "requires_payment_method": FAILED, "canceled": "cancelled"}
@@ -48,11 +48,14 @@ def _keyed(prefixes: str, what: str) -> validate.Validator:
 
 class StripeSettings(Schema):
     secret_key = fields.String(required=True, validate=_keyed("sk_test|sk_live|rk_test|rk_live", "secret key"),
-                               metadata={"secret": True})
-    publishable_key = fields.String(required=True, validate=_keyed("pk_test|pk_live", "publishable key"))
+                               metadata={"secret": True, **labelled("Khóa bí mật (sk_…)", "Secret key (sk_…)")})
+    publishable_key = fields.String(required=True, validate=_keyed("pk_test|pk_live", "publishable key"),
+                                    metadata=labelled("Khóa công khai (pk_…)", "Publishable key (pk_…)"))
     webhook_secret = fields.String(required=True, validate=_keyed("whsec", "webhook signing secret"),
-                                   metadata={"secret": True})
-    api_base = fields.Url(load_default="https://api.stripe.com", require_tld=False)
+                                   metadata={"secret": True, **labelled("Khóa ký webhook (whsec_…)",
+                                                                        "Webhook signing secret (whsec_…)")})
+    api_base = fields.Url(load_default="https://api.stripe.com", require_tld=False,
+                          metadata=labelled("Địa chỉ API", "API address"))
 
 
 def stripe_js_url() -> str:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from marshmallow import Schema
 
 from payments.sources.common import vietnam_time, whole_dong
-from plugins import BankNotification, PaymentSource, secret_field
+from plugins import BankNotification, PaymentSource, labelled, secret_field
 
 TOLERANCE_SECONDS = 300
 
@@ -22,7 +22,7 @@ def signature(secret: str, timestamp: str, data: dict) -> str:
 
 
 class CassoSettings(Schema):
-    checksum_key = secret_field()
+    checksum_key = secret_field(**labelled("Khóa checksum (Secure Token)", "Checksum key"))
 
 
 class CassoSource(PaymentSource):

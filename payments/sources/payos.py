@@ -11,7 +11,7 @@ from typing import Any
 from marshmallow import Schema
 
 from payments.sources.common import vietnam_time, whole_dong
-from plugins import BankNotification, PaymentSource, secret_field
+from plugins import BankNotification, PaymentSource, labelled, secret_field
 
 
 def _value(value: Any) -> str:
@@ -32,7 +32,7 @@ def signature(checksum_key: str, data: dict) -> str:
 
 
 class PayOSSettings(Schema):
-    checksum_key = secret_field()
+    checksum_key = secret_field(**labelled("Khóa checksum", "Checksum key"))
 
 
 class PayOSSource(PaymentSource):

@@ -9,11 +9,12 @@ from collections.abc import Mapping
 from marshmallow import Schema
 
 from payments.sources.common import vietnam_time, whole_dong
-from plugins import BankNotification, PaymentSource, secret_field
+from plugins import BankNotification, PaymentSource, labelled, secret_field
 
 
 class SePaySettings(Schema):
-    api_key = secret_field()
+    api_key = secret_field(**labelled("Khóa API (Apikey)", "API key", help_vi="Cấu hình webhook trên SePay",
+                                     help_en="From the webhook settings on SePay"))
 
 
 class SePaySource(PaymentSource):

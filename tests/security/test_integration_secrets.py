@@ -12,7 +12,9 @@ URL = "/api/v1/communes/00583/integrations"
 
 
 def _put(client, token, kind, name, settings, enabled=True):
-    return client.put(f"{URL}/{kind}/{name}", headers=bearer(token), json={"enabled": enabled, "settings": settings})
+    # the .example hosts here answer nothing: the connection test (tests/plugins/test_connection_check.py) is off
+    return client.put(f"{URL}/{kind}/{name}", headers=bearer(token),
+                      json={"enabled": enabled, "settings": settings, "test_connection": False})
 
 
 def test_switching_a_source_on_with_an_empty_or_short_secret_is_refused(client, factory, db):
