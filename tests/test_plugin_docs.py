@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOC = (ROOT / "docs" / "plugins.md").read_text()
 BLOCKS = re.findall(r"```(\w+)\n(.*?)```", DOC, flags=re.S)
 SHELL = {"pip install ./examples/choso-example-marketplace", "pytest examples/choso-example-marketplace",
-         "choso plugins"}
+         "choso plugins", "choso plugins new lotusfarm --kind marketplace"}  # tests/plugins/test_scaffold.py
 
 
 def test_every_hook_has_a_section():
