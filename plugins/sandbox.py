@@ -279,6 +279,11 @@ class SandboxControl:
     def drop(self, *, times: int = 1) -> None:
         self.http.post("/_sandbox/faults", json={"kind": "drop", "times": times}).raise_for_status()
 
+    def slow(self, seconds: float, *, times: int = 1) -> None:
+        """The next request(s) wait `seconds` before they are answered."""
+        self.http.post("/_sandbox/faults", json={"kind": "slow", "seconds": seconds, "times": times}
+                       ).raise_for_status()
+
     def configure(self, **settings: Any) -> None:
         self.http.post("/_sandbox/config", json=settings).raise_for_status()
 

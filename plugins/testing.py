@@ -198,6 +198,19 @@ class MarketplaceContract:
         with pytest.raises(PermissionError):
             adapter.parse_order_webhook(headers, body.replace(b"2", b"9", 1))
 
+    def timeout_adapter(self, adapter: MarketplaceAdapter, seconds: float) -> MarketplaceAdapter:
+        """The adapter with its HTTP timeout set to `seconds`. Default: through a `timeout_seconds` setting;
+        override when the adapter sets its timeout another way."""
+        if "timeout_seconds" not in type(adapter).settings_schema().fields:
+            pytest.skip(f"{adapter.name}: declare a timeout_seconds setting, or override timeout_adapter()")
+        return type(adapter)({**adapter.settings, "timeout_seconds": seconds})
+
+    def test_a_marketplace_that_does_not_answer_in_time_is_transient(self, adapter, control):
+        quick = self.timeout_adapter(adapter, 0.5)
+        control.slow(3)
+        with pytest.raises(TransientError):
+            quick.publish(self.good_product(), "contract-timeout")
+
     def test_a_rate_limit_is_transient_with_its_retry_after(self, adapter, control):
         control.fail(429, retry_after=7)
         with pytest.raises(TransientError) as caught:

@@ -354,8 +354,15 @@ def _call(db: Session, listing: Listing, changes, action):
             _move(listing, states.FAILED, changes)
             raise RetryStopped() from failure
         return _retry_later(db, listing, changes, failure, failure.for_people, None)
-    except TransientError as exc:  # the marketplace's own words: a rate limit, a 5xx, a timeout
-        return _retry_later(db, listing, changes, exc, str(exc), exc.retry_after)
+    except TransientError as exc:  # a rate limit, a 5xx, a timeout: said in words, the marketplace's detail kept
+        reason = _("%(name)s is busy or did not answer (%(detail)s); choso tries again by itself.",
+                   name=_shown(listing.marketplace), detail=str(exc)[:200])
+        return _retry_later(db, listing, changes, exc, reason, exc.retry_after)
+
+
+def _shown(name: str) -> str:
+    cls = marketplaces().get(name)
+    return display_name(cls) if cls else name
 
 
 def _raise(failure: Exception):

@@ -66,11 +66,11 @@ def test_ten_different_transfers_for_one_bill_at_once_all_count(app, client, bil
         bodies = iter([sepay_body(6000 + i, 3_000, f"{bill['reference']} dot {i}") for i in range(10)])
         codes = _all_at_once(10, lambda: httpx.post(url, json=next(bodies), timeout=60,
                                                     headers={"Authorization": f"Apikey {SEPAY_KEY}"}).status_code)
-    assert codes == [200] * 10
+    assert codes == [200] * 10, codes
     db.expire_all()
     row = db.get(Bill, bill["id"])
-    assert db.scalar(select(func.count()).select_from(Payment)) == 10
-    assert row.paid_vnd == 30_000 and row.state == "paid"
+    payments = db.scalar(select(func.count()).select_from(Payment))
+    assert (payments, row.paid_vnd, row.state) == (10, 30_000, "paid")
     assert db.scalar(select(func.count()).select_from(Receipt)) == 10
 
 
