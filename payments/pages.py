@@ -18,6 +18,7 @@ from core.errors import ChosoError
 from core.i18n import money
 from core.limits import image_limit
 from core.models import BankAccount, Commune
+from core.web import staff_commune
 from payments import qrcheck
 from payments.bills import services as bills
 from payments.bills.models import Bill, BillBatch, CollectionAccount, FeeType
@@ -199,12 +200,7 @@ def qr_check_page():
 # --- staff desks -----------------------------------------------------------------------------------------
 
 def _staff_commune(code: str) -> Commune:
-    commune = session().get(Commune, code)
-    if commune is None:
-        abort(404)
-    if not bills.may_bill(current_user, code):
-        abort(403)
-    return commune
+    return staff_commune(code, bills.may_bill)
 
 
 @bp.route("/staff/<code>/bills", methods=["GET", "POST"])

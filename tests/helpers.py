@@ -139,6 +139,15 @@ def worker_pids(pid: int) -> list[int]:
     return found
 
 
+def gunicorn_env(app, database_url: str, instance, port: int, workers: int = 2) -> dict[str, str]:
+    """The environment of a deployed web process against the test database, bound to 127.0.0.1:`port`."""
+    import os
+
+    return {**os.environ, "DATABASE_URL": database_url, "CHOSO_INSTANCE_PATH": str(instance),
+            "CHOSO_SECRET_KEY": app.config["SECRET_KEY"], "CHOSO_BIND": f"127.0.0.1:{port}",
+            "CHOSO_WEB_WORKERS": str(workers), "CHOSO_LOG_FORMAT": "text", "CHOSO_LOG_LEVEL": "WARNING"}
+
+
 @contextmanager
 def running_gunicorn(env: dict[str, str], *, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                      seconds: float = 30) -> Iterator[subprocess.Popen]:

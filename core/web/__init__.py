@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, send_from_directory
@@ -23,6 +24,22 @@ def form_data(schema: Schema, form, *, nullable: tuple[str, ...] = ()) -> dict[s
             continue
         data[name] = value
     return data
+
+
+def staff_commune(code: str, allowed: Callable[[Any, str], bool]):
+    """The commune of a staff page: 404 when there is none, 403 when `allowed(user, code)` says no."""
+    from flask import abort
+    from flask_login import current_user
+
+    from core.db import session
+    from core.models import Commune
+
+    commune = session().get(Commune, code)
+    if commune is None:
+        abort(404)
+    if not allowed(current_user, code):
+        abort(403)
+    return commune
 
 
 def validate(schema: Schema, data: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any]]:

@@ -12,17 +12,13 @@ from core.db import session
 from core.errors import ChosoError
 from core.models import Commune, HouseholdBusiness, User
 from core.services import helpers
+from core.web import staff_commune
 
 bp = Blueprint("helpers", __name__)
 
 
 def _commune(code: str) -> Commune:
-    commune = session().get(Commune, code)
-    if commune is None:
-        abort(404)
-    if not policy.can_assign_helpers(current_user, code):
-        abort(403)
-    return commune
+    return staff_commune(code, policy.can_assign_helpers)
 
 
 @bp.route("/staff/<code>/helpers", methods=["GET", "POST"])

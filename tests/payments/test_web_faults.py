@@ -9,7 +9,15 @@ from sqlalchemy import func, select
 
 from payments.bills.models import Bill
 from payments.reconcile.models import BankTransaction, Payment
-from tests.helpers import SEPAY_KEY, deliver_webhook, free_port, running_gunicorn, sepay_body, worker_pids
+from tests.helpers import (
+    SEPAY_KEY,
+    deliver_webhook,
+    free_port,
+    gunicorn_env,
+    running_gunicorn,
+    sepay_body,
+    worker_pids,
+)
 from tests.payments.conftest import bill_for
 
 
@@ -18,9 +26,7 @@ def test_killing_a_web_worker_mid_webhooks_loses_no_payment_and_doubles_none(
     factory.enable_payment_source("sepay", {"api_key": SEPAY_KEY})
     bills = [bill_for(client, billing, billing.households[i % 3], period=f"T{i}") for i in range(40)]
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": choso_database_url, "CHOSO_INSTANCE_PATH": str(tmp_path),
-           "CHOSO_SECRET_KEY": app.config["SECRET_KEY"], "CHOSO_BIND": f"127.0.0.1:{port}",
-           "CHOSO_WEB_WORKERS": "2", "CHOSO_LOG_FORMAT": "text", "CHOSO_LOG_LEVEL": "WARNING"}
+    env = gunicorn_env(app, choso_database_url, tmp_path, port)
     url = f"http://127.0.0.1:{port}/api/v1/webhooks/payments/sepay/00583"
     with running_gunicorn(env) as server:
         results: list[int] = []

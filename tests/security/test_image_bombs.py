@@ -4,7 +4,6 @@ The bomb is the one from review: a small PNG declaring 12000×12000 pixels (432 
 converted), posted to the anonymous "is this QR genuine?" check of a real gunicorn process."""
 
 import io
-import os
 import struct
 import zlib
 from pathlib import Path
@@ -13,7 +12,7 @@ from PIL import Image
 
 from core.models import BankAccount
 from payments.vietqr import encode, render
-from tests.helpers import free_port, running_gunicorn, worker_pids
+from tests.helpers import free_port, gunicorn_env, running_gunicorn, worker_pids
 
 
 def _png_bomb(side: int = 12000) -> bytes:
@@ -45,9 +44,7 @@ def test_a_png_bomb_is_refused_before_decoding_and_the_server_stays_small(app, c
     bomb = _png_bomb()
     assert len(bomb) < 1_000_000  # small on the wire, well under the upload limit
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": choso_database_url, "CHOSO_INSTANCE_PATH": str(tmp_path),
-           "CHOSO_SECRET_KEY": app.config["SECRET_KEY"], "CHOSO_BIND": f"127.0.0.1:{port}",
-           "CHOSO_WEB_WORKERS": "1", "CHOSO_LOG_FORMAT": "text", "CHOSO_LOG_LEVEL": "WARNING"}
+    env = gunicorn_env(app, choso_database_url, tmp_path, port, workers=1)
     base = f"http://127.0.0.1:{port}"
     with running_gunicorn(env) as server:
         # a genuine photo first, so the QR reader and everything else it needs are loaded before measuring
