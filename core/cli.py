@@ -109,8 +109,9 @@ def _demo() -> None:
     click.echo(f"  added {summary.households_created} households, {summary.products_created} products")
     click.echo(f"  sign in with password {demo.DEMO_PASSWORD!r} as:")
     click.echo(f"    household: {', '.join(summary.household_phones[:3])} … {summary.household_phones[-1]}")
-    click.echo(f"    helper (Tổ công nghệ số): {demo.HELPER_PHONE}")
+    click.echo(f"    helper (Tổ công nghệ số, assigned to the first eight households): {demo.HELPER_PHONE}")
     click.echo(f"    commune staff (also sees the province's figures): {demo.STAFF_PHONE}")
+    click.echo(f"    admin (plugins, every commune): {demo.ADMIN_PHONE}")
 
 
 def _demo_marketplaces() -> None:

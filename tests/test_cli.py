@@ -3,7 +3,7 @@
 
 from sqlalchemy import func, select
 
-from core.models import HouseholdBusiness, Product
+from core.models import HouseholdBusiness, Product, User
 from core.testing import bearer
 
 
@@ -43,6 +43,11 @@ def test_demo_loads_one_commune_and_running_it_twice_duplicates_nothing(choso, d
     first = choso("demo").stdout
     assert "demo commune: 00583 Xã Bát Tràng" in first
     assert "added 20 households, 120 products" in first and "0900000101" in first
+    assert "admin (plugins, every commune): 0900000102" in first  # the README's sign-ins table
+    admin = db.scalar(select(User).where(User.phone == "0900000102"))
+    assert admin is not None and admin.is_admin
+    helper = db.scalar(select(User).where(User.phone == "0900000101"))
+    assert len(helper.assisted_household_ids) == 8
     second = choso("demo").stdout
     assert "added 0 households, 0 products" in second
     assert db.scalar(select(func.count()).select_from(HouseholdBusiness)) == 20

@@ -22,7 +22,7 @@ from core.text import fold, slugify
 
 DEMO_COMMUNE = "00583"  # Xã Bát Tràng, Hà Nội
 DEMO_PASSWORD = "choso-demo"  # noqa: S105  (printed by `choso demo`; demo data only, never production)
-STAFF_PHONE, HELPER_PHONE = "0900000100", "0900000101"
+STAFF_PHONE, HELPER_PHONE, ADMIN_PHONE = "0900000100", "0900000101", "0900000102"
 
 _FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ"]
 _GIVEN = ["Văn An", "Thị Bình", "Văn Cường", "Thị Dung", "Minh Đức", "Thị Hà", "Văn Hùng", "Thị Lan",
@@ -76,7 +76,9 @@ def seed(db: Session, store: LocalStorage, commune_code: str = DEMO_COMMUNE,
     users.grant_province(db, staff, commune.province_code)  # so the demo shows the province ranking too
     helper, _ = users.ensure_user(db, phone=HELPER_PHONE, name="Tổ công nghệ số (demo)")
     users.grant(db, helper, "helper", commune_code)
-    for u in (staff, helper):
+    admin, _ = users.ensure_user(db, phone=ADMIN_PHONE, name="Quản trị hệ thống (demo)")
+    users.grant(db, admin, "admin", commune_code)
+    for u in (staff, helper, admin):
         if u.password_hash is None:
             users.set_password(u, DEMO_PASSWORD)
     banks = ["970436", "970415", "970418", "970405", "970422"]  # VCB, VietinBank, BIDV, Agribank, MB

@@ -104,6 +104,16 @@ def shops_query(actor: User | None, *, commune: str | None = None, q: str = "", 
     return stmt.where(public | own | assisted | HouseholdBusiness.commune_code.in_(visible))
 
 
+def matches(shop: HouseholdBusiness, q: str) -> bool:
+    """A helper's search: every word of the shop's name (accents and case ignored), or digits of the owner's
+    or the shop's phone number."""
+    digits = "".join(ch for ch in q if ch.isdigit())
+    if digits and len(digits) >= 3 and any(digits in (phone or "") for phone in (shop.phone, shop.owner.phone)):
+        return True
+    words = fold(q).split()
+    return bool(words) and all(word in shop.name_folded or word in fold(shop.owner.name or "") for word in words)
+
+
 def managed_shops(db: Session, actor: User) -> list[HouseholdBusiness]:
     """Shops the person may edit: their own, and for a helper the households staff assigned to it."""
     stmt = select(HouseholdBusiness).order_by(HouseholdBusiness.name_folded, HouseholdBusiness.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 from core.auth import policy
 from core.db import session
 from core.errors import ChosoError
-from core.models import OCOP_GROUPS, HouseholdBusiness, Product, ProductImage
+from core.models import OCOP_GROUPS, AuditLog, HouseholdBusiness, Product, ProductImage
 from core.models.products import PRODUCT_STATUSES
 from core.schemas.households import BankAccountSchema, HouseholdSchema
 from core.schemas.products import ProductSchema
@@ -44,9 +45,7 @@ def index():
     managed = shops.managed_shops(db, current_user)
     q = request.args.get("q", "")
     if q:
-        from core.text import fold
-
-        managed = [s for s in managed if all(t in s.name_folded for t in fold(q).split())]
+        managed = [s for s in managed if shops.matches(s, q)]
     helper_of = sorted(current_user.communes_with("helper"))
     own_communes = sorted(current_user.communes_with("household", "helper"))
     from core.orders.models import OrderPart
@@ -56,6 +55,34 @@ def index():
         OrderPart.seen_by_household.is_(False), OrderPart.state != "cancelled")) or 0
     return render_template("dashboard/index.html", shops=managed, q=q, helper_of=helper_of,
                            own_communes=own_communes, errors={}, form={}, new_orders=new_orders)
+
+
+# What a helper can do for a household, in words (the audit log keeps the codes).
+HELPED_ACTIONS = {
+    "shop.open": _l("opened the shop"), "shop.update": _l("changed the shop's details"),
+    "product.create": _l("added a product"), "product.update": _l("changed a product"),
+    "products.import": _l("imported products"), "image.add": _l("added a photo"),
+    "image.remove": _l("removed a photo"), "listing.publish": _l("published on a marketplace"),
+    "listing.unpublish": _l("took a product off a marketplace"), "bank_account.add": _l("added a bank account"),
+    "bank_account.update": _l("changed a bank account"), "bank_account.remove": _l("removed a bank account"),
+}
+
+
+@bp.get("/helped")
+def helped():
+    """What this helper did, for whom, this month (Vietnam time): the records the assisted figure counts."""
+    from core.metrics.services import bounds, current_month
+
+    month = current_month()
+    start, end = bounds(month)
+    rows = session().execute(
+        select(AuditLog.at, AuditLog.action, HouseholdBusiness.name, HouseholdBusiness.id)
+        .join(HouseholdBusiness, HouseholdBusiness.id == AuditLog.on_behalf_of_id)
+        .where(AuditLog.actor_id == current_user.id, AuditLog.assignment_id.is_not(None),
+               AuditLog.at >= start, AuditLog.at < end).order_by(AuditLog.at.desc()).limit(500)).all()
+    households = sorted({(r.name, r.id) for r in rows})
+    return render_template("dashboard/helped.html", rows=rows, households=households, month=month,
+                           words=HELPED_ACTIONS)
 
 
 @bp.post("/shops")
@@ -164,7 +191,7 @@ def _product_form(product: Product | None, shop: HouseholdBusiness, errors=None,
     marketplaces = _marketplace_rows(product) if product else []
     return render_template("dashboard/product_form.html", product=product, shop=shop, groups=OCOP_GROUPS,
                            statuses=PRODUCT_STATUSES, errors=errors or {}, form=form or {},
-                           marketplaces=marketplaces), status
+                           marketplaces=marketplaces, acting=policy.acting_for(current_user, shop)), status
 
 
 @bp.route("/shops/<int:shop_id>/products/new", methods=["GET", "POST"])

@@ -33,7 +33,7 @@ PAGES = {
     "/qr/accounts/{account}.png": EVERYONE, "/login": EVERYONE, "/healthz": EVERYONE, "/readyz": EVERYONE,
     "/api/docs": EVERYONE, "/api/openapi.json": EVERYONE,
     "/dashboard/": SIGNED_IN, "/dashboard/bills": SIGNED_IN, "/dashboard/orders": SIGNED_IN,
-    "/account/tokens": SIGNED_IN,
+    "/account/tokens": SIGNED_IN, "/dashboard/helped": SIGNED_IN,
     "/dashboard/shops/{shop}": PRIVATE, "/dashboard/shops/{shop}/products.csv": PRIVATE,
     "/dashboard/products/{product}": EDITORS, "/dashboard/shops/{shop}/products/new": EDITORS,
     "/dashboard/orders/{part}": PRIVATE,
