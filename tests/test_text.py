@@ -32,3 +32,21 @@ def test_phone_numbers_take_their_national_form(raw, phone):
 def test_search_terms_fold_and_cap():
     assert search_terms("Nước-mắm, cá cơm") == ["nuoc", "mam", "ca", "com"]
     assert len(search_terms(" ".join(["x"] * 50))) == 8
+
+
+@pytest.mark.parametrize(("written", "dong"), [
+    ("12000", 12_000), ("12.000", 12_000), ("12,000", 12_000), ("12.000đ", 12_000), ("12.000 đ", 12_000),
+    ("12 000 VND", 12_000), ("150.000 đồng", 150_000), ("12k", 12_000), ("12K", 12_000), ("12 nghìn", 12_000),
+    ("1,5tr", 1_500_000), ("1.5 triệu", 1_500_000), ("2tr", 2_000_000), ("450.000₫", 450_000),
+])
+def test_prices_are_read_as_people_write_them(written, dong):
+    from core.schemas.common import parse_dong
+
+    assert parse_dong(written) == dong
+
+
+@pytest.mark.parametrize("written", ["12.5", "12,5", "1,2345k", "mười nghìn", "12..000", "-12000", ""])
+def test_what_is_not_a_whole_number_of_dong_is_refused(written):
+    from core.schemas.common import parse_dong
+
+    assert parse_dong(written) is None

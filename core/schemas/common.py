@@ -19,8 +19,34 @@ class BaseSchema(Schema):
         unknown = RAISE
 
 
+_CURRENCY = re.compile(r"\s*(?:đồng|dong|vnđ|vnd|đ|₫|d)\s*$", re.IGNORECASE)
+_SCALED = re.compile(r"^(\d+(?:[.,]\d+)?)\s*(k|nghìn|nghin|ngàn|ngan|tr|triệu|trieu)$", re.IGNORECASE)
+_THOUSANDS = {"k", "nghìn", "nghin", "ngàn", "ngan"}
+
+
+def parse_dong(text: str) -> int | None:
+    """Money as people write it: "12000", "12.000", "12,000", "12.000đ", "12.000 đ", "12 000 VND", "12k",
+    "12 nghìn", "1,5tr", "1.5 triệu". None when it is not a whole number of đồng ("12.5", "1,2345k")."""
+    from decimal import Decimal, InvalidOperation
+
+    text = _CURRENCY.sub("", text.strip())
+    if text.isdigit():
+        return int(text)
+    if _GROUPED.match(text):
+        return int(re.sub(r"\D", "", text))
+    scaled = _SCALED.match(text)
+    if scaled is None:
+        return None
+    try:
+        number = Decimal(scaled.group(1).replace(",", "."))
+    except InvalidOperation:
+        return None
+    amount = number * (1000 if scaled.group(2).lower() in _THOUSANDS else 1_000_000)
+    return int(amount) if amount == amount.to_integral_value() else None
+
+
 class Dong(fields.Field):
-    """A whole number of đồng. Accepts 150000 or "150000" or "150.000"; never a fraction."""
+    """A whole number of đồng, as `parse_dong` reads it; never a fraction."""
 
     default_error_messages = {"invalid": _l("Enter a whole number of đồng, without decimals.")}
 
@@ -29,8 +55,8 @@ class Dong(fields.Field):
             raise self.make_error("invalid")
         if isinstance(value, int):
             amount = value
-        elif isinstance(value, str) and (value.strip().isdigit() or _GROUPED.match(value.strip())):
-            amount = int(re.sub(r"\D", "", value))
+        elif isinstance(value, str) and (parsed := parse_dong(value)) is not None:
+            amount = parsed
         else:
             raise self.make_error("invalid")
         if not 0 <= amount <= MAX_VND:

@@ -149,3 +149,26 @@ def test_unknown_and_malformed_requests(client, factory):
     assert r.status_code == 400
     assert client.get("/api/v1/products?colour=red").status_code == 400
     assert client.get("/api/v1/nothing").get_json()["error"]["status"] == 404
+
+
+def test_prices_written_the_way_people_write_them_are_accepted_everywhere(client, factory, db):
+    """Issue 15.1: "12.000đ" was refused as "must not have decimals"."""
+    from core.testing import login, post_form
+
+    owner = factory.user(password="mat-khau-chu-ho")
+    shop = factory.shop(owner)
+    token = factory.token(owner)
+    for written, dong in (("12.000đ", 12_000), ("12k", 12_000), ("1,5tr", 1_500_000)):
+        r = client.post("/api/v1/products", headers=bearer(token), json={
+            "household_id": shop.id, "name": f"Chè {written}", "product_group": "beverage", "price_vnd": written})
+        assert r.status_code == 201 and r.get_json()["price_vnd"] == dong, (written, r.get_json())
+    r = client.post("/api/v1/products", headers=bearer(token), json={
+        "household_id": shop.id, "name": "Chè lẻ", "product_group": "beverage", "price_vnd": "12.5"})
+    assert r.status_code == 422 and "không có phần thập phân" in str(r.get_json()["error"]["fields"]["price_vnd"])
+    login(client, owner, "mat-khau-chu-ho")
+    url = f"/dashboard/shops/{shop.id}/products/new"
+    r = post_form(client, url, url, {"name": "Mật ong hoa nhãn", "product_group": "food", "price_vnd": "180.000 đ",
+                                     "stock": "5", "status": "active"})
+    assert r.status_code == 302
+    assert client.get(f"/api/v1/products?household={shop.id}&q=mat ong").get_json()["items"][0]["price_vnd"] \
+        == 180_000
