@@ -55,6 +55,8 @@ class Product(Base):
     price_vnd: Mapped[int] = mapped_column(BigInteger)
     stock: Mapped[int] = mapped_column(default=0)
     sku: Mapped[str | None] = mapped_column(String(40))
+    # The key of the form that created it: a form sent twice (a slow link, a tap on "back") creates one product
+    creation_key: Mapped[str | None] = mapped_column(String(43), unique=True)
     status: Mapped[str] = mapped_column(String(10), default="draft", index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -38,10 +38,18 @@ def search_text_for(product: Product, shop: HouseholdBusiness) -> str:
     return fold(" ".join(p for p in parts if p))
 
 
-def create_product(db: Session, actor: User, data: dict[str, Any], *, commit: bool = True) -> Product:
+def create_product(db: Session, actor: User, data: dict[str, Any], *, commit: bool = True,
+                   creation_key: str | None = None) -> Product:
+    """A new product. With `creation_key` (the form's own key), sending the same form again returns the
+    product it created the first time instead of a second one."""
     shop = get_shop(db, data["household_id"])
     require(policy.can_edit_shop(actor, shop))
-    product = Product(household=shop, commune_code=shop.commune_code,
+    if creation_key:
+        earlier = db.scalar(select(Product).where(Product.creation_key == creation_key,
+                                                  Product.household_id == shop.id))
+        if earlier is not None:
+            return earlier
+    product = Product(household=shop, commune_code=shop.commune_code, creation_key=creation_key or None,
                       **{k: data[k] for k in FIELDS if k in data})
     product.slug = slugify(product.name)
     product.search_text = search_text_for(product, shop)

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from core.auth import policy
 from core.db import session
@@ -206,14 +207,28 @@ def new_product(shop_id: int):
     if errors:
         return _product_form(None, found, errors, request.form, 422)
     db = session()
+    key = (request.form.get("idempotency_key") or "")[:43] or None
+    if key and db.scalar(select(Product.id).where(Product.creation_key == key, Product.household_id == found.id)):
+        flash(_("The product was saved."), "info")  # this form was sent before: nothing new to save
+        return redirect(url_for("dashboard.shop", shop_id=found.id))
     photo = request.files.get("photo")
+    picture = photo.read() if photo and photo.filename else None
     try:
-        product = products.create_product(db, current_user, {**data, "household_id": found.id})
-        if photo and photo.filename:
-            images.add_image(db, storage(), current_user, product, photo.read())
+        if picture is not None:  # a photo that cannot be used saves nothing: the seller fixes it and sends again
+            images.process(picture)
+        product = products.create_product(db, current_user, {**data, "household_id": found.id}, commit=False,
+                                          creation_key=key)
+        if picture is not None:
+            images.add_image(db, storage(), current_user, product, picture)  # commits the product with its photo
+        db.commit()
+    except IntegrityError:  # the same form sent twice at the same moment: the other request saved it
+        db.rollback()
+        flash(_("The product was saved."), "info")
+        return redirect(url_for("dashboard.shop", shop_id=found.id))
     except ChosoError as exc:
         db.rollback()
         return _product_form(None, found, exc.fields or {"photo": [str(exc.message)]}, request.form, 422)
+    products.product_changed(product, created=True)
     flash(_("The product was saved."), "info")
     return redirect(url_for("dashboard.shop", shop_id=found.id))
 
