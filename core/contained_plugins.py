@@ -141,14 +141,14 @@ class ContainedSource(_Contained):
 
 def provider(cls: type[PaymentProvider], settings: Mapping[str, Any], plugin: str,
              commune_code: str) -> ContainedProvider:
-    display = str(getattr(cls, "verbose_name", None) or getattr(cls, "identifier", plugin))
+    display = containment.display_name(cls, str(getattr(cls, "identifier", plugin)))
     inner = containment.call(plugin, f"payment provider {getattr(cls, 'identifier', '?')}: start up", cls,
                              settings, display=display, commune_code=commune_code)
     return ContainedProvider(inner, plugin, display, commune_code)
 
 
 def source(cls: type[PaymentSource], settings: Mapping[str, Any], plugin: str, commune_code: str) -> ContainedSource:
-    display = str(getattr(cls, "display_name", None) or getattr(cls, "name", plugin))
+    display = containment.display_name(cls, str(getattr(cls, "name", plugin)))
     inner = containment.call(plugin, f"payment source {getattr(cls, 'name', '?')}: start up", cls, settings,
                              display=display, commune_code=commune_code)
     return ContainedSource(inner, plugin, display, commune_code)

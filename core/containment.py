@@ -71,6 +71,16 @@ def _breaker(plugin: str) -> _Breaker:
         return _breakers.setdefault(plugin, _Breaker())
 
 
+def display_name(cls: Any, fallback: str) -> str:
+    """How sellers and staff know a plugin's class: its `display_name` (a payment provider's `verbose_name`),
+    else `fallback`. Lazy translations are read in the current language."""
+    for attribute in ("display_name", "verbose_name"):
+        shown = getattr(cls, attribute, None)
+        if shown:
+            return str(shown)
+    return fallback
+
+
 def reset() -> None:
     """Forget every plugin's in-flight count and breaker (tests; a process that starts afresh)."""
     with _lock:

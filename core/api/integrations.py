@@ -39,7 +39,7 @@ def overview(code: str) -> list[dict]:
     for kind in KINDS:
         for name, cls in registry(kind).items():
             row = integrations.get(session(), code, kind, name)
-            shown = str(getattr(cls, "display_name", None) or getattr(cls, "verbose_name", None) or name)
+            shown = containment.display_name(cls, name)
             base = {"kind": kind, "name": name, "display_name": shown, "enabled": bool(row and row.enabled)}
             try:  # the plugin's settings schema is plugin code: a broken one hides only its own form
                 described = containment.call(

@@ -190,7 +190,7 @@ def _retire(db: Session, earlier_id: int, new_id: int) -> None:
     lock_part(db, earlier.part_id)
     earlier = db.get(OrderPayment, earlier_id)
     if earlier.state in states.OPEN_PAYMENT:
-        earlier.state = "cancelled"
+        earlier.state = states.PAYMENT_CANCELLED
         db.commit()
         return
     db.commit()

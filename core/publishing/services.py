@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from flask import current_app
@@ -77,8 +76,7 @@ def plugin_of(name: str) -> str:
 
 
 def display_name(cls: type[MarketplaceAdapter]) -> str:
-    shown = getattr(cls, "display_name", None)
-    return shown if isinstance(shown, str) and shown else str(getattr(cls, "name", "?"))
+    return containment.display_name(cls, str(getattr(cls, "name", "?")))
 
 
 # --- what plugins answer, checked before choso acts on it ----------------------------------------------
@@ -289,8 +287,7 @@ def _sync(db: Session, listing: Listing, changes: list[tuple[Listing, str, str]]
             _move(listing, states.FAILED, changes)
         return
     except containment.PluginFailed as failure:  # the plugin could not even start: try again later
-        _call(db, listing, changes, partial(_raise, failure))
-        return
+        _plugin_failed(db, listing, changes, failure)
     name, commune = listing.marketplace, listing.commune_code
     plugin, shown = plugin_of(name), display_name(type(adapter))
     deadline = containment.deadline_for(getattr(adapter, "call_timeout", None))
@@ -347,13 +344,7 @@ def _call(db: Session, listing: Listing, changes, action):
     except RejectedError:
         raise
     except containment.PluginFailed as failure:
-        if failure.kind == "bad_answer":  # retrying the same call gets the same nonsense: the seller decides
-            listing.last_error = failure.for_people
-            listing.attempts += 1
-            _move(listing, states.PUBLISHING, changes)
-            _move(listing, states.FAILED, changes)
-            raise RetryStopped() from failure
-        return _retry_later(db, listing, changes, failure, failure.for_people, None)
+        _plugin_failed(db, listing, changes, failure)
     except TransientError as exc:  # a rate limit, a 5xx, a timeout: said in words, the marketplace's detail kept
         reason = _("%(name)s is busy or did not answer (%(detail)s); choso tries again by itself.",
                    name=_shown(listing.marketplace), detail=str(exc)[:200])
@@ -365,8 +356,16 @@ def _shown(name: str) -> str:
     return display_name(cls) if cls else name
 
 
-def _raise(failure: Exception):
-    raise failure
+def _plugin_failed(db: Session, listing: Listing, changes, failure: containment.PluginFailed):
+    """The plugin raised, hung or answered nonsense: retried later, except an unusable answer, which the same
+    call would give again, so the listing fails and the seller decides. Never returns."""
+    if failure.kind == "bad_answer":
+        listing.last_error = failure.for_people
+        listing.attempts += 1
+        _move(listing, states.PUBLISHING, changes)
+        _move(listing, states.FAILED, changes)
+        raise RetryStopped() from failure
+    _retry_later(db, listing, changes, failure, failure.for_people, None)
 
 
 def _retry_later(db: Session, listing: Listing, changes, exc: Exception, reason: str, retry_after: float | None):

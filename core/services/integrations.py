@@ -42,8 +42,7 @@ def display_of(kind: str, name: str) -> str:
     registry = {"marketplace": "marketplaces", "payment_source": "payment_sources",
                 "payment_provider": "payment_providers"}.get(kind)
     cls = getattr(plugins(), registry, {}).get(name) if registry else None
-    shown = getattr(cls, "display_name", None) or getattr(cls, "verbose_name", None)
-    return shown if isinstance(shown, str) and shown else name
+    return containment.display_name(cls, name)
 
 
 def field_words(schema: type[Schema]) -> dict[str, dict[str, str]]:
