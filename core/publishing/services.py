@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -37,6 +37,8 @@ from plugins.sdk import (
     ProductSnapshot,
     RejectedError,
     RemoteListing,
+    RemoteOrder,
+    RemoteOrderLine,
     TransientError,
 )
 
@@ -98,6 +100,33 @@ def checked_remote(answer: Any) -> RemoteListing:
     if not isinstance(url, str) or len(url) > 2000 or url and not url.startswith(("https://", "http://")):
         raise containment.BadAnswer(f"returned a RemoteListing whose url is {url!r}, not an http(s) address")
     return answer
+
+
+def checked_order(answer: Any) -> RemoteOrder:
+    if not isinstance(answer, RemoteOrder):
+        raise containment.BadAnswer(f"parse_order_webhook returned {_shape(answer)}, not a RemoteOrder")
+    if not isinstance(answer.remote_id, str) or not answer.remote_id.strip():
+        raise containment.BadAnswer(f"returned a RemoteOrder whose remote_id is {answer.remote_id!r}")
+    if not isinstance(answer.placed_at, datetime) or answer.placed_at.tzinfo is None:
+        raise containment.BadAnswer(f"returned placed_at {answer.placed_at!r}, not an aware datetime")
+    for line in answer.lines:
+        if not isinstance(line, RemoteOrderLine) or isinstance(line.quantity, bool) \
+                or not isinstance(line.quantity, int) or line.quantity < 1 \
+                or not isinstance(line.unit_price_vnd, int) or line.unit_price_vnd < 0:
+            raise containment.BadAnswer(f"returned an order line {line!r} that is not a positive quantity at "
+                                        f"a whole price in đồng")
+    return answer
+
+
+def parse_order(adapter: MarketplaceAdapter, name: str, commune_code: str, headers, body: bytes) -> RemoteOrder:
+    """A marketplace's order notification, read by its adapter: contained, bounded, its answer checked. A bad
+    signature (PermissionError), an unreadable body (ValueError, KeyError, TypeError) and a marketplace that
+    sends none (NotImplementedError) are the adapter's own answers and reach the caller as they are."""
+    return containment.call(plugin_of(name), f"marketplace {name}: parse_order_webhook", adapter.parse_order_webhook,
+                            headers, body, display=display_name(type(adapter)), commune_code=commune_code,
+                            deadline=containment.deadline_for(getattr(adapter, "call_timeout", None)),
+                            check=checked_order,
+                            passthrough=(PermissionError, ValueError, KeyError, TypeError, NotImplementedError))
 
 
 def _shape(answer: Any) -> str:

@@ -8,9 +8,9 @@ from flask_babel import gettext as _
 from core.api import Unauthorized, bp
 from core.api.spec import operation
 from core.db import session
-from core.errors import ChosoError
+from core.errors import ChosoError, NotFound
 from core.orders.services import record_marketplace_order
-from core.publishing.services import adapter_for
+from core.publishing.services import adapter_for, parse_order
 
 
 @bp.post("/webhooks/marketplaces/<name>/<commune>")
@@ -19,7 +19,9 @@ def marketplace_order_webhook(name: str, commune: str):
     db = session()
     adapter = adapter_for(db, commune, name)
     try:
-        remote = adapter.parse_order_webhook(request.headers, request.get_data())
+        remote = parse_order(adapter, name, commune, request.headers, request.get_data())
+    except NotImplementedError as exc:  # this marketplace sends no order notifications
+        raise NotFound(_("Nothing here.")) from exc
     except PermissionError as exc:
         raise Unauthorized(_("The signature of this notification is not valid."),
                            counted_as=("marketplace", name, commune)) from exc

@@ -309,3 +309,20 @@ def test_a_settings_schema_that_raises_hides_only_its_own_form(client, factory, 
                    headers=bearer(factory.token(staff)), json={"enabled": True, "settings": LOTUS})
     assert r.status_code == 503 and "LotusFarm" in r.get_json()["error"]["message"]
     assert _failures(db, "exception")[0].what.endswith("lotusfarm: settings schema")
+
+
+@pytest.mark.parametrize(("how", "kind"), [("raise", "exception"), ("dict", "bad_answer"), ("hang", "timeout")])
+def test_a_broken_order_notification_answers_503_in_words(client, lotus, db, how, kind):
+    import json
+
+    body = json.dumps({"id": "LF-1", "lines": [{"product": "lf-1", "qty": 1, "price": 90000}]})
+    url = "/api/v1/webhooks/marketplaces/lotusfarm/00583"
+    headers = {"X-Lotus-Key": LOTUS["api_key"], "Content-Type": "application/json"}
+    misbehaving.BEHAVIOUR["parse_order_webhook"] = how
+    r = client.post(url, data=body, headers=headers)
+    assert r.status_code == 503 and "LotusFarm" in r.get_json()["error"]["message"]  # the marketplace retries
+    assert [f.what for f in _failures(db, kind)] == ["marketplace lotusfarm: parse_order_webhook"]
+    misbehaving.BEHAVIOUR.clear()
+    misbehaving.RELEASE.set()
+    assert client.post(url, data=body, headers={**headers, "X-Lotus-Key": "wrong-key-00000000"}).status_code == 401
+    assert client.post(url, data=body, headers=headers).status_code == 200

@@ -24,6 +24,8 @@ from plugins import (
     PaymentSource,
     Problem,
     RemoteListing,
+    RemoteOrder,
+    RemoteOrderLine,
     Share,
     hookimpl,
     secret_field,
@@ -98,6 +100,15 @@ class LotusFarm(MarketplaceAdapter):
 
     def unpublish(self, remote_id):
         _act("unpublish", None)
+
+    def parse_order_webhook(self, headers, body):
+        if not hmac.compare_digest(headers.get("X-Lotus-Key", ""), self.settings["api_key"]):
+            raise PermissionError("bad LotusFarm key")
+        data = json.loads(body)
+        order = RemoteOrder(str(data["id"]), datetime.now(UTC),
+                            tuple(RemoteOrderLine(str(x["product"]), int(x["qty"]), int(x["price"]))
+                                  for x in data["lines"]))
+        return _act("parse_order_webhook", order)
 
 
 class PaySettings(Schema):
