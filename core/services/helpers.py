@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.auth import policy
-from core.db import utcnow
+from core.db import lock, utcnow
 from core.errors import Forbidden, Invalid, NotFound
 from core.models import HelperAssignment, HouseholdBusiness, User
 from core.services import audit
@@ -53,6 +53,8 @@ def assign(db: Session, actor: User, shop: HouseholdBusiness, helper: User, *,
     if "helper" not in helper.roles_in(shop.commune_code):
         raise Invalid(_("This person is not a helper of the commune."),
                       {"helper_id": [_("This person is not a helper of the commune.")]})
+    # Two staff members (or a double tap) assigning at once: one row, or withdrawing it would leave its twin.
+    lock(db, HouseholdBusiness, shop.id)
     existing = active(db, household_id=shop.id, helper_id=helper.id)
     if existing:
         return existing[0]
@@ -68,8 +70,9 @@ def assign(db: Session, actor: User, shop: HouseholdBusiness, helper: User, *,
 
 def end(db: Session, actor: User, row: HelperAssignment) -> HelperAssignment:
     """End an assignment: "withdrawn" when the household does it, "ended" when staff do."""
+    _require(policy.can_withdraw_helper(actor, row.household))
+    row = lock(db, HelperAssignment, row.id)  # ended once, by whoever comes first
     shop = row.household
-    _require(policy.can_withdraw_helper(actor, shop))
     if row.ended_at is None:
         row.ended_at, row.ended_by_id = utcnow(), actor.id
         row.end_reason = "withdrawn" if actor.id == shop.owner_id else "ended"

@@ -87,3 +87,28 @@ def test_pages_staff_assign_and_the_household_withdraws(client, app, factory, db
     helper_client = app.test_client()
     login(helper_client, helper, "mat-khau-tro-giup")
     assert helper_client.get(f"/dashboard/shops/{shop.id}").status_code == 404
+
+
+def test_five_staff_assigning_the_same_helper_at_once_make_one_assignment(app, factory, db):
+    """Over real HTTP: a twin assignment would survive the household withdrawing the other one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from core.models import HelperAssignment
+    from core.testing_server import live_server
+
+    shop = factory.shop()
+    helper = factory.user("helper")
+    staff = bearer(factory.token(factory.user("staff")))
+    with live_server(app) as base:
+        def assign(_n):
+            return httpx.post(f"{base}/api/v1/communes/00583/helper-assignments", headers=staff, timeout=60,
+                              json={"household_id": shop.id, "helper_id": helper.id}).status_code
+
+        with ThreadPoolExecutor(5) as pool:
+            codes = list(pool.map(assign, range(5)))
+    assert codes == [201] * 5
+    db.expire_all()
+    rows = db.scalars(select(HelperAssignment).where(HelperAssignment.ended_at.is_(None))).all()
+    assert len(rows) == 1
