@@ -7,10 +7,10 @@ seller or buyer sees ("the LotusFarm connection is temporarily unavailable; staf
 `plugin_failures` row tells staff and admins which plugin, what kind of failure, and the detail.
 
 Deadlines: a call with a deadline runs in a daemon thread and is abandoned when the deadline passes (Python
-cannot stop a thread; a call that never returns keeps its thread, and at most `MAX_IN_FLIGHT` such threads
-exist per plugin — after that its calls fail at once rather than pile up). After `BREAKER_FAILURES`
-timeouts in a row a plugin's calls fail at once for `BREAKER_SECONDS`, so one hung marketplace never holds a
-worker that has other marketplaces' work to do.
+cannot stop a thread; a call that never returns keeps its thread, and at most `MAX_IN_FLIGHT` such abandoned
+threads exist per plugin — after that its calls fail at once rather than pile up; healthy calls are not
+limited). After `BREAKER_FAILURES` timeouts in a row a plugin's calls fail at once for `BREAKER_SECONDS`, so
+one hung marketplace never holds a worker that has other marketplaces' work to do.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class PluginFailed(Exception):
 
 @dataclass
 class _Breaker:
-    in_flight: int = 0
+    in_flight: int = 0  # calls abandoned at their deadline whose threads still run
     timeouts_in_a_row: int = 0
     open_until: float = 0.0
 
@@ -139,9 +139,10 @@ def _with_deadline(plugin: str, what: str, deadline: float, fn: Callable[..., T]
         if breaker.open_until > now:
             raise _Timeout(f"did not answer in time {BREAKER_FAILURES} times in a row; calls paused for "
                            f"{breaker.open_until - now:.0f} s")
+        # Only calls abandoned at their deadline count: any number of healthy calls may run at once (ten bank
+        # notifications arriving together are all answered).
         if threads.in_flight >= MAX_IN_FLIGHT:
-            raise _Timeout(f"{threads.in_flight} earlier calls have not returned yet")
-        threads.in_flight += 1
+            raise _Timeout(f"{threads.in_flight} earlier calls passed their deadline and have not returned yet")
     box: dict[str, Any] = {}
     done = threading.Event()
     app = current_app._get_current_object() if has_app_context() else None
@@ -158,12 +159,17 @@ def _with_deadline(plugin: str, what: str, deadline: float, fn: Callable[..., T]
             box["error"] = exc
         finally:
             with _lock:
-                threads.in_flight -= 1
+                box["done"] = True
+                if box.get("abandoned"):
+                    threads.in_flight -= 1
             done.set()
 
     threading.Thread(target=run, name=f"plugin-{plugin}", daemon=True).start()
     if not done.wait(deadline):
         with _lock:
+            if not box.get("done"):  # its thread goes on; it counts until it returns
+                box["abandoned"] = True
+                threads.in_flight += 1
             breaker.timeouts_in_a_row += 1
             if breaker.timeouts_in_a_row >= BREAKER_FAILURES:
                 breaker.open_until = time.monotonic() + BREAKER_SECONDS
