@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
 
-from core import catalog_cache, containment, db, i18n, limits, observability, plugin_setup, storage
+from core import catalog_cache, containment, db, i18n, labels, limits, observability, plugin_setup, storage
 from core import config as config_module
 from core.auth import current as auth_current
 from core.extensions import csrf, limiter
@@ -44,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     catalog_cache.init_app(app)
     storage.init_app(app)
     i18n.init_app(app)
+    labels.init_app(app)
     auth_current.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

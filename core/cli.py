@@ -448,9 +448,15 @@ def worker_command(burst: bool) -> None:
     """Run background jobs (publishing to marketplaces, ...): embedded queue or Redis, per configuration."""
     from core.jobs.worker import work
 
+    import faulthandler
+    import signal
+
     app = current_app._get_current_object()
     backend = app.extensions["choso.jobs"].name
-    click.echo(f"worker started ({backend} backend{', burst' if burst else ''})", err=True)
+    # An operator (or a test) that finds the worker stuck sends SIGUSR1 and reads where every thread is.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    click.echo(f"worker started ({backend} backend{', burst' if burst else ''}); "
+               f"kill -USR1 {os.getpid()} prints where it is", err=True)
     ran = work(app, burst=burst)
     if burst:
         click.echo(f"worker finished: {ran} jobs" if backend == "embedded" else "worker finished", err=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from babel.numbers import format_decimal
@@ -22,13 +23,48 @@ LIBRARY_MESSAGES = (
     _l("Unknown field."),
     _l("Not a valid integer."),
     _l("Not a valid string."),
+    _l("Not a valid utf-8 string."),
     _l("Not a valid boolean."),
     _l("Not a valid date."),
+    _l("Not a valid datetime."),
     _l("Not a valid email address."),
+    _l("Not a valid URL."),
+    _l("Not a valid list."),
+    _l("Not a valid mapping type."),
     _l("Invalid input type."),
+    _l("Invalid input."),
+    _l("Invalid type."),
     _l("Not a valid number."),
+    _l("Number too large."),
+    _l("Special numeric values (nan or infinity) are not permitted."),
+    _l("String does not match expected pattern."),
     _l("Invalid value."),
 )
+# ... and the ones its validators fill with figures: the English pattern, and our message with the same figures.
+_N = r"(-?[\d.]+)"
+LIBRARY_PATTERNS = (
+    (re.compile(rf"^Must be greater than or equal to {_N} and less than or equal to {_N}\.$"),
+     _l("Must be between %(a)s and %(b)s.")),
+    (re.compile(rf"^Must be greater than or equal to {_N}\.$"), _l("Must be at least %(a)s.")),
+    (re.compile(rf"^Must be less than or equal to {_N}\.$"), _l("Must be at most %(a)s.")),
+    (re.compile(rf"^Must be greater than {_N}\.$"), _l("Must be more than %(a)s.")),
+    (re.compile(rf"^Must be less than {_N}\.$"), _l("Must be less than %(a)s.")),
+    (re.compile(rf"^Length must be between {_N} and {_N}\.$"), _l("Must be %(a)s to %(b)s characters long.")),
+    (re.compile(rf"^Shorter than minimum length {_N}\.$"), _l("Must be at least %(a)s characters long.")),
+    (re.compile(rf"^Longer than maximum length {_N}\.$"), _l("Must be at most %(a)s characters long.")),
+    (re.compile(rf"^Length must be {_N}\.$"), _l("Must be exactly %(a)s characters long.")),
+    (re.compile(r"^Must be one of: (.*)\.$"), _l("Must be one of: %(a)s.")),
+)
+
+
+def library_message(text: str) -> str:
+    """One of marshmallow's English messages in the user's language (ours pass through unchanged)."""
+    for pattern, message in LIBRARY_PATTERNS:
+        found = pattern.match(text)
+        if found:
+            figures = found.groups()
+            return str(message) % {"a": figures[0], "b": figures[-1]}
+    return _(text)
 
 
 def select_locale() -> str:
@@ -54,7 +90,7 @@ def translate_errors(errors):
                 for key, value in errors.items()}
     if isinstance(errors, list):
         return [translate_errors(e) for e in errors]
-    return _(errors) if isinstance(errors, str) else str(errors)
+    return library_message(errors) if isinstance(errors, str) else str(errors)
 
 
 def money(amount: int | None) -> str:

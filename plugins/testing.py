@@ -96,9 +96,14 @@ def sample_product(**changes) -> ProductSnapshot:
 
 
 def check_settings_schema(schema: type[Schema]) -> None:
-    """Every plugin's settings schema: each secret field refuses an empty or short value (choso refuses them
-    anyway; this keeps the plugin's own form honest). Call it from any plugin's tests, of any kind."""
+    """Every plugin's settings schema: each field has a label in Vietnamese and English (staff read it on the
+    integrations page, not the field's name), and each secret field refuses an empty or short value (choso
+    refuses them anyway; this keeps the plugin's own form honest). Call it from any plugin's tests."""
     fields_ = schema().fields
+    for name, f in fields_.items():
+        label = f.metadata.get("label")
+        assert isinstance(label, dict) and label.get("vi") and label.get("en"), (
+            f"setting {name!r} has no label in both languages: metadata=plugins.labelled(vi, en)")
     secrets = [name for name, f in fields_.items() if f.metadata.get("secret")]
     for name in secrets:
         for weak in ("", "k" * (MIN_SECRET_LENGTH - 1)):

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from core import labels
 from core.auth import policy
 from core.db import session
 from core.errors import ChosoError
@@ -21,7 +22,7 @@ from core.models import Commune, Province
 bp = Blueprint("metrics", __name__)
 LEVELS = {services.MET: _l("target met"), services.NEAR: _l("close to target"), services.BELOW: _l("below target"),
           services.NO_TARGET: _l("no target"), services.NO_DATA: _l("no data yet")}
-GROUP_LABELS = {"channel.direct": _l("commune catalog")}
+
 
 
 def show(value: float | None, unit: str) -> str:
@@ -78,7 +79,7 @@ def dashboard(code: str):
                       "target": show(fig.target, m.unit) if fig.target is not None else None,
                       "trend": charts.trend(trend[m.id], _("%(label)s, last 12 months", label=m.label), fmt),
                       "bars": charts.bars(fig.breakdown, _("%(label)s by part", label=m.label), fmt,
-                                          lambda k: str(GROUP_LABELS.get(k, k))),
+                                          labels.figure_part),
                       "has_records": m.id in WITH_RECORDS and policy.can_view_records(current_user, code)})
     return render_template("metrics/dashboard.html", commune=commune, month=month, cards=cards,
                            months=services.previous_months(services.current_month(), 13)[::-1],

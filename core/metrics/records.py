@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from core import labels
 from core.metrics.facts import CASHLESS_METHODS, ON_MARKETPLACE, active_sellers, live_listing
 from core.models import AuditLog, BankAccount, HouseholdBusiness, Product, User
 from core.orders.models import Order
@@ -46,7 +47,8 @@ def _ocop(db: Session, code: str):
             Listing.product_id.in_([r.id for r in rows]), Listing.state.in_(ON_MARKETPLACE))):
         live.setdefault(product_id, []).append(marketplace)
     return ([_("Product"), _("OCOP stars"), _("Household business"), _("Live on")],
-            [[r.name, r.ocop_stars, r.shop, ", ".join(sorted(live.get(r.id, []))) or "–"] for r in rows])
+            [[r.name, r.ocop_stars, r.shop, ", ".join(sorted(labels.marketplace(m) for m in live.get(r.id, []))) or "–"]
+             for r in rows])
 
 
 def _bill_payments(db: Session, code: str, start, end):
@@ -63,7 +65,8 @@ def _orders(db: Session, code: str, start, end):
     rows = db.scalars(select(Order).where(Order.commune_code == code, Order.placed_at >= start,
                                           Order.placed_at < end).order_by(Order.placed_at).limit(LIMIT)).all()
     return ([_("Order no."), _("Date"), _("Channel"), _("Status"), _("Amount")],
-            [[o.id, o.placed_at, o.channel, o.state, o.total_vnd] for o in rows])
+            [[o.id, o.placed_at, labels.marketplace(o.channel), labels.order_state(o.state), o.total_vnd]
+             for o in rows])
 
 
 def _assisted(db: Session, code: str, start, end):
@@ -75,7 +78,7 @@ def _assisted(db: Session, code: str, start, end):
                              AuditLog.at >= start, AuditLog.at < end)
                       .order_by(AuditLog.at).limit(LIMIT)).all()
     return ([_("Date"), _("Helper"), _("Household business"), _("Action")],
-            [[r.at, r.name or r.phone or "", r.shop, r.action] for r in rows])
+            [[r.at, r.name or r.phone or "", r.shop, labels.audit_action(r.action)] for r in rows])
 
 
 def records(db: Session, indicator_id: str, code: str, start, end):

@@ -55,7 +55,9 @@ def field_words(schema: type[Schema]) -> dict[str, dict[str, str]]:
         return str(words.get(lang) or words.get("vi") or words.get("en") or "") if isinstance(words, dict) else ""
 
     found = schema().fields.items()
-    return {"labels": {name: pick(f.metadata.get("label")) or name for name, f in found},
+    # a plugin that gave no label (plugins.labelled) still shows words, not `api_key`
+    return {"labels": {name: pick(f.metadata.get("label")) or name.replace("_", " ").capitalize()
+                       for name, f in found},
             "help": {name: pick(f.metadata.get("help")) for name, f in schema().fields.items()
                      if pick(f.metadata.get("help"))}}
 

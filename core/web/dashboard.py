@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from core import labels
 from core.auth import policy
 from core.db import session
 from core.errors import ChosoError
@@ -58,17 +58,6 @@ def index():
                            own_communes=own_communes, errors={}, form={}, new_orders=new_orders)
 
 
-# What a helper can do for a household, in words (the audit log keeps the codes).
-HELPED_ACTIONS = {
-    "shop.open": _l("opened the shop"), "shop.update": _l("changed the shop's details"),
-    "product.create": _l("added a product"), "product.update": _l("changed a product"),
-    "products.import": _l("imported products"), "image.add": _l("added a photo"),
-    "image.remove": _l("removed a photo"), "listing.publish": _l("published on a marketplace"),
-    "listing.unpublish": _l("took a product off a marketplace"), "bank_account.add": _l("added a bank account"),
-    "bank_account.update": _l("changed a bank account"), "bank_account.remove": _l("removed a bank account"),
-}
-
-
 @bp.get("/helped")
 def helped():
     """What this helper did, for whom, this month (Vietnam time): the records the assisted figure counts."""
@@ -83,7 +72,7 @@ def helped():
                AuditLog.at >= start, AuditLog.at < end).order_by(AuditLog.at.desc()).limit(500)).all()
     households = sorted({(r.name, r.id) for r in rows})
     return render_template("dashboard/helped.html", rows=rows, households=households, month=month,
-                           words=HELPED_ACTIONS)
+                           words=labels.AUDIT_ACTIONS)
 
 
 @bp.post("/shops")

@@ -23,6 +23,7 @@ from plugins import (
     Share,
     WebhookRejected,
     hookimpl,
+    labelled,
     secret_field,
 )
 
@@ -33,8 +34,9 @@ seen: list[tuple[str, object]] = []  # what the event hooks received, for the te
 
 # --- register_payment_sources ---
 class DemoBankSettings(Schema):
-    account_number = fields.String(required=True)
-    api_key = secret_field()  # required, stored encrypted, shown masked, at least 16 characters
+    account_number = fields.String(required=True, metadata=labelled("Số tài khoản", "Account number"))
+    # required, stored encrypted, shown masked, at least 16 characters
+    api_key = secret_field(**labelled("Khóa API", "API key"))
 
 
 class DemoBankSource(PaymentSource):
@@ -59,8 +61,8 @@ def register_payment_sources():
 
 # --- register_payment_providers ---
 class WalletSettings(Schema):
-    checkout_url = fields.Url(required=True, require_tld=False)
-    api_key = secret_field()
+    checkout_url = fields.Url(required=True, require_tld=False, metadata=labelled("Trang thanh toán", "Checkout page"))
+    api_key = secret_field(**labelled("Khóa API", "API key"))
 
 
 class WalletProvider(PaymentProvider):

@@ -122,6 +122,10 @@ def choso_database_url(private_postgres) -> str:
     return private_postgres.url
 
 
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-6000:]
+
+
 @pytest.mark.parametrize("jobs_backend", ["embedded", "redis"])
 def test_a_postgres_crash_mid_load_loses_no_payment_or_listing_and_the_queue_drains(
         jobs_backend, private_postgres, app, client, billing, factory, db, tmp_path):
@@ -146,8 +150,9 @@ def test_a_postgres_crash_mid_load_loses_no_payment_or_listing_and_the_queue_dra
            "CHOSO_BIND": f"127.0.0.1:{port}", "CHOSO_WEB_WORKERS": "2", "CHOSO_LOG_FORMAT": "text",
            "CHOSO_LOG_LEVEL": "WARNING", "CHOSO_JOBS_BACKEND": jobs_backend, "CHOSO_REDIS_URL": redis_url or "",
            "CHOSO_JOB_LEASE_SECONDS": "3", "CHOSO_PUBLISH_RETRY_BASE_SECONDS": "0.2"}
+    worker_log = (tmp_path / "worker.log").open("wb")
     worker = subprocess.Popen([str(BIN / "choso"), "worker"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE)
+                              stderr=worker_log)
     url = f"http://127.0.0.1:{port}/api/v1/webhooks/payments/sepay/00583"
     try:
         with running_gunicorn(env):
@@ -179,13 +184,23 @@ def test_a_postgres_crash_mid_load_loses_no_payment_or_listing_and_the_queue_dra
                 db.expire_all()
                 return not db.scalar(select(func.count()).select_from(Job).where(
                     (Job.state == "running") | ((Job.state == "queued") & (Job.run_at <= utcnow()))))
-            wait_until(drained, 90, "the job queue to drain")
+            try:
+                wait_until(drained, 90, "the job queue to drain")
+            except AssertionError:
+                stuck = db.scalars(select(Job).where(Job.state.in_(("queued", "running")))).all()
+                worker.send_signal(signal.SIGUSR1)  # the worker prints every thread's stack
+                time.sleep(1)
+                raise AssertionError("jobs left: " + "; ".join(
+                    f"{j.id} {j.kind} {j.state} attempts={j.attempts} run_at={j.run_at} until={j.locked_until} "
+                    f"by={j.locked_by} error={j.last_error!r}" for j in stuck)
+                    + "\nworker: " + _tail(tmp_path / "worker.log")) from None
             assert worker.poll() is None, ("the worker died with the database: "
-                                           + worker.stderr.read().decode()[-2000:])
+                                           + _tail(tmp_path / "worker.log"))
             remote = sandbox.control.products()
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(30)
+        worker_log.close()
         sandbox.stop()
 
     db.expire_all()

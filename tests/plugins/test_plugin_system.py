@@ -120,7 +120,7 @@ def test_an_exploding_event_hook_is_contained_counted_and_shown(choso_database_u
     admin = factory.user("admin", password="mat-khau-quan-tri")
     login(client, admin, "mat-khau-quan-tri")
     page = client.get("/admin/plugins").get_data(as_text=True)
-    assert "exploding" in page and "product_saved × 1" in page and "boom on Mật ong" in page
+    assert "exploding" in page and "<code>product_saved</code> × 1" in page and "boom on Mật ong" in page
 
 
 def test_event_hooks_receive_frozen_snapshots_not_orm_objects(choso_database_url, tmp_path, factory):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import httpx
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 from plugins import (
     MarketplaceAdapter,
     Problem,
@@ -12,6 +12,7 @@ from plugins import (
     RemoteListing,
     RemoteProduct,
     TransientError,
+    labelled,
     secret_field,
 )
 
@@ -22,8 +23,13 @@ FIELDS = {"title": "name", "price": "price_vnd", "quantity": "stock", "photos": 
 
 
 class Settings(Schema):
-    base_url = fields.Url(required=True, require_tld=False)
-    api_key = secret_field()
+    # labelled(): staff read these in their own language on the integrations page
+    base_url = fields.Url(required=True, require_tld=False, metadata=labelled("Địa chỉ API", "API address"))
+    api_key = secret_field(**labelled("Khóa API", "API key", help_vi="Chợ Quê cấp trong trang người bán.",
+                                      help_en="Chợ Quê gives it on the seller page."))
+    # a deadline per request, so the contract kit can check that a silent marketplace is a transient failure
+    timeout_seconds = fields.Float(load_default=10.0, validate=validate.Range(min=0.1, max=60),
+                                   metadata=labelled("Thời gian chờ (giây)", "Timeout (seconds)"))
 
 
 class ChoQueAdapter(MarketplaceAdapter):
@@ -34,7 +40,7 @@ class ChoQueAdapter(MarketplaceAdapter):
 
     def __init__(self, settings):
         super().__init__(settings)
-        self.http = httpx.Client(base_url=self.settings["base_url"], timeout=10,
+        self.http = httpx.Client(base_url=self.settings["base_url"], timeout=self.settings.get("timeout_seconds", 10),
                                  headers={"X-Api-Key": self.settings["api_key"]})
 
     def validate(self, product: ProductSnapshot) -> list[Problem]:
