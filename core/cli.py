@@ -446,10 +446,10 @@ def sandbox_command(name: str, host: str, port: int, failure_rate: float, rate_l
 @with_appcontext
 def worker_command(burst: bool) -> None:
     """Run background jobs (publishing to marketplaces, ...): embedded queue or Redis, per configuration."""
-    from core.jobs.worker import work
-
     import faulthandler
     import signal
+
+    from core.jobs.worker import work
 
     app = current_app._get_current_object()
     backend = app.extensions["choso.jobs"].name

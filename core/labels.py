@@ -11,6 +11,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext, ngettext
 
+from payments.bills.references import grouped
 from payments.receipts import method_label
 
 ORDER_STATES = {
@@ -131,5 +132,5 @@ def actor(label: str | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    for fn in (order_state, bill_state, payment_state, order_action, actor, audit_action, marketplace):
+    for fn in (order_state, bill_state, payment_state, order_action, actor, audit_action, marketplace, grouped):
         app.jinja_env.filters[fn.__name__] = fn

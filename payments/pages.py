@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -34,9 +35,24 @@ bp = Blueprint("payments", __name__)
 YEAR = 365 * 24 * 3600
 
 
-def _image(data: bytes, mimetype: str, key: str) -> Response:
-    """Images are named by what they encode: a long max-age, and an ETag for revalidation."""
+@dataclass(frozen=True)
+class Transfer:
+    """What a buyer types into a banking app when the QR is on the phone that would scan it."""
+
+    bank: str
+    account_number: str
+    holder: str
+    amount_vnd: int
+    reference: str
+
+
+def _image(data: bytes, mimetype: str, key: str, download_as: str = "") -> Response:
+    """Images are named by what they encode: a long max-age, and an ETag for revalidation. With ?download=1
+    the image comes as a file to save (a banking app then reads the QR from the photo library)."""
     response = Response(data, mimetype=mimetype)
+    if download_as and request.args.get("download"):
+        response.headers["Content-Disposition"] = f'attachment; filename="{download_as}.{mimetype.split("/")[1][:3]}"'
+        key += "download"
     response.set_etag(hashlib.blake2b(key.encode(), digest_size=12).hexdigest())
     response.cache_control.public = True
     response.cache_control.max_age = YEAR if request.args.get("v") else 3600
@@ -63,8 +79,9 @@ def bill_page(token: str):
     bill = _bill(token)
     qr = bills.bill_qr(db, bill)
     paid = db.scalars(select(Receipt).where(Receipt.bill_id == bill.id).order_by(Receipt.number)).all()
-    return render_template("payments/bill.html", bill=bill, qr=qr, receipts=paid,
-                           bank=_bank_name(qr.bank_bin) if qr else None,
+    transfer = Transfer(_bank_name(qr.bank_bin), qr.account_number, qr.account_name, bill.outstanding_vnd,
+                        bill.reference) if qr else None
+    return render_template("payments/bill.html", bill=bill, qr=qr, receipts=paid, transfer=transfer,
                            commune=db.get(Commune, bill.commune_code))
 
 
@@ -76,9 +93,10 @@ def bill_qr_image(token: str, fmt: str):
     if qr is None or fmt not in ("png", "svg"):
         abort(404)
     caption = render.Caption((_bank_name(qr.bank_bin), qr.account_name, money(bill.outstanding_vnd), bill.reference))
+    name = f"vietqr-{bill.reference}"
     if fmt == "svg":
-        return _image(render.svg(qr.payload, caption=caption), "image/svg+xml", qr.payload + "svg")
-    return _image(render.png(qr.payload, caption=caption), "image/png", qr.payload + "png")
+        return _image(render.svg(qr.payload, caption=caption), "image/svg+xml", qr.payload + "svg", name)
+    return _image(render.png(qr.payload, caption=caption), "image/png", qr.payload + "png", name)
 
 
 def _receipt_for(token: str, receipt_id: int) -> tuple[None, Receipt]:

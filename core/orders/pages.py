@@ -71,8 +71,13 @@ def cart_page():
         if remove := request.form.get("remove"):
             cart.set_quantity(_int(remove), 0)
         return redirect(url_for("orders.cart_page"))
-    items = cart.lines(session())
-    return render_template("orders/cart.html", groups=cart.by_household(items), items=items,
+    db = session()
+    items = cart.lines(db)
+    groups = cart.by_household(items)
+    cash_only = {shop.id for shop, lines in groups
+                 if not payments.online_choices(db, shop.commune_code, shop.id, sum(li.total_vnd for li in lines))}
+    return render_template("orders/cart.html", groups=groups, items=items, cash_only=cash_only,
+                           cash=bool(items) and bool(payments.provider(db, cart.commune_code(), "cash")),
                            total=sum(line.total_vnd for line in items))
 
 
@@ -158,12 +163,27 @@ def order_page(token: str):
     if any(c.identifier == "stripe" for options in choices.values() for c in options) or any(
             pay.provider == "stripe" and pay.state == "requires_action" for p in order.parts for pay in p.payments):
         stripe_settings = payments.provider(db, order.commune_code, "stripe").settings
+    transfers = {p.id: _transfer(db, p) for p in order.parts if p.state == states.PENDING_PAYMENT}
     response = make_response(render_template(
         "orders/order.html", order=order, shops=shops, receipts=receipts, choices=choices, cash=cash,
-        stripe=stripe_settings, stripe_js_url=stripe_js_url(), open_payment=_open_payment))
+        stripe=stripe_settings, stripe_js_url=stripe_js_url(), open_payment=_open_payment, transfers=transfers))
     if stripe_settings:
         response.headers["Content-Security-Policy"] = _card_policy(stripe_settings)
     return response
+
+
+def _transfer(db, part: OrderPart):
+    """The open VietQR payment of a part as text to copy: the account recorded when the payment started (the
+    one its QR names, and the only one whose money pays the part), with its holder's name."""
+    from payments.pages import Transfer, _bank_name
+
+    payment = _open_payment(part)
+    if payment is None or not payment.next_step.get("qr_payload") or not payment.payee_account_number:
+        return None
+    payee = payments.request_for(db, part).payee
+    holder = payee.account_name if payee and payee.account_number == payment.payee_account_number else ""
+    return Transfer(_bank_name(payment.payee_bank_bin or ""), payment.payee_account_number, holder,
+                    payment.amount_vnd, part.reference or "")
 
 
 def _origin(url: str) -> str:
@@ -229,7 +249,7 @@ def cancel(token: str, part_id: int):
 @bp.get("/orders/<token>/parts/<int:part_id>/qr.<fmt>")
 @image_limit("render")
 def part_qr(token: str, part_id: int, fmt: str):
-    from payments.pages import _bank_name, _image
+    from payments.pages import _image
     from payments.vietqr import render
 
     order = _order(token)
@@ -238,12 +258,12 @@ def part_qr(token: str, part_id: int, fmt: str):
     payload = payment.next_step.get("qr_payload") if payment else None
     if not payload or fmt not in ("png", "svg"):
         abort(404)
-    payee = payments.request_for(session(), part).payee
-    caption = render.Caption((_bank_name(payee.bank_bin), payee.account_name, money(payment.amount_vnd),
-                              part.reference))
+    transfer = _transfer(session(), part)
+    caption = render.Caption((transfer.bank, transfer.holder, money(payment.amount_vnd), part.reference))
+    name = f"vietqr-{part.reference}"
     if fmt == "svg":
-        return _image(render.svg(payload, caption=caption), "image/svg+xml", payload + "svg")
-    return _image(render.png(payload, caption=caption), "image/png", payload + "png")
+        return _image(render.svg(payload, caption=caption), "image/svg+xml", payload + "svg", name)
+    return _image(render.png(payload, caption=caption), "image/png", payload + "png", name)
 
 
 # --- households fulfil their parts; staff record cash --------------------------------------------------------

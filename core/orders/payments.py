@@ -90,11 +90,22 @@ def request_for(db: Session, part: OrderPart, payment_id: int = 0) -> PaymentReq
 
 def choices(db: Session, part: OrderPart, *, for_staff: bool = False) -> list[PaymentProvider]:
     """Providers a buyer may choose for this part (staff also see those they record, such as cash)."""
-    request = request_for(db, part)
+    return _available(db, request_for(db, part), for_staff=for_staff)
+
+
+def online_choices(db: Session, commune_code: str, household_id: int, amount_vnd: int) -> list[PaymentProvider]:
+    """How a buyer could pay this household online for a cart of this amount, before any order exists (the
+    cart tells the buyer when a household takes cash only, before they order)."""
+    request = PaymentRequest(payment_id=0, commune_code=commune_code, amount_vnd=amount_vnd, reference="",
+                             description="", payee=_payee(db, household_id), buyer_name="", buyer_phone="")
+    return _available(db, request, for_staff=False)
+
+
+def _available(db: Session, request: PaymentRequest, *, for_staff: bool) -> list[PaymentProvider]:
     found = []
-    for identifier in sorted(integrations.enabled_names(db, part.order.commune_code, KIND)):
+    for identifier in sorted(integrations.enabled_names(db, request.commune_code, KIND)):
         try:
-            instance = provider(db, part.order.commune_code, identifier)
+            instance = provider(db, request.commune_code, identifier)
             if instance is None or (instance.recorded_by_staff and not for_staff):
                 continue
             if instance.is_available(request):

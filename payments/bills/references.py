@@ -53,6 +53,11 @@ def is_valid(reference: str) -> bool:
             and check_symbol(reference[:-1]) == reference[-1])
 
 
+def grouped(reference: str) -> str:
+    """'X0J7KM3PQR5T' -> 'X0J7 KM3P QR5T': groups of four to read out and type; `find` ignores the spaces."""
+    return " ".join(reference[i:i + 4] for i in range(0, len(reference), 4))
+
+
 def normalise(content: str) -> str:
     """Upper case, nothing but letters and digits, the usual misreadings repaired."""
     return _NOT_ALNUM.sub("", content.upper()).translate(_MISREAD)
