@@ -15,12 +15,12 @@ from sqlalchemy import select
 from core.auth import policy
 from core.auth.current import page_user
 from core.db import session
-from core.errors import ChosoError
+from core.errors import ChosoError, Invalid
 from core.i18n import money
 from core.limits import image_limit
 from core.models import BankAccount, Commune
-from core.web import staff_commune
-from payments import qrcheck
+from core.web import staff_commune, validate
+from payments import qrcheck, schemas
 from payments.bills import services as bills
 from payments.bills.models import Bill, BillBatch, CollectionAccount, FeeType
 from payments.receipts import method_label, pdf
@@ -226,34 +226,58 @@ def _staff_commune(code: str) -> Commune:
 def staff_bills(code: str):
     commune = _staff_commune(code)
     db = session()
+    form, errors, confirm = dict(request.form), {}, None
     if request.method == "POST":
         action = request.form.get("action")
         try:
             if action == "account":
-                bills.set_collection_account(db, current_user, code, {
-                    "bank_bin": request.form["bank_bin"], "account_number": request.form["account_number"].strip(),
-                    "account_name": request.form["account_name"]})
+                data = load(schemas.CollectionAccountSchema(), _fields("bank_bin", "account_number", "account_name"))
+                bills.set_collection_account(db, current_user, code, data)
+                flash(_("Saved."), "info")
             elif action == "fee":
-                amount = request.form.get("default_amount_vnd", "").replace(".", "").strip()
-                bills.create_fee_type(db, current_user, code, {
-                    "code": request.form["code"].strip(), "name": request.form["name"].strip(),
-                    "default_amount_vnd": int(amount) if amount.isdigit() else None,
-                    "fixed_amount": bool(request.form.get("fixed_amount")),
-                    "legal_basis": request.form.get("legal_basis", "")})
+                data = load(schemas.FeeTypeSchema(), {**_fields("code", "name", "legal_basis"),
+                                                      "default_amount_vnd": form.get("default_amount_vnd") or None,
+                                                      "fixed_amount": bool(form.get("fixed_amount"))})
+                bills.create_fee_type(db, current_user, code, data)
+                flash(_("Saved."), "info")
             elif action == "batch":
-                batch = bills.start_batch(db, current_user, code, {
-                    "fee_type_id": int(request.form["fee_type_id"]), "period": request.form["period"].strip()})
-                flash(_("Issuing %(n)d bills; this page shows the progress.", n=batch.total), "info")
-            return redirect(url_for("payments.staff_bills", code=code))
-        except (ChosoError, KeyError, ValueError) as exc:
-            flash(str(getattr(exc, "message", exc)), "error")
+                data = load(schemas.BatchInputSchema(), {**_fields("fee_type_id", "period"),
+                                                         "amount_vnd": form.get("amount_vnd") or None})
+                # Billing every household is not undone with a click: say how many and how much, then ask.
+                plan = bills.batch_plan(db, current_user, code, data)
+                if form.get("confirmed") != f"{plan.households}:{plan.total_vnd}":
+                    confirm = plan
+                else:
+                    batch = bills.start_batch(db, current_user, code, data)
+                    flash(_("Issuing %(n)d bills; this page shows the progress.", n=batch.total), "info")
+            if confirm is None:
+                return redirect(url_for("payments.staff_bills", code=code))
+        except ChosoError as exc:
+            errors = {"action": action, **(exc.fields or {})}
+            if not exc.fields:
+                flash(str(exc.message), "error")
+    status = 422 if errors else 200
     return render_template(
-        "payments/staff_bills.html", commune=commune, banks=all_banks(),
-        account=db.get(CollectionAccount, code),
+        "payments/staff_bills.html", commune=commune, banks=all_banks(), form=form, errors=errors, confirm=confirm,
+        account=db.get(CollectionAccount, code), bank_name=_bank_name,
         fees=db.scalars(select(FeeType).where(FeeType.commune_code == code)).all(),
         batches=db.scalars(select(BillBatch).where(BillBatch.commune_code == code).order_by(BillBatch.id.desc())
                            .limit(5)).all(),
-        bills=db.scalars(select(Bill).where(Bill.commune_code == code).order_by(Bill.id.desc()).limit(50)).all())
+        bills=db.scalars(select(Bill).where(Bill.commune_code == code).order_by(Bill.id.desc()).limit(50)).all()
+    ), status
+
+
+def load(schema, data: dict) -> dict:
+    """The same schema as the API, so the page refuses exactly what the API refuses, field by field."""
+    loaded, errors = validate(schema, data)
+    if errors:
+        raise Invalid(_("Some fields are not valid."), errors)
+    return loaded
+
+
+def _fields(*names: str) -> dict[str, str]:
+    """The named form fields, stripped; a field left out of the form is left out here (the schema says so)."""
+    return {name: request.form[name].strip() for name in names if name in request.form}
 
 
 # The staff queue says in words why a transfer did not match by itself (reconcile.services reasons).

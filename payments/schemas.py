@@ -3,15 +3,14 @@
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates
 
-from core.schemas.common import BaseSchema, Dong, PageSchema, Phone, WholeNumber, text
+from core.schemas.common import AccountNumber, BaseSchema, Dong, PageSchema, Period, Phone, WholeNumber, text
 from payments.bills.states import STATES
 from payments.vietqr.banks import bank_by_bin
 
 
 class CollectionAccountSchema(BaseSchema):
     bank_bin = fields.String(required=True)
-    account_number = fields.String(required=True, validate=validate.Regexp(
-        r"^[0-9A-Za-z]{4,19}$", error=_l("An account number has 4 to 19 letters or digits, no spaces.")))
+    account_number = AccountNumber(required=True)
     account_name = text(80, min_length=2, required=True)
 
     @validates("bank_bin")
@@ -37,14 +36,14 @@ class BillInputSchema(BaseSchema):
     payer_name = text(120, allow_none=True)
     payer_phone = Phone(allow_none=True)
     amount_vnd = Dong(allow_none=True)
-    period = text(40)
+    period = Period(load_default="")
     due_on = fields.Date(allow_none=True)
 
 
 class BatchInputSchema(BaseSchema):
     fee_type_id = WholeNumber(required=True)
     amount_vnd = Dong(allow_none=True)
-    period = text(40, required=True, min_length=1)
+    period = Period(required=True)
     due_on = fields.Date(allow_none=True)
 
 

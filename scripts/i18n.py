@@ -23,8 +23,8 @@ def extract() -> None:
     """Collect the messages, merge them into each catalog, and list what still needs a translation."""
     from babel.messages.pofile import read_po, write_po
 
-    pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-k", "ngettext:1,2", "-k", "lazy_pgettext:1c,2",
-            "--no-location", "--omit-header", "--sort-output", "-o", str(POT), ".")
+    pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-k", "ngettext:1,2",
+            "-k", "lazy_pgettext:1c,2", "--no-location", "--omit-header", "--sort-output", "-o", str(POT), ".")
     pybabel("update", "-i", str(POT), "-d", str(TRANSLATIONS), "--no-fuzzy-matching")
     for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
         locale = po.parent.parent.name

@@ -90,6 +90,61 @@ class Phone(fields.String):
         return phone
 
 
+class AccountNumber(fields.String):
+    """A bank account number as people copy it from a card or a statement: spaces, dots and dashes are
+    dropped, then 6 to 19 digits. Banks differ (Agribank 13 digits, others 9 to 16, and many now sell chosen
+    numbers such as a phone number), so choso checks what every bank shares (digits only, at most the 19
+    that NAPAS and VietQR carry) rather than one bank's length, which would refuse real accounts."""
+
+    default_error_messages = {"invalid": _l("An account number has 6 to 19 digits, nothing else.")}
+    _SEPARATORS = re.compile(r"[\s.\-]")
+    _DIGITS = re.compile(r"^\d{6,19}$")
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
+        number = self._SEPARATORS.sub("", super()._deserialize(value, attr, data, **kwargs))
+        if not self._DIGITS.match(number):
+            raise self.make_error("invalid")
+        return number
+
+
+class Period(fields.String):
+    """What a bill is for, in time: a month "11/2026" (or "2026-11"), a quarter "Q4/2026" or a year "2026".
+    Stored as written in the first form ("MM/YYYY", "Qn/YYYY", "YYYY"), so "month 13" never reaches a bill."""
+
+    default_error_messages = {
+        "invalid": _l("Write the period as a month (11/2026), a quarter (Q4/2026) or a year (2026)."),
+        "month": _l("A month is 1 to 12."),
+        "year": _l("The year must be between 2000 and 2100."),
+    }
+    _MONTH = re.compile(r"^(?:(?:tháng|thang|t)\s*)?(\d{1,2})\s*[/.-]\s*(\d{4})$", re.IGNORECASE)
+    _ISO = re.compile(r"^(\d{4})-(\d{1,2})$")
+    _QUARTER = re.compile(r"^(?:q|quý|quy)\s*([1-4])\s*[/.-]\s*(\d{4})$", re.IGNORECASE)
+    _YEAR = re.compile(r"^(?:năm|nam)?\s*(\d{4})$", re.IGNORECASE)
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
+        raw = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not raw and not self.required:
+            return ""
+        if found := self._ISO.match(raw):
+            year, month = found.groups()
+        elif found := self._MONTH.match(raw):
+            month, year = found.groups()
+        elif found := self._QUARTER.match(raw):
+            return f"Q{found.group(1)}/{self._year(found.group(2))}"
+        elif found := self._YEAR.match(raw):
+            return str(self._year(found.group(1)))
+        else:
+            raise self.make_error("invalid")
+        if not 1 <= int(month) <= 12:
+            raise self.make_error("month")
+        return f"{int(month):02d}/{self._year(year)}"
+
+    def _year(self, text: str) -> int:
+        if not 2000 <= int(text) <= 2100:
+            raise self.make_error("year")
+        return int(text)
+
+
 def text(max_length: int, *, required: bool = False, min_length: int = 0, **kw) -> fields.String:
     msg = _l("Enter between {min} and {max} characters.") if min_length else _l(
         "Enter at most {max} characters.")

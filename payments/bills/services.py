@@ -126,15 +126,34 @@ def issue_bill(db: Session, actor: User, commune_code: str, data: dict[str, Any]
     return bill
 
 
-def start_batch(db: Session, actor: User, commune_code: str, data: dict[str, Any]) -> BillBatch:
-    """Bill every active household of the commune; a job does the work and counts its progress."""
+@dataclass(frozen=True)
+class BatchPlan:
+    """What a batch would issue, shown to staff before they confirm it."""
+
+    fee: FeeType
+    period: str
+    households: int
+    amount_vnd: int
+
+    @property
+    def total_vnd(self) -> int:
+        return self.households * self.amount_vnd
+
+
+def batch_plan(db: Session, actor: User, commune_code: str, data: dict[str, Any]) -> BatchPlan:
     require_staff(actor, commune_code)
     fee = fee_type(db, commune_code, data["fee_type_id"])
-    households = select(HouseholdBusiness.id).where(HouseholdBusiness.commune_code == commune_code,
-                                                    HouseholdBusiness.status == "active")
-    total = len(db.scalars(households).all())
-    batch = BillBatch(commune_code=commune_code, fee_type_id=fee.id, period=data.get("period") or "",
-                      amount_vnd=_amount(fee, data.get("amount_vnd")), due_on=data.get("due_on"), total=total,
+    households = db.scalar(select(func.count()).select_from(HouseholdBusiness).where(
+        HouseholdBusiness.commune_code == commune_code, HouseholdBusiness.status == "active")) or 0
+    return BatchPlan(fee, data.get("period") or "", households, _amount(fee, data.get("amount_vnd")))
+
+
+def start_batch(db: Session, actor: User, commune_code: str, data: dict[str, Any]) -> BillBatch:
+    """Bill every active household of the commune; a job does the work and counts its progress."""
+    plan = batch_plan(db, actor, commune_code, data)
+    fee, total = plan.fee, plan.households
+    batch = BillBatch(commune_code=commune_code, fee_type_id=fee.id, period=plan.period,
+                      amount_vnd=plan.amount_vnd, due_on=data.get("due_on"), total=total,
                       created_by_id=actor.id)
     db.add(batch)
     db.flush()

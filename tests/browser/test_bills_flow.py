@@ -26,16 +26,33 @@ def test_bills_from_issue_to_receipt(app, browser, background_worker, factory, d
         page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
         sign_in(page, base, staff.phone, "mat-khau-can-bo")
         page.goto(f"{base}/staff/00583/bills")
+        # a mistyped account number is refused next to its field, and what was typed stays
         page.select_option("select[name=bank_bin]", "970405")
-        page.fill("input[name=account_number]", "1500201000583")
+        page.fill("input[name=account_number]", "abc")
         page.fill("input[name=account_name]", "UBND xa Bat Trang")
         page.locator("form:has(input[value=account]) button").click()
+        account = page.locator("#account-form")
+        assert "6 đến 19 chữ số" in account.locator(".has-error").inner_text()
+        assert account.locator("input[name=account_name]").input_value() == "UBND xa Bat Trang"
+        assert page.locator("#collection-account").count() == 0
+        page.fill("input[name=account_number]", "1500 2010 00583")  # as printed on the account card
+        page.locator("form:has(input[value=account]) button").click()
+        assert "Agribank" in page.locator("#collection-account").inner_text()
+        assert "1500201000583" in page.locator("#collection-account").inner_text()
         page.fill("input[name=code]", "phi-rac")
         page.fill("input[name=name]", "Phí thu gom rác")
-        page.fill("input[name=default_amount_vnd]", "30000")
+        page.fill("input[name=default_amount_vnd]", "30.000đ")
         page.locator("form:has(input[value=fee]) button").click()
+        # "month 13" is refused; a good period asks first, saying how many bills and the total
+        page.fill("#batch-form input[name=period]", "13/2026")
+        page.click("#batch-form button")
+        assert "1 đến 12" in page.locator("#batch-form .has-error").inner_text()
         page.fill("#batch-form input[name=period]", "11/2026")
         page.click("#batch-form button")
+        confirm = page.locator("#batch-confirm")
+        assert "2 hộ × 30.000 ₫ = 60.000 ₫" in confirm.inner_text()
+        assert page.locator("#batches").count() == 0  # nothing issued until staff say yes
+        page.click("#batch-confirm-yes")
         for _ in range(50):
             if page.locator("#batches tr[data-state=done]").count():
                 break

@@ -46,7 +46,7 @@ def test_the_buyer_copies_the_transfer_details_and_saves_the_qr(app, browser, ma
             page.get_by_role("link", name="Lưu ảnh mã QR").click()
         saved = download.value
         assert saved.suggested_filename == f"vietqr-{part['reference']}.png"
-        image = Image.open(io.BytesIO(open(saved.path(), "rb").read())).convert("RGB")
+        image = Image.open(io.BytesIO(saved.path().read_bytes())).convert("RGB")
         qr = decode(zxingcpp.read_barcodes(image)[0].text)
         assert (qr.bank_bin, qr.account, qr.amount) == ("970436", "0011001234567", 240_000)
         assert part["reference"] in qr.purpose

@@ -8,10 +8,11 @@ import subprocess
 import pytest
 import zxingcpp
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.models import BankAccount
 from core.testing import bearer, login, post_form
+from payments.bills.models import Bill
 from payments.receipts.models import Receipt
 from payments.vietqr import encode, render
 from tests.helpers import SEPAY_KEY, post_sepay, sepay_body
@@ -144,8 +145,16 @@ def test_receipts_are_numbered_without_gaps_and_corrected_not_changed(client, bi
 def test_staff_pages_issue_bills_and_match_by_hand(client, app, billing, factory, db):
     staff = factory.user("staff", password="mat-khau-can-bo")
     login(client, staff, "mat-khau-can-bo")
-    r = post_form(client, "/staff/00583/bills", "/staff/00583/bills",
-                  {"action": "batch", "fee_type_id": billing.fee_id, "period": "12/2026"}, follow_redirects=True)
+    batch = {"action": "batch", "fee_type_id": billing.fee_id, "period": "12/2026"}
+    r = post_form(client, "/staff/00583/bills", "/staff/00583/bills", batch)
+    asked = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Phát hành 3 hóa đơn?" in asked and "90.000 ₫" in asked
+    assert db.scalar(select(func.count()).select_from(Bill)) == 0  # nothing yet: staff confirm first
+    # a confirmation for another count (a household opened meanwhile) asks again instead of billing
+    r = post_form(client, "/staff/00583/bills", "/staff/00583/bills", {**batch, "confirmed": "2:60000"})
+    assert "Phát hành 3 hóa đơn?" in r.get_data(as_text=True)
+    r = post_form(client, "/staff/00583/bills", "/staff/00583/bills", {**batch, "confirmed": "3:90000"},
+                  follow_redirects=True)
     assert "Đang phát hành 3 hóa đơn" in r.get_data(as_text=True)
     from core.testing import run_jobs
 

@@ -138,7 +138,8 @@ def test_a_postgres_crash_mid_load_loses_no_payment_or_listing_and_the_queue_dra
 
         Redis.from_url(redis_url).flushdb()
     factory.enable_payment_source("sepay", {"api_key": SEPAY_KEY})
-    bills = [bill_for(client, billing, billing.households[i % 3], period=f"T{i}") for i in range(WEBHOOKS)]
+    bills = [bill_for(client, billing, billing.households[i % 3], period=f"{i % 12 + 1}/{2020 + i // 12}")
+             for i in range(WEBHOOKS)]
     sandbox = start_sandbox("postmart", slow_rate=1.0, slow_seconds=0.4)  # 8 listings take over 3 s
     factory.enable_marketplace("postmart", {"base_url": sandbox.url, "timeout_seconds": 2,
                                             **CREDENTIALS["postmart"]})

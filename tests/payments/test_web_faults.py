@@ -24,7 +24,8 @@ from tests.payments.conftest import bill_for
 def test_killing_a_web_worker_mid_webhooks_loses_no_payment_and_doubles_none(
         app, client, billing, factory, db, choso_database_url, tmp_path):
     factory.enable_payment_source("sepay", {"api_key": SEPAY_KEY})
-    bills = [bill_for(client, billing, billing.households[i % 3], period=f"T{i}") for i in range(40)]
+    bills = [bill_for(client, billing, billing.households[i % 3], period=f"{i % 12 + 1}/{2020 + i // 12}")
+             for i in range(40)]
     port = free_port()
     env = gunicorn_env(app, choso_database_url, tmp_path, port)
     url = f"http://127.0.0.1:{port}/api/v1/webhooks/payments/sepay/00583"

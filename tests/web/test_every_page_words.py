@@ -53,9 +53,7 @@ class _Text(HTMLParser):
             if tag == "input" and attrs.get("placeholder"):
                 self.texts.append(attrs["placeholder"])
             return
-        if tag in SKIP_TAGS or attrs.get("translate") == "no":
-            self.skip.append(tag)
-        elif self.skip:
+        if tag in SKIP_TAGS or attrs.get("translate") == "no" or self.skip:
             self.skip.append(tag)
         for name in ("title", "aria-label", "placeholder"):
             if attrs.get(name) and not self.skip:
@@ -82,9 +80,9 @@ def english_ids() -> set[str]:
     catalog = read_po(CATALOG.open("rb"), locale="vi")
     out = set()
     for m in catalog:
-        if m.id and isinstance(m.id, str) and m.string and m.string != m.id and "%(" not in m.id:
-            if re.search(r"[A-Za-z]{3}", m.id):
-                out.add(m.id.strip(" .:"))
+        if (m.id and isinstance(m.id, str) and m.string and m.string != m.id and "%(" not in m.id
+                and re.search(r"[A-Za-z]{3}", m.id)):
+            out.add(m.id.strip(" .:"))
     return out
 
 
