@@ -46,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     labels.init_app(app)
     auth_current.init_app(app)
+    limits.init_forms(app)  # before CSRF, which reads the form
     csrf.init_app(app)
     limiter.init_app(app)
     limits.init_app(app)
@@ -91,7 +92,10 @@ def _error_pages(app: Flask) -> None:
 
     app.register_error_handler(404, lambda e: page(404, _("This page does not exist.")))
     app.register_error_handler(403, lambda e: page(403, _("You are not allowed to see this page.")))
-    app.register_error_handler(413, lambda e: page(413, _("The upload is too large.")))
+    app.register_error_handler(413, lambda e: page(413, _(
+        "The file is larger than choso accepts (photos up to %(limit)s MB). Go back: on most phones what you "
+        "typed is still in the form; choose a smaller photo.",
+        limit=(app.config.get("MAX_CONTENT_LENGTH") or 0) // 2**20)))
     app.register_error_handler(429, lambda e: page(429, _("Too many attempts; wait a minute and try again.")))
     app.register_error_handler(
         400, lambda e: page(400, _("The form expired or was sent twice; reload the page and try again.")))

@@ -17,6 +17,27 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from core.extensions import limiter
 
 COUNTS_READS = "choso_counts_reads"
+CARRIES_PHOTOS = "choso_carries_photos"
+# A form that carries a phone photo may be this large as a request: a 4-12 MB photo then comes back to the
+# form as a sentence with everything typed kept, not as a bare 413. The photo itself is still held to
+# CHOSO_MAX_UPLOAD_MB by the view; only requests beyond this cap are refused unread.
+PHOTO_FORM_CAP = 48 * 1024 * 1024
+
+
+def carries_photos(view: Callable) -> Callable:
+    """Mark a page form whose request may hold a phone's photo larger than the upload limit (see above)."""
+    setattr(view, CARRIES_PHOTOS, True)
+    return view
+
+
+def init_forms(app: Flask) -> None:
+    """Registered before CSRF protection, which reads the form and so would hit the app-wide limit first."""
+
+    @app.before_request
+    def _room_for_photos() -> None:
+        view = app.view_functions.get(request.endpoint or "")
+        if getattr(view, CARRIES_PHOTOS, False):
+            request.max_content_length = max(PHOTO_FORM_CAP, app.config.get("MAX_CONTENT_LENGTH") or 0)
 
 
 def init_app(app: Flask) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from core import labels
 from core.auth import policy
 from core.db import session
-from core.errors import ChosoError
+from core.errors import ChosoError, Invalid
+from core.limits import carries_photos
 from core.models import OCOP_GROUPS, AuditLog, HouseholdBusiness, Product, ProductImage
 from core.models.products import PRODUCT_STATUSES
 from core.schemas.households import BankAccountSchema, HouseholdSchema
@@ -184,7 +185,25 @@ def _product_form(product: Product | None, shop: HouseholdBusiness, errors=None,
                            marketplaces=marketplaces, acting=policy.acting_for(current_user, shop)), status
 
 
+def _photo() -> bytes | None:
+    """The form's photo, or None; one over the upload limit is refused with what to do, the form kept."""
+    photo = request.files.get("photo")
+    if not photo or not photo.filename:
+        return None
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    data = photo.stream.read(limit + 1)
+    if len(data) > limit:
+        photo.stream.seek(0, 2)
+        size = photo.stream.tell()
+        message = _("This photo is %(size)s MB and choso takes photos up to %(limit)s MB. Choose a smaller photo "
+                    "(a screenshot of it will do) and save again; everything else you typed is still here.",
+                    size=format_decimal(round(size / 2**20, 1)), limit=limit // 2**20)
+        raise Invalid(message, {"photo": [message]})
+    return data
+
+
 @bp.route("/shops/<int:shop_id>/products/new", methods=["GET", "POST"])
+@carries_photos
 def new_product(shop_id: int):
     found = _shop(shop_id)
     if not policy.can_edit_shop(current_user, found):
@@ -200,9 +219,8 @@ def new_product(shop_id: int):
     if key and db.scalar(select(Product.id).where(Product.creation_key == key, Product.household_id == found.id)):
         flash(_("The product was saved."), "info")  # this form was sent before: nothing new to save
         return redirect(url_for("dashboard.shop", shop_id=found.id))
-    photo = request.files.get("photo")
-    picture = photo.read() if photo and photo.filename else None
     try:
+        picture = _photo()
         if picture is not None:  # a photo that cannot be used saves nothing: the seller fixes it and sends again
             images.process(picture)
         product = products.create_product(db, current_user, {**data, "household_id": found.id}, commit=False,
@@ -223,6 +241,7 @@ def new_product(shop_id: int):
 
 
 @bp.route("/products/<int:product_id>", methods=["GET", "POST"])
+@carries_photos
 def edit_product(product_id: int):
     product = _editable_product(product_id)
     if request.method == "GET":
@@ -233,11 +252,15 @@ def edit_product(product_id: int):
         return _product_form(product, product.household, errors, request.form, 422)
     db = session()
     try:
-        products.update_product(db, current_user, product, data)
-        photo = request.files.get("photo")
-        if photo and photo.filename:
-            images.add_image(db, storage(), current_user, product, photo.read())
+        picture = _photo()  # before anything is saved: a refused photo leaves the product as it was
+        if picture is not None:
+            images.process(picture)
+        products.update_product(db, current_user, product, data, commit=picture is None)
+        if picture is not None:
+            images.add_image(db, storage(), current_user, product, picture)  # commits the changes with the photo
+            products.product_changed(product, archived=product.status == "archived")
     except ChosoError as exc:
+        db.rollback()
         return _product_form(product, product.household, exc.fields or {"photo": [str(exc.message)]},
                              request.form, 422)
     flash(_("The product was saved."), "info")
