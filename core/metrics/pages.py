@@ -86,25 +86,43 @@ def dashboard(code: str):
                            may_set=policy.is_commune_staff(current_user, code))
 
 
-@bp.post("/staff/<code>/metrics/targets")
+@bp.route("/staff/<code>/metrics/targets", methods=["GET", "POST"])
 @login_required
-def set_target(code: str):
-    _commune(code)
-    metric = services.indicator(request.form.get("indicator", ""))
-    if metric is None or not policy.is_commune_staff(current_user, code):
+def targets(code: str):
+    """Targets on a page of their own: the figures page stays for reading, on a phone too."""
+    commune = _commune(code)
+    if not policy.is_commune_staff(current_user, code):
         abort(403)
-    try:
-        raw = request.form.get("target", "").replace(",", ".").strip()
-        near = request.form.get("near", "").replace(",", ".").strip()
-        scale = 100 if metric.unit == "share" else 1  # staff type shares as percentages
-        services.set_target(session(), current_user, code, metric, float(raw) / scale,
-                            float(near) / scale if near else None)
-        flash(_("Target saved."), "info")
-    except ValueError:
-        flash(_("A target is a number."), "error")
-    except ChosoError as exc:
-        flash(str(exc.message), "error")
-    return redirect(url_for("metrics.dashboard", code=code, month=request.form.get("month")))
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        metric = services.indicator(request.form.get("indicator", ""))
+        if metric is None:
+            abort(404)
+        try:
+            scale = 100 if metric.unit == "share" else 1  # staff type shares as percentages
+            target, near = (_number(request.form.get(name, "")) for name in ("target", "near"))
+            if target is None:
+                raise ValueError
+            services.set_target(session(), current_user, code, metric, target / scale,
+                                near / scale if near is not None else None)
+            flash(_("Target saved: %(label)s.", label=metric.label), "info")
+            return redirect(url_for("metrics.targets", code=code))
+        except ValueError:
+            errors[metric.id] = [_("A target is a number, such as 80 or 12,5.")]
+        except ChosoError as exc:
+            errors[metric.id] = [str(exc.message)]
+    goals = services.targets(session(), [code])[code]
+    rows = [{"metric": m, "target": goals[m.id][0], "near": goals[m.id][1],
+             "scale": 100 if m.unit == "share" else 1} for m in services.indicators()
+            if m.unit != "count" or m.target is not None or goals[m.id][0] is not None]
+    return render_template("metrics/targets.html", commune=commune, rows=rows, errors=errors,
+                           form=request.form), 422 if errors else 200
+
+
+def _number(text: str) -> float | None:
+    """ "80", "80 %", "12,5" or "12.5" -> a number; "" -> None; anything else raises ValueError."""
+    cleaned = text.replace("%", "").replace(",", ".").strip()
+    return float(cleaned) if cleaned else None
 
 
 @bp.get("/staff/<code>/metrics/<indicator_id>/records")

@@ -55,7 +55,7 @@ def test_exports_carry_the_same_figures(client, factory, db, village, tmp_path):
     assert by_label["Sản phẩm trên Chợ Quê"][3] == "5"  # the plugin's indicator is exported too
     listed = client.get(f"/staff/00583/metrics/ocop_online_share/records.xlsx?month={MONTH}")
     ocop = load_workbook(io.BytesIO(listed.data)).active
-    assert ocop.max_row == 4 and {ocop.cell(r, 4).value for r in range(2, 5)} == {"postmart", "–"}
+    assert ocop.max_row == 4 and {ocop.cell(r, 4).value for r in range(2, 5)} == {"Postmart", "–"}  # the marketplace by its name
     xlsx = client.get(f"/staff/00583/metrics.xlsx?month={MONTH}")
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     assert sheet["A1"].value == "Chỉ số" and sheet.max_row == len(rows)
@@ -66,16 +66,23 @@ def test_exports_carry_the_same_figures(client, factory, db, village, tmp_path):
     assert "Xã Bát Tràng" in text and MONTH in text and "Hộ bán hàng trực tuyến" in text and "đạt" in text
 
 
-def test_staff_set_a_target_as_a_percentage(client, factory, db, village):
+def test_staff_set_a_target_as_a_percentage_on_its_own_page(client, factory, db, village):
     staff_client(client, factory, db)
-    page = client.get(f"/staff/00583/metrics?month={MONTH}").get_data(as_text=True)
+    figures = client.get(f"/staff/00583/metrics?month={MONTH}").get_data(as_text=True)
+    assert 'name="target"' not in figures and 'href="/staff/00583/metrics/targets"' in figures
     from core.testing import csrf_from
 
+    page = client.get("/staff/00583/metrics/targets").get_data(as_text=True)
     r = client.post("/staff/00583/metrics/targets", data={
-        "indicator": "ecommerce_household_share", "target": "90", "near": "60", "month": MONTH,
-        "csrf_token": csrf_from(page)}, follow_redirects=True)
-    assert "Đã lưu mục tiêu." in r.get_data(as_text=True)
-    card = r.get_data(as_text=True).split('id="m-ecommerce_household_share"')[1].split("</li>")[0]
+        "indicator": "ecommerce_household_share", "target": "9O", "near": "60", "csrf_token": csrf_from(page)})
+    refused = r.get_data(as_text=True)
+    assert r.status_code == 422 and "Chỉ tiêu là một con số" in refused and 'value="9O"' in refused
+    r = client.post("/staff/00583/metrics/targets", data={
+        "indicator": "ecommerce_household_share", "target": "90 %", "near": "60", "csrf_token": csrf_from(page)},
+        follow_redirects=True)
+    assert "Đã lưu mục tiêu" in r.get_data(as_text=True)
+    card = client.get(f"/staff/00583/metrics?month={MONTH}").get_data(as_text=True).split(
+        'id="m-ecommerce_household_share"')[1].split("</li>")[0]
     assert "chưa đạt" in card and "mục tiêu 90%" in card
 
 
