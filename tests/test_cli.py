@@ -48,8 +48,21 @@ def test_demo_loads_one_commune_and_running_it_twice_duplicates_nothing(choso, d
     assert admin is not None and admin.is_admin
     helper = db.scalar(select(User).where(User.phone == "0900000101"))
     assert len(helper.assisted_household_ids) == 8
+    # a year of history, so the figures page draws trends: twelve past months, orders growing
+    from core.metrics.models import MetricSnapshot
+    from core.orders.models import Order
+
+    orders = dict(db.execute(select(MetricSnapshot.month, MetricSnapshot.value).where(
+        MetricSnapshot.commune_code == "00583", MetricSnapshot.indicator == "orders_total")).all())
+    households = dict(db.execute(select(MetricSnapshot.month, MetricSnapshot.value).where(
+        MetricSnapshot.commune_code == "00583", MetricSnapshot.indicator == "households_total")).all())
+    months = sorted(orders)
+    assert len(months) == 12 and orders[months[-1]] > orders[months[0]] > 0
+    assert households[months[0]] == 8 and households[months[-1]] >= 19
+    history = db.scalar(select(func.count()).select_from(Order))
     second = choso("demo").stdout
     assert "added 0 households, 0 products" in second
+    assert db.scalar(select(func.count()).select_from(Order)) == history
     assert db.scalar(select(func.count()).select_from(HouseholdBusiness)) == 20
     assert db.scalar(select(func.count()).select_from(Product)) == 120
     groups = set(db.scalars(select(Product.product_group).distinct()))

@@ -140,6 +140,9 @@ def seed(db: Session, store: LocalStorage, commune_code: str = DEMO_COMMUNE,
         db.commit()
         progress(f"household {n + 1}/20")
     _demo_fees(db, staff, commune_code)
+    from core.services import demo_history  # a year of orders and figures, so the trends show
+
+    demo_history.add(db, commune_code, progress)
     return DemoSummary(commune, phones, shops_made, products_made)
 
 
