@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -77,7 +77,14 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # A server that vanished (a crash, a failover, a cut cable) must not hold a request or a job forever:
+    # connecting gives up after 10 s, and TCP keepalives find a dead connection within about a minute.
+    # Anything the operator puts in the URL's query wins.
+    given = make_url(url).query
+    defaults = {"connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+                "keepalives_count": 3}
+    return create_engine(url, pool_pre_ping=True,
+                         connect_args={k: v for k, v in defaults.items() if k not in given})
 
 
 def init_app(app: Flask) -> None:

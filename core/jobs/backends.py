@@ -35,7 +35,7 @@ class EmbeddedBackend:
 class RedisBackend:
     name = "redis"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, lease_seconds: float = 120.0) -> None:
         from redis import Redis
         from rq import Queue
 
@@ -43,12 +43,17 @@ class RedisBackend:
         self.redis = Redis.from_url(url)
         self.queue = Queue(RQ_QUEUE, connection=self.redis)
         self.wake = threading.Event()
+        # A job that outlives its lease has been given up on: the table lets another worker take it again.
+        # RQ stops this worker's copy at twice the lease, so one stuck call (a database that vanished under a
+        # query, say) cannot hold the worker and every job queued behind it.
+        self.job_timeout = max(5, int(2 * lease_seconds))
 
     def notify(self, job_ids: Iterable[int]) -> None:
         for job_id in job_ids:
             # A marker per job keeps the sweeper from pushing the same due job again and again.
             if self.redis.set(f"choso:notified:{job_id}", 1, nx=True, ex=30):
-                self.queue.enqueue(RQ_FUNCTION, job_id, result_ttl=0, failure_ttl=3600)
+                self.queue.enqueue(RQ_FUNCTION, job_id, result_ttl=0, failure_ttl=3600,
+                                   job_timeout=self.job_timeout)
 
     def forget(self, job_id: int) -> None:
         self.redis.delete(f"choso:notified:{job_id}")
@@ -57,7 +62,7 @@ class RedisBackend:
 def init_app(app: Flask) -> None:
     kind = app.config.get("JOBS_BACKEND", "embedded")
     if kind == "redis":
-        backend = RedisBackend(app.config["REDIS_URL"])
+        backend = RedisBackend(app.config["REDIS_URL"], float(app.config.get("JOB_LEASE_SECONDS", 120)))
     elif kind == "embedded":
         backend = EmbeddedBackend()
     else:

@@ -134,6 +134,7 @@ def seed(db: Session, store: LocalStorage, commune_code: str = DEMO_COMMUNE,
             stem = f"products/{product.id}/demo"
             store.save(f"{stem}.jpg", main)
             store.save(f"{stem}-thumb.jpg", thumb)
+            images.save_variants(store, f"{stem}-thumb.jpg", Image.open(io.BytesIO(thumb)))
             product.images.append(images.ProductImage(path=f"{stem}.jpg", thumb_path=f"{stem}-thumb.jpg",
                                                       width=w, height=h, bytes=len(main)))
             products_made += 1

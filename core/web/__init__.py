@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, send_from_directory
+from flask import Flask, abort, send_from_directory
 from marshmallow import Schema, ValidationError
 
 from core.i18n import translate_errors
@@ -70,6 +70,14 @@ def register(app: Flask) -> None:
 
     @app.get("/uploads/<path:name>")
     def uploads(name: str):
+        from core.services import images
+        from core.storage import storage
+
+        try:
+            if name.endswith(".webp") and not storage().exists(name):
+                images.variant_for(storage(), name)  # made once from the JPEG thumbnail, then served as a file
+        except ValueError:  # a name that leaves the upload folder
+            abort(404)
         response = send_from_directory(app.config["UPLOAD_DIR"], name, max_age=30 * 86400)
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response

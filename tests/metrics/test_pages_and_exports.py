@@ -55,7 +55,7 @@ def test_exports_carry_the_same_figures(client, factory, db, village, tmp_path):
     assert by_label["Sản phẩm trên Chợ Quê"][3] == "5"  # the plugin's indicator is exported too
     listed = client.get(f"/staff/00583/metrics/ocop_online_share/records.xlsx?month={MONTH}")
     ocop = load_workbook(io.BytesIO(listed.data)).active
-    assert ocop.max_row == 4 and {ocop.cell(r, 4).value for r in range(2, 5)} == {"Postmart", "–"}  # the marketplace by its name
+    assert ocop.max_row == 4 and {ocop.cell(r, 4).value for r in range(2, 5)} == {"Postmart", "–"}
     xlsx = client.get(f"/staff/00583/metrics.xlsx?month={MONTH}")
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     assert sheet["A1"].value == "Chỉ số" and sheet.max_row == len(rows)

@@ -156,3 +156,50 @@ def test_redis_restarted_mid_publish_loses_nothing_and_duplicates_nothing(app, d
         redis.terminate()
         redis.wait(10)
         sandbox.stop()
+
+
+def test_a_stuck_job_is_stopped_at_twice_its_lease_and_the_jobs_behind_it_run(choso_database_url, app, db):
+    """One job hangs (as a query under a database that vanished once did): RQ stops it at twice the lease,
+    the job is taken again once its lease is over, and the job queued behind it runs meanwhile."""
+    import threading
+
+    from redis import Redis
+
+    from core.jobs import queue
+    from core.jobs.models import Job
+    from core.jobs.worker import work
+
+    Redis.from_url(REDIS).flushdb()
+    config = config_for_tests(choso_database_url, Path(app.config["INSTANCE_PATH"]), JOBS_BACKEND="redis",
+                              REDIS_URL=REDIS, SECRET_KEY=app.config["SECRET_KEY"], JOB_LEASE_SECONDS=2)
+    rq_app = create_app(config)
+    release, runs, stopped = threading.Event(), [], []
+
+    def hangs(_db, _payload):
+        runs.append("hang")
+        if len(runs) == 1:
+            try:
+                release.wait(120)  # far longer than the test: only RQ's timeout ends it
+            except BaseException:
+                stopped.append(True)
+                raise
+
+    queue.HANDLERS["test.hangs"] = hangs
+    queue.HANDLERS["test.after"] = lambda _db, _payload: runs.append("after")
+    try:
+        with rq_app.app_context():
+            session = database(rq_app).sessions()
+            queue.enqueue(session, "test.hangs", {})
+            queue.enqueue(session, "test.after", {})
+            session.commit()
+            session.close()
+        work(rq_app, burst=True)  # in this (main) thread, where RQ's timeout signal arrives
+    finally:
+        release.set()
+        queue.HANDLERS.pop("test.hangs", None)
+        queue.HANDLERS.pop("test.after", None)
+        Redis.from_url(REDIS).flushdb()
+    assert stopped == [True], "the stuck job was not stopped"
+    assert runs.count("after") == 1 and runs.count("hang") == 2  # taken again after its lease, then done
+    db.expire_all()
+    assert {j.kind: j.state for j in db.scalars(select(Job))} == {"test.hangs": "done", "test.after": "done"}

@@ -190,3 +190,21 @@ def test_a_household_opens_a_shop_from_the_dashboard(client, factory):
     r = post_form(client, "/dashboard/", "/dashboard/shops", {"commune_code": "00583", "name": "Hộ Bánh Đa"})
     assert r.status_code == 302
     assert "Hộ Bánh Đa" in client.get("/dashboard/").get_data(as_text=True)
+
+
+def test_webp_thumbnails_are_made_for_photos_saved_before_them(client, factory, app, db):
+    from core.services import images
+    from core.storage import storage
+    from tests.conftest import _with_photo
+
+    product = _with_photo(app, db, factory.product())
+    thumb = product.images[0].thumb_path
+    with app.app_context():
+        for width in images.WEBP_WIDTHS:
+            storage().delete(images.webp_name(thumb, width))  # as a photo saved by an older choso
+    r = client.get(f"/uploads/{images.webp_name(thumb, 200)}")
+    assert r.status_code == 200 and r.mimetype == "image/webp" and r.data[:4] == b"RIFF"
+    with app.app_context():
+        assert storage().exists(images.webp_name(thumb, 400))  # made once, kept as files
+    assert client.get("/uploads/../../etc/passwd-thumb-200.webp").status_code == 404
+    assert client.get("/uploads/products/999/none-thumb-200.webp").status_code == 404
