@@ -115,9 +115,9 @@ def authenticated(view: Callable) -> Callable:
     return wrapper
 
 
-def page(stmt: Select, schema: Schema, page_no: int, per_page: int):
+def page(stmt: Select, schema: Schema, page_no: int, per_page: int, total: int | None = None):
     db = session()
-    total = count(db, stmt)
+    total = count(db, stmt) if total is None else total
     items = db.scalars(stmt.limit(per_page).offset((page_no - 1) * per_page)).unique().all()
     return jsonify({"items": schema.dump(items, many=True), "meta": page_meta(page_no, per_page, total)})
 

@@ -23,9 +23,10 @@ from core.storage import storage
            query=ProductQuerySchema, response=ProductSchema, many=True)
 def list_products():
     args = query(ProductQuerySchema())
-    stmt = products.catalog_query(api_user(), commune=args["commune"], household=args["household"], q=args["q"],
-                                  group=args["group"], stars=args["stars"], status=args["status"])
-    return page(stmt, ProductSchema(), args["page"], args["per_page"])
+    filters = {k: args[k] for k in ("commune", "household", "q", "group", "stars", "status")}
+    stmt = products.catalog_query(api_user(), **filters)
+    total = products.catalog_total(session(), stmt, api_user(), **filters)
+    return page(stmt, ProductSchema(), args["page"], args["per_page"], total)
 
 
 @bp.post("/products")

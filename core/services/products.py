@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, contains_eager, lazyload, object_session
 
 from core import events
 from core.auth import policy
@@ -14,6 +14,7 @@ from core.errors import NotFound
 from core.models import HouseholdBusiness, Product, User
 from core.publishing import services as publishing
 from core.services import audit
+from core.services.communes import count
 from core.services.shops import get_shop, require
 from core.snapshots import product_snapshot
 from core.text import fold, search_terms, slugify
@@ -100,11 +101,34 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+def catalog_total(db: Session, stmt: Select, viewer: User | None, *, commune: str | None = None,
+                  household: int | None = None, q: str = "", group: str | None = None, stars: int | None = None,
+                  status: str | None = None) -> int:
+    """How many products `catalog_query` lists. A commune's public catalog without filters, the page phones
+    load most, is counted from the catalog index alone (its products on sale, less those of shops not open)
+    instead of joining every product to its shop: the same number, several times faster."""
+    if viewer is None and commune and not (household or q or group or stars or status):
+        on_sale = (Product.commune_code == commune) & (Product.status == "active")
+        listed = db.scalar(select(func.count()).select_from(Product).where(on_sale)) or 0
+        closed = list(db.scalars(select(HouseholdBusiness.id).where(HouseholdBusiness.commune_code == commune,
+                                                                    HouseholdBusiness.status != "active")))
+        if closed:  # few or none: counted through the products' household index
+            listed -= db.scalar(select(func.count()).select_from(Product).where(
+                on_sale, Product.household_id.in_(closed))) or 0
+        return listed
+    return count(db, stmt)
+
+
 def catalog_query(viewer: User | None, *, commune: str | None = None, household: int | None = None,
                   q: str = "", group: str | None = None, stars: int | None = None,
                   status: str | None = None) -> Select:
     """Products the viewer may see, newest first. The public sees active products of active shops."""
-    stmt = select(Product).join(Product.household).order_by(Product.created_at.desc(), Product.id.desc())
+    # The shop comes from the join the filters need (not a second one), without its owner and commune: a
+    # catalog page shows the shop's name; the rest loads only if something asks for it.
+    stmt = (select(Product).join(Product.household)
+            .options(contains_eager(Product.household).options(lazyload(HouseholdBusiness.owner),
+                                                               lazyload(HouseholdBusiness.commune)))
+            .order_by(Product.created_at.desc(), Product.id.desc()))
     if commune:
         stmt = stmt.where(Product.commune_code == commune)
     if household:

@@ -40,9 +40,10 @@ def commune(code: str):
             {k: v for k, v in request.args.items() if v and k != "lang"})
     except ValidationError:
         args = ProductQuerySchema(exclude=("commune", "status")).load({})
-    stmt = products.catalog_query(None, commune=code, household=args["household"], q=args["q"],
-                                  group=args["group"], stars=args["stars"])
-    total = communes.count(db, stmt)
+    filters = {"commune": code, "household": args["household"], "q": args["q"], "group": args["group"],
+               "stars": args["stars"]}
+    stmt = products.catalog_query(None, **filters)
+    total = products.catalog_total(db, stmt, None, **filters)
     per_page = 24
     items = db.scalars(stmt.limit(per_page).offset((args["page"] - 1) * per_page)).unique().all()
     return render_template("catalog/index.html", place=place, items=items, args=args, groups=OCOP_GROUPS,

@@ -172,3 +172,20 @@ def test_prices_written_the_way_people_write_them_are_accepted_everywhere(client
     assert r.status_code == 302
     assert client.get(f"/api/v1/products?household={shop.id}&q=mat ong").get_json()["items"][0]["price_vnd"] \
         == 180_000
+
+
+def test_the_public_catalog_total_leaves_out_products_of_shops_not_open(client, factory, db):
+    """The unfiltered public catalog is counted from the catalog index (products.catalog_total); its total must
+    be the number of products listed, with a suspended shop's products left out, on the page and in the API."""
+    open_shop, suspended = factory.shop(name="Hộ đang bán"), factory.shop(name="Hộ tạm dừng")
+    for n in range(3):
+        factory.product(open_shop, name=f"Chè số {n}")
+    for n in range(2):
+        factory.product(suspended, name=f"Mắm số {n}")
+    factory.product(open_shop, name="Chè cũ", status="archived")
+    db.merge(suspended).status = "suspended"
+    db.commit()
+    body = client.get("/api/v1/products?commune=00583").get_json()
+    assert body["meta"]["total"] == len(body["items"]) == 3
+    filtered = client.get("/api/v1/products?commune=00583&q=che").get_json()  # the general count agrees
+    assert filtered["meta"]["total"] == 3

@@ -41,6 +41,7 @@ PAGES = {
     "/staff/00583/orders": COMMUNE_STAFF, "/staff/00583/integrations": COMMUNE_STAFF,
     "/staff/00583/metrics": COMMUNE_STAFF, "/staff/00583/metrics.csv": COMMUNE_STAFF,
     "/staff/00583/metrics/households_total/records": COMMUNE_STAFF, "/staff/00583/helpers": COMMUNE_STAFF,
+    "/staff/00583/metrics/targets": COMMUNE_STAFF,
     "/province/01/metrics": {ADMIN}, "/admin/plugins": {ADMIN},
 }
 API = {
