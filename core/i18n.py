@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from babel.numbers import format_decimal
@@ -97,7 +98,14 @@ def money(amount: int | None) -> str:
     """150000 -> '150.000 ₫' in Vietnamese, '150,000 ₫' in English; money is whole đồng."""
     if amount is None:
         return ""
-    return f"{format_decimal(int(amount), locale=str(get_locale() or 'vi'))} ₫"
+    # Whole numbers need only the language's grouping symbol; babel's full number formatting parses its
+    # pattern on every call, and a catalog page prints dozens of prices.
+    return f"{int(amount):,} ₫".replace(",", _group_symbol(str(get_locale() or "vi")))
+
+
+@lru_cache(maxsize=16)
+def _group_symbol(locale: str) -> str:
+    return format_decimal(1000, locale=locale)[1]
 
 
 def init_app(app: Flask) -> None:
