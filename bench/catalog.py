@@ -7,7 +7,14 @@ starts gunicorn with 2 sync workers on a free 127.0.0.1 port, loads it with wrk 
 a bounded Python client is used when wrk is missing, and says so), stops it, and prints requests per
 second for: the bare endpoint, the catalog API (a page of 20 products, a search) and the public HTML catalog
 page phones load, with choso's catalog response cache on and off. Targets (issue 15.10): with the cache, at
-least 60% of the bare endpoint's rate; without it, at least 20%. Reference on a 2-core machine of this kind: bare Flask
+least 60% of the bare endpoint's rate; without it, at least 20%.
+
+Measured 2026-12-04 on a 2-core machine of this kind (bare Flask 1,384–1,857 req/s between runs; 10,000
+products): catalog API page of 20 514–515 req/s = 28–37% of bare cached, 90–100 req/s = 5–7% uncached (71
+req/s = 4% before the index-only count and the single shop join); HTML catalog page 450–513 req/s = 28–33%
+cached, 78–85 req/s = 5–6% uncached. Both targets are missed; where the time goes is in the CHANGELOG and the
+issue note (per request: Flask's session, login, locale, limiter and header hooks, then ORM loading and
+marshmallow or Jinja for 20–24 products). Reference on a 2-core machine of this kind: bare Flask
 under gunicorn with 2 sync workers, wrk with 16 connections, about 6,000 requests/s (shared/REFERENCES.md).
 """
 
