@@ -17,17 +17,22 @@ def _form(client, url):
             for name in ("csrf_token", "idempotency_key")}
 
 
+def _new_product_form(client, factory):
+    """A household signed in on its new-product form: (shop, form url, the form's hidden fields)."""
+    owner = factory.user(password="mat-khau-chu-ho")
+    shop = factory.shop(owner)
+    login(client, owner, "mat-khau-chu-ho")
+    url = f"/dashboard/shops/{shop.id}/products/new"
+    return shop, url, _form(client, url)
+
+
 def _count(db) -> int:
     db.expire_all()
     return db.scalar(select(func.count()).select_from(Product))
 
 
 def test_a_refused_photo_saves_nothing_and_keeps_what_was_typed(client, factory, db):
-    owner = factory.user(password="mat-khau-chu-ho")
-    shop = factory.shop(owner)
-    login(client, owner, "mat-khau-chu-ho")
-    url = f"/dashboard/shops/{shop.id}/products/new"
-    hidden = _form(client, url)
+    _shop, url, hidden = _new_product_form(client, factory)
     fields = {"name": "Bình gốm men lam", "product_group": "handicraft", "price_vnd": "450.000đ", "stock": "3",
               "status": "active", **hidden}
     r = client.post(url, data={**fields, "photo": (io.BytesIO(b"this is text, not a photo"), "anh.jpg")},
@@ -49,11 +54,7 @@ def test_a_refused_photo_saves_nothing_and_keeps_what_was_typed(client, factory,
 
 def test_a_photo_over_the_limit_comes_back_as_a_sentence_with_the_form_kept(client, factory, db, app):
     """A 10 MB camera photo sent without JavaScript: not a bare 413, but the form again with what to do."""
-    owner = factory.user(password="mat-khau-chu-ho")
-    shop = factory.shop(owner)
-    login(client, owner, "mat-khau-chu-ho")
-    url = f"/dashboard/shops/{shop.id}/products/new"
-    hidden = _form(client, url)
+    shop, url, hidden = _new_product_form(client, factory)
     fields = {"name": "Mật ong hoa nhãn", "product_group": "food", "price_vnd": "180k", "stock": "5",
               "status": "active", "description": "Mật ong nguyên chất", **hidden}
     big = photo_bytes() + b"\0" * (10 * 2**20)  # over the 8 MB limit, as a phone's photo often is
