@@ -3,7 +3,12 @@
 A payload is a run of `ID(2) LENGTH(2, decimal) VALUE` fields ending in a CRC-16/CCITT-FALSE (tag 63).
 Tag 38 carries the beneficiary: GUID A000000727, the bank's BIN and the account or card number, and the
 service (QRIBFTTA to an account, QRIBFTTC to a card). Banking apps mangle diacritics and refuse long
-fields, so everything written is plain printable ASCII within the field limits.
+fields, so everything choso writes is plain printable ASCII within the field limits.
+
+Other encoders are read as they are (issue 16.6): widely used ones (vietnam-qr-pay, for one) put Vietnamese
+text in the purpose as UTF-8, counting field lengths in characters and the CRC over the UTF-8 bytes, and some
+write an amount of 0 for "no amount". Such a payload decodes, with a warning saying what a banking app may do
+with it; a broken one (CRC, lengths, GUID, currency) is still refused.
 """
 
 from __future__ import annotations
@@ -23,12 +28,17 @@ CURRENCY_VND = "704"
 _ACCOUNT = re.compile(r"^[0-9A-Za-z]{1,19}$")
 _CARD = re.compile(r"^[0-9]{12,19}$")
 _BIN = re.compile(r"^[0-9]{6}$")
-_DIGITS = re.compile(r"^[0-9]+$")
+_DIGITS = re.compile(r"[0-9]+")  # fullmatch: "$" would let a trailing newline through
 _PRINTABLE = re.compile(r"^[\x20-\x7e]*$")
 
 
 class VietQRError(ValueError):
     """A payload that is not a valid VietQR, or a value that cannot be put in one; the message says why."""
+
+
+# What a banking app may do with a payload that decodes but was not written as choso writes it.
+WARN_TEXT = "text_not_ascii"  # Vietnamese letters: some apps show them garbled or drop them
+WARN_ZERO_AMOUNT = "zero_amount"  # an amount of 0, read as no amount: the payer types the amount
 
 
 @dataclass(frozen=True)
@@ -44,10 +54,12 @@ class VietQR:
     merchant_city: str | None = None
     static: bool = True
     tags: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
 
 def crc16(data: str) -> str:
-    return f"{binascii.crc_hqx(data.encode('ascii'), 0xFFFF):04X}"
+    """Over the UTF-8 bytes: the same as over ASCII for choso's own payloads, and what other encoders use."""
+    return f"{binascii.crc_hqx(data.encode('utf-8'), 0xFFFF):04X}"
 
 
 def _tlv(tag: str, value: str) -> str:
@@ -71,7 +83,7 @@ def encode(bank_bin: str, account: str, *, amount: int | None = None, purpose: s
            service: str = "account", bill_number: str | None = None, reference: str | None = None,
            merchant_name: str | None = None, merchant_city: str | None = None) -> str:
     """The VietQR payload to pay `account` at the bank `bank_bin`; with an amount it is a dynamic QR."""
-    if not (isinstance(bank_bin, str) and _BIN.match(bank_bin)):
+    if not (isinstance(bank_bin, str) and _BIN.fullmatch(bank_bin)):
         raise VietQRError(f"the bank BIN must be 6 digits, not {bank_bin!r}")
     if service not in SERVICES:
         raise VietQRError(f"service must be 'account' or 'card', not {service!r}")
@@ -115,12 +127,13 @@ def encode(bank_bin: str, account: str, *, amount: int | None = None, purpose: s
 
 
 def parse_tlv(data: str, where: str = "payload") -> dict[str, str]:
-    """Split ID-length-value fields; `data` is ASCII (decode checks), so str.isdigit means 0-9 here."""
+    """Split ID-length-value fields. Lengths count characters (as the encoders that write UTF-8 count them);
+    tags and lengths are ASCII digits only (str.isdigit alone would take other scripts' digits)."""
     fields: dict[str, str] = {}
     i, end_of_data = 0, len(data)
     while i < end_of_data:
         tag, size = data[i:i + 2], data[i + 2:i + 4]
-        if len(size) < 2 or not (tag.isdigit() and size.isdigit()):
+        if len(size) < 2 or not (_DIGITS.fullmatch(tag) and _DIGITS.fullmatch(size)):
             raise VietQRError(f"bad field header {data[i:i + 4]!r} at position {i} of the {where}")
         end = i + 4 + int(size)
         if end > end_of_data:
@@ -138,8 +151,11 @@ def decode(payload: str) -> VietQR:
     if not isinstance(payload, str):
         raise VietQRError("a payload is text")
     payload = payload.strip()
+    warnings: list[str] = []
     if not payload.isascii():
-        raise VietQRError("a VietQR payload is plain ASCII")
+        if not payload.isprintable():
+            raise VietQRError("the payload holds control characters")
+        warnings.append(WARN_TEXT)
     if len(payload) < 8 or payload[-8:-4] != "6304":
         raise VietQRError("the payload does not end with a CRC field (6304 and 4 hex digits)")
     expected, given = crc16(payload[:-4]), payload[-4:]
@@ -157,7 +173,7 @@ def decode(payload: str) -> VietQR:
         raise VietQRError(f"field 38 has GUID {merchant.get('00')!r}, not NAPAS's {GUID}")
     beneficiary = parse_tlv(merchant.get("01", ""), "beneficiary")
     bank_bin, account = beneficiary.get("00", ""), beneficiary.get("01", "")
-    if not _BIN.match(bank_bin):
+    if not _BIN.fullmatch(bank_bin):
         raise VietQRError(f"the bank BIN {bank_bin!r} is not 6 digits")
     if not account:
         raise VietQRError("no account or card number")
@@ -170,13 +186,15 @@ def decode(payload: str) -> VietQR:
         raise VietQRError(f"country {tags['58']!r} is not VN")
     amount = None
     if "54" in tags:
-        if not _DIGITS.match(tags["54"]) or int(tags["54"]) <= 0:
-            raise VietQRError(f"the amount {tags['54']!r} is not a positive whole number of đồng")
-        amount = int(tags["54"])
+        if not _DIGITS.fullmatch(tags["54"]):
+            raise VietQRError(f"the amount {tags['54']!r} is not a whole number of đồng")
+        amount = int(tags["54"]) or None
+        if amount is None:
+            warnings.append(WARN_ZERO_AMOUNT)
     extra = parse_tlv(tags["62"], "field 62") if "62" in tags else {}
     return VietQR(
         bank_bin=bank_bin, account=account, service=SERVICE_NAMES[service_code], amount=amount,
         purpose=extra.get("08"), bill_number=extra.get("01"), reference=extra.get("05"),
         merchant_name=tags.get("59"), merchant_city=tags.get("60"), static=tags.get("01") != "12",
-        tags=MappingProxyType(tags),
+        tags=MappingProxyType(tags), warnings=tuple(warnings),
     )

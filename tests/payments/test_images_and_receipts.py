@@ -105,6 +105,23 @@ def test_the_qr_check_tells_real_from_fake(client, verified_account):
     assert 'data-registered="no"' in page
 
 
+def test_a_real_sticker_from_another_encoder_is_registered_with_a_warning(client, verified_account, tmp_path):
+    """A sticker made by a widely used encoder, with the purpose in Vietnamese and an amount of 0, photographed:
+    the check says it pays the verified shop, and warns in words what a banking app may do (issue 16.6)."""
+    from vietnam_qr_pay import QRPay
+
+    payload = QRPay.init_viet_qr(bank_bin="970436", bank_number="0011004567890", amount="0",
+                                 purpose="Mua gốm Bát Tràng").build()
+    photo = io.BytesIO(render.png(payload))
+    answer = client.post("/api/v1/qr/check", data={"photo": (photo, "sticker.png")},
+                         content_type="multipart/form-data").get_json()
+    assert answer["valid"] is True and answer["registered"] is True and answer["amount_vnd"] is None
+    assert any("dấu" in w for w in answer["warnings"]) and any("số tiền 0" in w for w in answer["warnings"])
+    page = client.post("/qr/check?lang=en", data={"payload": payload, "csrf_token": _csrf(client, "/qr/check")})
+    assert 'data-registered="yes"' in page.get_data(as_text=True)
+    assert "you type the amount in your banking app" in page.get_data(as_text=True)
+
+
 def _csrf(client, url):
     from core.testing import csrf_from
 

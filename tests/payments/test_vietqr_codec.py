@@ -151,3 +151,37 @@ def test_corrupting_a_valid_payload_fails_only_with_its_own_error(position, junk
     corrupted = payload[:position] + junk + payload[position + len(junk):]
     with contextlib.suppress(VietQRError):
         decode(corrupted)
+
+
+def test_vietnamese_text_from_other_encoders_is_read_with_a_warning():
+    """vietnam-qr-pay writes the purpose as UTF-8 (lengths in characters, CRC over the bytes): a real sticker,
+    not a fake, so it decodes, with a warning that some banking apps garble such text (issue 16.6)."""
+    from payments.vietqr.codec import WARN_TEXT
+
+    built = QRPay.init_viet_qr(bank_bin="970405", bank_number="1500201234567", amount="99000",
+                               purpose="Tiền điện tháng 11").build()
+    assert not built.isascii()
+    qr = decode(built)
+    assert (qr.account, qr.amount, qr.purpose) == ("1500201234567", 99000, "Tiền điện tháng 11")
+    assert qr.warnings == (WARN_TEXT,)
+    # broken ones are still refused: the text changed after the CRC was computed, or a length counted in bytes
+    with pytest.raises(VietQRError, match="wrong CRC"):
+        decode(built.replace("Tiền", "Tien"))
+    by_bytes = built.replace("0818Tiền", f"08{len('Tiền điện tháng 11'.encode()):02d}Tiền")
+    with pytest.raises(VietQRError):
+        decode(by_bytes[:-4] + crc16(by_bytes[:-4]))
+    with pytest.raises(VietQRError, match="control characters"):
+        decode(_with_crc("000201" "5802VN" "62060802\u0085é"))
+    # choso's own encoder keeps writing plain ASCII
+    assert encode("970405", "1500201234567", amount=99000, purpose="Tiền điện tháng 11").isascii()
+
+
+def test_an_amount_of_zero_is_read_as_no_amount_with_a_warning():
+    from payments.vietqr.codec import WARN_ZERO_AMOUNT
+
+    body = "000201" "010212" "3857" "0010A000000727" "0127" "0006970436" "01130011004567890" "0208QRIBFTTA" \
+           "5303704" "54010" "5802VN"
+    qr = decode(_with_crc(body))
+    assert qr.amount is None and qr.warnings == (WARN_ZERO_AMOUNT,)
+    with pytest.raises(VietQRError, match="not a whole number"):
+        decode(_with_crc(body.replace("54010", "5402-1")))
