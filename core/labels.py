@@ -61,7 +61,7 @@ AUDIT_ACTIONS = {
     "image.remove": _l("removed a photo"), "listing.publish": _l("published on a marketplace"),
     "listing.unpublish": _l("took a product off a marketplace"), "bank_account.add": _l("added a bank account"),
     "bank_account.update": _l("changed a bank account"), "bank_account.remove": _l("removed a bank account"),
-    "bill.issue": _l("issued a bill"), "bill.cancel": _l("cancelled a bill"),
+    "bill.issue": _l("issued a bill"), "bills.print": _l("printed bills"), "bill.cancel": _l("cancelled a bill"),
     "bill_batch.start": _l("billed many households"), "collection_account.set": _l("set the collection account"),
     "fee_type.create": _l("added a fee"), "helper.assign": _l("assigned a helper"),
     "integration.configure": _l("changed an integration"), "metrics.target": _l("set a target"),

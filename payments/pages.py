@@ -6,7 +6,18 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -21,8 +32,9 @@ from core.limits import image_limit
 from core.models import BankAccount, Commune
 from core.web import staff_commune, validate
 from payments import qrcheck, schemas
+from payments.bills import printing
 from payments.bills import services as bills
-from payments.bills.models import Bill, BillBatch, CollectionAccount, FeeType
+from payments.bills.models import Bill, BillBatch, BillPrint, CollectionAccount, FeeType
 from payments.receipts import method_label, pdf
 from payments.receipts.models import Receipt
 from payments.reconcile import services as reconcile
@@ -250,6 +262,10 @@ def staff_bills(code: str):
                 else:
                     batch = bills.start_batch(db, current_user, code, data)
                     flash(_("Issuing %(n)d bills; this page shows the progress.", n=batch.total), "info")
+            elif action == "print":
+                data = load(schemas.BatchInputSchema(only=("fee_type_id", "period")), _fields("fee_type_id", "period"))
+                printing.start(db, current_user, code, data)
+                flash(_("Printing the open bills; the file appears below when it is ready."), "info")
             if confirm is None:
                 return redirect(url_for("payments.staff_bills", code=code))
         except ChosoError as exc:
@@ -263,8 +279,22 @@ def staff_bills(code: str):
         fees=db.scalars(select(FeeType).where(FeeType.commune_code == code)).all(),
         batches=db.scalars(select(BillBatch).where(BillBatch.commune_code == code).order_by(BillBatch.id.desc())
                            .limit(5)).all(),
+        prints=db.scalars(select(BillPrint).where(BillPrint.commune_code == code).order_by(BillPrint.id.desc())
+                          .limit(5)).all(),
         bills=db.scalars(select(Bill).where(Bill.commune_code == code).order_by(Bill.id.desc()).limit(50)).all()
     ), status
+
+
+@bp.get("/staff/<code>/bills/prints/<int:print_id>.pdf")
+@login_required
+def bill_print_file(code: str, print_id: int):
+    _staff_commune(code)
+    try:
+        path = printing.file_for(session(), current_user, code, print_id)
+    except ChosoError:
+        abort(404)
+    return send_file(path, mimetype="application/pdf", as_attachment=True,
+                     download_name=f"hoa-don-{code}-{print_id}.pdf", max_age=0)
 
 
 def load(schema, data: dict) -> dict:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.spreadsheets import csv_bytes, xlsx_bytes
-from payments.receipts.pdf import _font_file
+from payments.receipts.pdf import font_file
 
 # fpdf2 (and openpyxl, in core.spreadsheets) are imported where a file is written: together they take a second
 # to import, which every web process, worker and `choso` command would otherwise pay at start-up.
@@ -25,8 +25,8 @@ def to_pdf(title: str, subtitle: str, table: Table, note: str = "") -> bytes:
 
     header, rows = table
     pdf = FPDF(format="A4")
-    pdf.add_font("DejaVu", "", _font_file(False))
-    pdf.add_font("DejaVu", "B", _font_file(True))
+    pdf.add_font("DejaVu", "", font_file(False))
+    pdf.add_font("DejaVu", "B", font_file(True))
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 14)
     pdf.multi_cell(0, 8, title, align="C", new_x="LMARGIN", new_y="NEXT")

@@ -116,3 +116,23 @@ class BillReminder(Base):
     @property
     def emailed(self) -> bool:
         return self.emailed_to is not None
+
+
+class BillPrint(Base):
+    """Every open bill of a fee and period, printed as one PDF for households without a smartphone."""
+
+    __tablename__ = "bill_prints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code"), index=True)
+    fee_type_id: Mapped[int] = mapped_column(ForeignKey("fee_types.id"))
+    period: Mapped[str] = mapped_column(String(40))
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    state: Mapped[str] = mapped_column(String(10), default="running")  # running | done | failed
+    file_name: Mapped[str | None] = mapped_column(String(80))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    fee_type: Mapped[FeeType] = relationship(lazy="joined")

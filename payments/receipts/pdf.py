@@ -5,7 +5,7 @@ from __future__ import annotations
 from payments.vietqr.render import FONT_DIRS
 
 
-def _font_file(bold: bool) -> str:
+def font_file(bold: bool) -> str:
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
     for folder in FONT_DIRS:
         if (folder / name).exists():
@@ -18,8 +18,8 @@ def render(title: str, commune: str, rows: list[tuple[str, str]], note: str | No
     from fpdf import FPDF  # imported when a receipt is printed, not at every start-up (see core/metrics/exports.py)
 
     pdf = FPDF(format=(148, 210))  # A5 in millimetres
-    pdf.add_font("DejaVu", "", _font_file(False))
-    pdf.add_font("DejaVu", "B", _font_file(True))
+    pdf.add_font("DejaVu", "", font_file(False))
+    pdf.add_font("DejaVu", "B", font_file(True))
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 11)
     pdf.multi_cell(0, 6, commune, align="C", new_x="LMARGIN", new_y="NEXT")
