@@ -41,36 +41,46 @@ UNLABELLED = """() => Array.from(document.querySelectorAll('input:not([type=hidd
   .map(el => el.name || el.id || el.outerHTML.slice(0, 60))"""
 
 
-def _pages(app, client, people, starts) -> dict[str, list[str]]:
-    """The HTML pages each person reaches from where they land (the same walk as the words test)."""
-    found = {}
+def _journeys(app, people, starts) -> dict[str, list[str]]:
+    """The HTML pages each person reaches from where they land (the same walk as the words test). Each kind
+    of page is checked once, as the first person who reaches it sees it (every product page, or every
+    figure's records, is one template), and each person's own landing pages are checked as they see them,
+    since the menu differs by person."""
+    import re
+
+    from core.testing import login
+
+    journeys, seen = {}, set()
     for who in ("anonymous", "household", "helper", "staff", "admin"):
         browser_client = app.test_client()
         if who != "anonymous":
-            from core.testing import login
-
             login(browser_client, people[who], PASSWORD)
         pages = _crawl(browser_client, ["/", "/cart", "/dashboard/", "/staff/00583/bills", *starts], "vi")
-        found[who] = sorted(url for url, html in pages.items() if html)
-    return found
+        journeys[who] = []
+        for url in sorted(url for url, html in pages.items() if html):
+            shape = re.sub(r"/metrics/[a-z0-9_]+/records", "/metrics/X/records", url)
+            shape = re.sub(r"/\d+[^/?]*|/[A-Za-z0-9_-]{20,}|\?.*", "/N", shape)
+            if shape not in seen or url in ("/", "/dashboard/", "/staff/00583/bills"):
+                seen.add(shape)
+                journeys[who].append(url)
+    return journeys
 
 
 def test_every_page_is_accessible_and_easy_to_tap_on_a_phone(app, client, factory, db, browser):
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: scripts/test installs it with npm ci (tests/browser/axe)")
     people, starts = _world(app, client, factory, db)
-    journeys = _pages(app, client, people, starts)
     problems: list[str] = []
     checked = 0
     with live_server(app) as base:
-        for who, urls in journeys.items():
+        for who, urls in _journeys(app, people, starts).items():
             context = browser.new_context(**PHONE)
+            context.add_init_script(path=str(AXE))  # in every page this person opens, before its own scripts
             page = context.new_page()
             if who != "anonymous":
                 sign_in(page, base, people[who].phone, PASSWORD)
             for url in urls:
                 page.goto(base + url)
-                page.add_script_tag(path=str(AXE))
                 result = page.evaluate("""async () => {
                     const r = await axe.run(document, {runOnly: {type: 'tag',
                         values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}});
@@ -83,7 +93,7 @@ def test_every_page_is_accessible_and_easy_to_tap_on_a_phone(app, client, factor
                 problems += [f"{who} {url}: small tap target {t}" for t in page.evaluate(TAP_TARGETS)]
                 checked += 1
             context.close()
-    assert checked > 40
+    assert checked > 25, f"only {checked} pages were checked: the walk is not seeing the site"
     assert not problems, "\n".join(problems)
 
 

@@ -51,7 +51,7 @@ def test_the_phone_shrinks_a_camera_photo_and_shows_the_upload(app, factory, bro
         cdp = context.new_cdp_session(page)
         cdp.send("Network.enable")
         cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 150,
-                                                      "downloadThroughput": 400_000, "uploadThroughput": 60_000})
+                                                      "downloadThroughput": 400_000, "uploadThroughput": 250_000})
         _fill(page, "Bình gốm men lam")
         page.set_input_files("input[name=photo]", str(photo))
         sent = []

@@ -41,7 +41,7 @@ PAGES = {
     "/staff/00583/orders": COMMUNE_STAFF, "/staff/00583/integrations": COMMUNE_STAFF,
     "/staff/00583/metrics": COMMUNE_STAFF, "/staff/00583/metrics.csv": COMMUNE_STAFF,
     "/staff/00583/metrics/households_total/records": COMMUNE_STAFF, "/staff/00583/helpers": COMMUNE_STAFF,
-    "/staff/00583/metrics/targets": COMMUNE_STAFF,
+    "/staff/00583/metrics/targets": COMMUNE_STAFF, "/staff/00583/bills/prints/{print}.pdf": COMMUNE_STAFF,
     "/province/01/metrics": {ADMIN}, "/admin/plugins": {ADMIN},
 }
 API = {
@@ -124,9 +124,18 @@ def world(app, client, factory, db):
                 reference="X0J7ABCDEFGH", token="t" * 43)
     db.add(bill)
     db.commit()
+    from payments.bills import printing
+    from payments.bills.models import BillPrint
+
+    with app.app_context():  # a printed batch of bills, its file on disk (the job's work, done here)
+        printed = BillPrint(commune_code="00583", fee_type_id=fee.id, period="11/2026", total=1, done=1,
+                            state="done", file_name="bills-access.pdf")
+        db.add(printed)
+        db.commit()
+        (printing.folder() / printed.file_name).write_bytes(b"%PDF-1.4 access table")
     values = {"shop": shop.id, "product": product.id, "draft": draft.id, "account": account.id,
               "order_token": token_of(order), "part": order["parts"][0]["id"], "bill_token": bill.token,
-              "assignment": assignment.id}
+              "assignment": assignment.id, "print": printed.id}
     tokens = {role: factory.token(user) for role, user in users.items()}
     return World(values, tokens, users)
 
@@ -143,7 +152,8 @@ def test_every_route_is_in_the_table(app):
         filled = rule.rule
         for name, value in (("<int:shop_id>", "{shop}"), ("<int:product_id>", "{product}"), ("<code>", "00583"),
                             ("<token>", "{order_token}"), ("<int:part_id>", "{part}"), ("<fmt>", "png"),
-                            ("<int:account_id>", "{account}"), ("<indicator_id>", "households_total")):
+                            ("<int:account_id>", "{account}"), ("<indicator_id>", "households_total"),
+                            ("<int:print_id>", "{print}")):
             filled = filled.replace(name, value)
         alternatives = {filled, filled.replace("{order_token}", "{bill_token}"),
                         filled.replace("{product}", "{draft}"), filled.replace("00583/metrics", "01/metrics")
