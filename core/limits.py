@@ -14,6 +14,7 @@ from flask import Flask, current_app, request
 from limits import parse
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from core.auth.current import page_user
 from core.extensions import limiter
 
 COUNTS_READS = "choso_counts_reads"
@@ -36,7 +37,9 @@ def init_forms(app: Flask) -> None:
     @app.before_request
     def _room_for_photos() -> None:
         view = app.view_functions.get(request.endpoint or "")
-        if getattr(view, CARRIES_PHOTOS, False):
+        # Only for someone signed in: an anonymous sender gets the app-wide limit, so nobody can make the
+        # server read 48 MB bodies before being told to sign in.
+        if getattr(view, CARRIES_PHOTOS, False) and page_user() is not None:
             request.max_content_length = max(PHOTO_FORM_CAP, app.config.get("MAX_CONTENT_LENGTH") or 0)
 
 

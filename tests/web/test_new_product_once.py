@@ -85,3 +85,10 @@ def test_a_request_beyond_any_photo_is_refused_in_words(client, factory, app):
     r = client.post(url, data={"name": "x", "photo": (io.BytesIO(b"\0" * (49 * 2**20)), "video.mp4")},
                     content_type="multipart/form-data")
     assert r.status_code == 413 and "Hãy quay lại" in r.get_data(as_text=True)
+
+
+def test_nobody_signed_out_can_make_the_server_read_a_photo_sized_body(client, factory):
+    shop = factory.shop()
+    r = client.post(f"/dashboard/shops/{shop.id}/products/new", data={
+        "name": "x", "photo": (io.BytesIO(b"\0" * (9 * 2**20)), "a.jpg")}, content_type="multipart/form-data")
+    assert r.status_code == 413  # the app-wide limit, before anything else is read
