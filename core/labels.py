@@ -72,6 +72,13 @@ AUDIT_ACTIONS = {
     "user.password_change": _l("changed the password"),
 }
 CHANNEL_DIRECT = _l("commune catalog")
+# Why a transfer waited for a person (payments.reconcile.services reasons), on the staff queue and in figures.
+WAITED_REASONS = {
+    "no_reference": _l("no bill or order reference in the transfer text"),
+    "unknown_reference": _l("the reference names no open bill or order of this amount"),
+    "wrong_account": _l("the money went to another account, not the one the bill or order named"),
+    "other": _l("other reasons"),
+}
 
 
 def _shown(table: dict, code: str | None) -> str:
@@ -121,6 +128,8 @@ def figure_part(key: str) -> str:
         return str(OCOP_GROUPS[code])
     if key.isdigit():
         return ngettext("%(num)s star", "%(num)s stars", int(key))
+    if key in WAITED_REASONS:
+        return str(WAITED_REASONS[key])
     return key
 
 

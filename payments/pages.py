@@ -19,10 +19,10 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from core import labels
 from core.auth import policy
 from core.auth.current import page_user
 from core.db import session
@@ -310,12 +310,8 @@ def _fields(*names: str) -> dict[str, str]:
     return {name: request.form[name].strip() for name in names if name in request.form}
 
 
-# The staff queue says in words why a transfer did not match by itself (reconcile.services reasons).
-REASON_WORDS = {
-    reconcile.NO_REFERENCE: _l("no bill or order reference in the transfer text"),
-    reconcile.UNKNOWN_REFERENCE: _l("the reference names no open bill or order of this amount"),
-    reconcile.WRONG_ACCOUNT: _l("the money went to another account, not the one the bill or order named"),
-}
+# The staff queue says in words why a transfer did not match by itself (the same words as the figures).
+REASON_WORDS = labels.WAITED_REASONS
 
 
 @bp.route("/staff/<code>/transactions", methods=["GET", "POST"])

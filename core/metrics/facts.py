@@ -15,7 +15,7 @@ from core.models import AuditLog, BankAccount, HouseholdBusiness, Product, Produ
 from core.orders.models import Order, OrderItem, OrderPart
 from core.publishing.models import Listing
 from core.publishing.states import LIVE, OUT_OF_SYNC
-from payments.reconcile.models import Payment
+from payments.reconcile.models import IGNORED, MATCHED, BankTransaction, Payment
 from plugins.metric import ProductRow
 
 ON_MARKETPLACE = (LIVE, OUT_OF_SYNC)
@@ -87,6 +87,7 @@ def count_facts(db: Session, codes: list[str], start: datetime, end: datetime) -
     _bill_payments(db, codes, start, end, facts)
     _orders(db, codes, start, end, facts)
     _activity(db, codes, start, end, facts)
+    _transfers(db, codes, start, end, facts)
     _plugin_facts(db, codes, facts)
     return {code: dict(facts.get(code, {})) for code in codes}
 
@@ -196,3 +197,24 @@ def _activity(db: Session, codes: list[str], start: datetime, end: datetime, fac
         facts[code]["assisted_households"] = n
 
 
+def _transfers(db: Session, codes: list[str], start: datetime, end: datetime, facts) -> None:
+    """Incoming transfers of the month as the banks reported them, how many matched by themselves, and why the
+    others waited for a person (the reason a transfer waited is kept when staff resolve it)."""
+    incoming = and_(BankTransaction.commune_code.in_(codes), BankTransaction.occurred_at >= start,
+                    BankTransaction.occurred_at < end,
+                    # outgoing notifications are set aside when stored, by nobody; staff set aside incoming ones
+                    ~((BankTransaction.state == IGNORED) & BankTransaction.resolved_by_id.is_(None)))
+    auto = (BankTransaction.state == MATCHED) & BankTransaction.resolved_by_id.is_(None)
+    rows = db.execute(select(BankTransaction.commune_code, auto.label("auto"), BankTransaction.reason,
+                             func.count(), func.sum(BankTransaction.amount_vnd))
+                      .where(incoming).group_by(BankTransaction.commune_code, auto, BankTransaction.reason))
+    for code, matched_alone, reason, n, amount in rows:
+        row = facts[code]
+        row["transfers_in"] = row.get("transfers_in", 0) + n
+        row["transfers_in_vnd"] = row.get("transfers_in_vnd", 0) + int(amount or 0)
+        if matched_alone:
+            row["transfers_auto"] = row.get("transfers_auto", 0) + n
+            row["transfers_auto_vnd"] = row.get("transfers_auto_vnd", 0) + int(amount or 0)
+        else:
+            key = f"transfers_waited.{reason or 'other'}"
+            row[key] = row.get(key, 0) + n

@@ -138,8 +138,37 @@ class AssistedHouseholds(Metric):
         return facts.get("assisted_households", 0)
 
 
+class TransfersMatchedAutomaticallyCount(Metric):
+    id = "transfers_auto_share_count"
+    label = _l("Transfers matched by themselves (count)")
+    definition = _l("Incoming bank transfers of the month that paid their bill or order without anyone's help, out "
+                    "of all incoming transfers; the others by why they waited for staff.")
+    formula = "transfers_auto ÷ transfers_in"
+    unit = SHARE
+    target, near = 0.9, 0.7
+    target_basis = _l("choso default; set your province's target")
+    breakdown = "transfers_waited."
+
+    def compute(self, facts: Mapping[str, int]) -> Share:
+        return Share(facts.get("transfers_auto", 0), facts.get("transfers_in", 0))
+
+
+class TransfersMatchedAutomaticallyValue(Metric):
+    id = "transfers_auto_share_value"
+    label = _l("Transfers matched by themselves (value)")
+    definition = _l("The đồng of the month's incoming transfers that matched without anyone's help, out of all "
+                    "đồng that came in.")
+    formula = "transfers_auto_vnd ÷ transfers_in_vnd"
+    unit = SHARE
+    target, near = 0.9, 0.7
+    target_basis = _l("choso default; set your province's target")
+
+    def compute(self, facts: Mapping[str, int]) -> Share:
+        return Share(facts.get("transfers_auto_vnd", 0), facts.get("transfers_in_vnd", 0))
+
+
 BUILT_IN: tuple[type[Metric], ...] = (
     HouseholdsTotal, EcommerceHouseholdShare, OcopProductsTotal, OcopOnlineShare, CashlessReadyHouseholdShare,
     BillsCashlessShareCount, BillsCashlessShareValue, OrdersTotal, GmvByChannel, ActiveSellers30d,
-    AssistedHouseholds,
+    AssistedHouseholds, TransfersMatchedAutomaticallyCount, TransfersMatchedAutomaticallyValue,
 )

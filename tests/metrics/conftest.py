@@ -12,6 +12,7 @@ from core.services import helpers
 from core.services.audit import record
 from payments.bills.models import Bill, FeeType
 from payments.reconcile.models import Payment
+from tests.payments.conftest import billing  # noqa: F401  (the payments tests' fixture, for the matching figure)
 
 MONTH = "2026-10"
 IN_MONTH = datetime(2026, 10, 15, 3, 0, tzinfo=UTC)
