@@ -130,13 +130,8 @@ def seed(db: Session, store: LocalStorage, commune_code: str = DEMO_COMMUNE,
             product.search_text = search_text_for(product, shop)
             db.add(product)
             db.flush()
-            main, thumb, (w, h) = images.process(_photo(base, _COLOURS[k]))
-            stem = f"products/{product.id}/demo"
-            store.save(f"{stem}.jpg", main)
-            store.save(f"{stem}-thumb.jpg", thumb)
-            images.save_variants(store, f"{stem}-thumb.jpg", Image.open(io.BytesIO(thumb)))
-            product.images.append(images.ProductImage(path=f"{stem}.jpg", thumb_path=f"{stem}-thumb.jpg",
-                                                      width=w, height=h, bytes=len(main)))
+            product.images.append(images.store_photo(store, f"products/{product.id}/demo",
+                                                     _photo(base, _COLOURS[k])))
             products_made += 1
         db.commit()
         progress(f"household {n + 1}/20")

@@ -68,26 +68,26 @@ def _jpeg(img: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def process(data: bytes) -> tuple[bytes, bytes, tuple[int, int]]:
-    """Return (image, thumbnail, size) as clean JPEGs, or raise Invalid with a reason a seller understands."""
+def store_photo(store: LocalStorage, stem: str, data: bytes, position: int = 0) -> ProductImage:
+    """Decode the photo once and save every file made from it: the image, its JPEG thumbnail and the WebP
+    thumbnails; the row is the caller's to attach. Raises Invalid (nothing saved) for what is not a photo."""
     img = imaging.decode(data, max_side=MAX_SIDE)
     thumb = img.copy()
     thumb.thumbnail((THUMB_SIDE, THUMB_SIDE))
-    return _jpeg(img), _jpeg(thumb), img.size
+    main = _jpeg(img)
+    store.save(f"{stem}.jpg", main)
+    store.save(f"{stem}-thumb.jpg", _jpeg(thumb))
+    save_variants(store, f"{stem}-thumb.jpg", thumb)
+    return ProductImage(path=f"{stem}.jpg", thumb_path=f"{stem}-thumb.jpg", width=img.width, height=img.height,
+                        bytes=len(main), position=position)
 
 
 def add_image(db: Session, store: LocalStorage, actor: User, product: Product, data: bytes) -> ProductImage:
     require(policy.can_edit_shop(actor, product.household))
     if len(product.images) >= MAX_IMAGES:
         raise Invalid(_("A product has at most %(n)d photos.", n=MAX_IMAGES))
-    main, thumb, (w, h) = process(data)
-    stem = f"products/{product.id}/{secrets.token_hex(8)}"
-    store.save(f"{stem}.jpg", main)
-    store.save(f"{stem}-thumb.jpg", thumb)
-    save_variants(store, f"{stem}-thumb.jpg", imaging.decode(thumb, max_side=THUMB_SIDE))
     position = max((i.position for i in product.images), default=-1) + 1
-    image = ProductImage(path=f"{stem}.jpg", thumb_path=f"{stem}-thumb.jpg", width=w, height=h,
-                         bytes=len(main), position=position)
+    image = store_photo(store, f"products/{product.id}/{secrets.token_hex(8)}", data, position)
     product.images.append(image)
     db.flush()
     audit.record(db, actor, "image.add", "product_image", image.id, shop=product.household,

@@ -221,11 +221,9 @@ def new_product(shop_id: int):
         return redirect(url_for("dashboard.shop", shop_id=found.id))
     try:
         picture = _photo()
-        if picture is not None:  # a photo that cannot be used saves nothing: the seller fixes it and sends again
-            images.process(picture)
         product = products.create_product(db, current_user, {**data, "household_id": found.id}, commit=False,
                                           creation_key=key)
-        if picture is not None:
+        if picture is not None:  # a photo that cannot be used raises here: rolled back below, nothing is saved
             images.add_image(db, storage(), current_user, product, picture)  # commits the product with its photo
         db.commit()
     except IntegrityError:  # the same form sent twice at the same moment: the other request saved it
@@ -252,12 +250,10 @@ def edit_product(product_id: int):
         return _product_form(product, product.household, errors, request.form, 422)
     db = session()
     try:
-        picture = _photo()  # before anything is saved: a refused photo leaves the product as it was
-        if picture is not None:
-            images.process(picture)
+        picture = _photo()
         products.update_product(db, current_user, product, data, commit=picture is None)
-        if picture is not None:
-            images.add_image(db, storage(), current_user, product, picture)  # commits the changes with the photo
+        if picture is not None:  # commits the changes with the photo; a refused photo is rolled back below
+            images.add_image(db, storage(), current_user, product, picture)
             products.product_changed(product, archived=product.status == "archived")
     except ChosoError as exc:
         db.rollback()
