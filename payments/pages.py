@@ -26,11 +26,12 @@ from core import labels
 from core.auth import policy
 from core.auth.current import page_user
 from core.db import session
-from core.errors import ChosoError, Invalid
+from core.errors import ChosoError
 from core.i18n import money
 from core.limits import image_limit
 from core.models import BankAccount, Commune
-from core.web import staff_commune, validate
+from core.schemas.common import load_checked
+from core.web import staff_commune
 from payments import qrcheck, schemas
 from payments.bills import printing
 from payments.bills import services as bills
@@ -243,18 +244,20 @@ def staff_bills(code: str):
         action = request.form.get("action")
         try:
             if action == "account":
-                data = load(schemas.CollectionAccountSchema(), _fields("bank_bin", "account_number", "account_name"))
+                data = load_checked(schemas.CollectionAccountSchema(),
+                                    _fields("bank_bin", "account_number", "account_name"))
                 bills.set_collection_account(db, current_user, code, data)
                 flash(_("Saved."), "info")
             elif action == "fee":
-                data = load(schemas.FeeTypeSchema(), {**_fields("code", "name", "legal_basis"),
-                                                      "default_amount_vnd": form.get("default_amount_vnd") or None,
-                                                      "fixed_amount": bool(form.get("fixed_amount"))})
+                data = load_checked(schemas.FeeTypeSchema(), {
+                    **_fields("code", "name", "legal_basis"),
+                    "default_amount_vnd": form.get("default_amount_vnd") or None,
+                    "fixed_amount": bool(form.get("fixed_amount"))})
                 bills.create_fee_type(db, current_user, code, data)
                 flash(_("Saved."), "info")
             elif action == "batch":
-                data = load(schemas.BatchInputSchema(), {**_fields("fee_type_id", "period"),
-                                                         "amount_vnd": form.get("amount_vnd") or None})
+                data = load_checked(schemas.BatchInputSchema(), {
+                    **_fields("fee_type_id", "period"), "amount_vnd": form.get("amount_vnd") or None})
                 # Billing every household is not undone with a click: say how many and how much, then ask.
                 plan = bills.batch_plan(db, current_user, code, data)
                 if form.get("confirmed") != f"{plan.households}:{plan.total_vnd}":
@@ -263,7 +266,8 @@ def staff_bills(code: str):
                     batch = bills.start_batch(db, current_user, code, data)
                     flash(_("Issuing %(n)d bills; this page shows the progress.", n=batch.total), "info")
             elif action == "print":
-                data = load(schemas.BatchInputSchema(only=("fee_type_id", "period")), _fields("fee_type_id", "period"))
+                data = load_checked(schemas.BatchInputSchema(only=("fee_type_id", "period")),
+                                    _fields("fee_type_id", "period"))
                 printing.start(db, current_user, code, data)
                 flash(_("Printing the open bills; the file appears below when it is ready."), "info")
             if confirm is None:
@@ -295,14 +299,6 @@ def bill_print_file(code: str, print_id: int):
         abort(404)
     return send_file(path, mimetype="application/pdf", as_attachment=True,
                      download_name=f"hoa-don-{code}-{print_id}.pdf", max_age=0)
-
-
-def load(schema, data: dict) -> dict:
-    """The same schema as the API, so the page refuses exactly what the API refuses, field by field."""
-    loaded, errors = validate(schema, data)
-    if errors:
-        raise Invalid(_("Some fields are not valid."), errors)
-    return loaded
 
 
 def _fields(*names: str) -> dict[str, str]:

@@ -8,17 +8,16 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema
 from sqlalchemy import Select
 from werkzeug.exceptions import HTTPException
 
 from core.auth.current import api_user
 from core.db import session
 from core.errors import ChosoError, Invalid
-from core.i18n import translate_errors
 from core.limits import refused_too_often
 from core.models import User
-from core.schemas.common import page_meta
+from core.schemas.common import load_checked, page_meta
 from core.services.communes import count
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -78,11 +77,7 @@ def load(schema: Schema, data: Any, *, status_cls: type[ChosoError] = Invalid, *
     """Validate with a schema; errors become a field-level ChosoError in the caller's language."""
     if not isinstance(data, dict):
         raise ChosoError(_("Send a JSON object."))
-    try:
-        return schema.load(data, **kw)
-    except ValidationError as err:
-        fields = translate_errors(err.messages)
-        raise status_cls(_("Some fields are not valid."), fields) from err
+    return load_checked(schema, data, status_cls=status_cls, **kw)
 
 
 def json_body() -> Any:

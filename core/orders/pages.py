@@ -172,12 +172,12 @@ def order_page(token: str):
     return response
 
 
-def _transfer(db, part: OrderPart):
+def _transfer(db, part: OrderPart, payment=None):
     """The open VietQR payment of a part as text to copy: the account recorded when the payment started (the
     one its QR names, and the only one whose money pays the part), with its holder's name."""
     from payments.pages import Transfer, _bank_name
 
-    payment = _open_payment(part)
+    payment = payment or _open_payment(part)
     if payment is None or not payment.next_step.get("qr_payload") or not payment.payee_account_number:
         return None
     payee = payments.request_for(db, part).payee
@@ -258,7 +258,7 @@ def part_qr(token: str, part_id: int, fmt: str):
     payload = payment.next_step.get("qr_payload") if payment else None
     if not payload or fmt not in ("png", "svg"):
         abort(404)
-    transfer = _transfer(session(), part)
+    transfer = _transfer(session(), part, payment)
     caption = render.Caption((transfer.bank, transfer.holder, money(payment.amount_vnd), part.reference))
     name = f"vietqr-{part.reference}"
     if fmt == "svg":

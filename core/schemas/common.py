@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from core.errors import ChosoError, Invalid
+from core.i18n import translate_errors
 from core.text import normalize_phone
 
 _GROUPED = re.compile(r"^\d{1,3}(?:[.,  ]\d{3})+$")
@@ -17,6 +20,16 @@ MAX_VND = 10**12  # a trillion đồng; VietQR amounts allow 13 digits
 class BaseSchema(Schema):
     class Meta:
         unknown = RAISE
+
+
+def load_checked(schema: Schema, data: dict[str, Any], *, status_cls: type[ChosoError] = Invalid,
+                 **kw: Any) -> dict[str, Any]:
+    """Validate with a schema; errors become a field-level ChosoError in the caller's language. The API and the
+    staff pages load through this, so a page refuses exactly what the API refuses."""
+    try:
+        return schema.load(data, **kw)
+    except ValidationError as err:
+        raise status_cls(_("Some fields are not valid."), translate_errors(err.messages)) from err
 
 
 _CURRENCY = re.compile(r"\s*(?:đồng|dong|vnđ|vnd|đ|₫|d)\s*$", re.IGNORECASE)
