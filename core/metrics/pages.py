@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import partial
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -22,7 +23,6 @@ from core.models import Commune, Province
 bp = Blueprint("metrics", __name__)
 LEVELS = {services.MET: _l("target met"), services.NEAR: _l("close to target"), services.BELOW: _l("below target"),
           services.NO_TARGET: _l("no target"), services.NO_DATA: _l("no data yet")}
-
 
 
 def show(value: float | None, unit: str) -> str:
@@ -120,9 +120,15 @@ def targets(code: str):
 
 
 def _number(text: str) -> float | None:
-    """ "80", "80 %", "12,5" or "12.5" -> a number; "" -> None; anything else raises ValueError."""
+    """ "80", "80 %", "12,5" or "12.5" -> a number; "" -> None; anything else ("nan" and "inf" too) raises
+    ValueError."""
     cleaned = text.replace("%", "").replace(",", ".").strip()
-    return float(cleaned) if cleaned else None
+    if not cleaned:
+        return None
+    number = float(cleaned)
+    if not math.isfinite(number):
+        raise ValueError(cleaned)
+    return number
 
 
 @bp.get("/staff/<code>/metrics/<indicator_id>/records")

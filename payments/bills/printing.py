@@ -25,6 +25,7 @@ from core.i18n import money
 from core.jobs.queue import enqueue, handler
 from core.models import Commune, User
 from core.services import audit
+from core.storage import LocalStorage
 from payments.bills import states
 from payments.bills.models import Bill, BillPrint, CollectionAccount
 from payments.bills.references import grouped
@@ -41,10 +42,9 @@ QR_MM = 38.0
 PROGRESS_EVERY = 60
 
 
-def folder() -> Path:
-    path = Path(current_app.config["INSTANCE_PATH"]) / "prints"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def store() -> LocalStorage:
+    """The printed files, in the instance folder (never under /uploads, which anyone may read)."""
+    return LocalStorage(Path(current_app.config["INSTANCE_PATH"]) / "prints")
 
 
 def _open_bills(commune_code: str, fee_type_id: int, period: str):
@@ -80,7 +80,7 @@ def file_for(db: Session, actor: User, commune_code: str, print_id: int) -> Path
     run = db.get(BillPrint, print_id)
     if run is None or run.commune_code != commune_code or run.state != "done" or not run.file_name:
         raise NotFound(_("Nothing here."))
-    return folder() / run.file_name
+    return store().local_path(run.file_name)
 
 
 @handler(PRINT_JOB)
@@ -104,11 +104,7 @@ def run_print(db: Session, payload: dict[str, Any]) -> None:
         db.commit()
 
     data = render(rows, commune.name if commune else run.commune_code, account, progress)
-    name = f"bills-{run.commune_code}-{run.id}.pdf"
-    target = folder() / name
-    partial = target.with_suffix(".part")
-    partial.write_bytes(data)
-    partial.replace(target)
+    name = store().save(f"bills-{run.commune_code}-{run.id}.pdf", data)  # written whole or not at all
     run.file_name, run.total, run.done = name, len(rows), len(rows)
     run.state, run.finished_at = "done", utcnow()
     db.commit()
@@ -191,7 +187,6 @@ def _qr(pdf, payload: str, x: float, y: float, size: float) -> None:
     """The QR as filled squares (a run of dark modules in a row is one rectangle): sharp at any printer's
     resolution, and far faster than placing an image per bill. The matrix carries its own quiet zone."""
     modules = matrix(payload)
-    quiet = 0
     unit = size / len(modules)
     pdf.set_fill_color(0, 0, 0)
     for r, row in enumerate(modules):
@@ -201,6 +196,6 @@ def _qr(pdf, payload: str, x: float, y: float, size: float) -> None:
                 start = c
                 while c < len(row) and row[c]:
                     c += 1
-                pdf.rect(x + (quiet + start) * unit, y + (quiet + r) * unit, (c - start) * unit, unit, style="F")
+                pdf.rect(x + start * unit, y + r * unit, (c - start) * unit, unit, style="F")
             else:
                 c += 1

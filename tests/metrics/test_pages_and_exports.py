@@ -77,6 +77,9 @@ def test_staff_set_a_target_as_a_percentage_on_its_own_page(client, factory, db,
         "indicator": "ecommerce_household_share", "target": "9O", "near": "60", "csrf_token": csrf_from(page)})
     refused = r.get_data(as_text=True)
     assert r.status_code == 422 and "Chỉ tiêu là một con số" in refused and 'value="9O"' in refused
+    nan = client.post("/staff/00583/metrics/targets", data={
+        "indicator": "ecommerce_household_share", "target": "nan", "csrf_token": csrf_from(page)})
+    assert nan.status_code == 422  # not a number a target can be
     r = client.post("/staff/00583/metrics/targets", data={
         "indicator": "ecommerce_household_share", "target": "90 %", "near": "60", "csrf_token": csrf_from(page)},
         follow_redirects=True)

@@ -132,7 +132,7 @@ def world(app, client, factory, db):
                             state="done", file_name="bills-access.pdf")
         db.add(printed)
         db.commit()
-        (printing.folder() / printed.file_name).write_bytes(b"%PDF-1.4 access table")
+        printing.store().save(printed.file_name, b"%PDF-1.4 access table")
     values = {"shop": shop.id, "product": product.id, "draft": draft.id, "account": account.id,
               "order_token": token_of(order), "part": order["parts"][0]["id"], "bill_token": bill.token,
               "assignment": assignment.id, "print": printed.id}
