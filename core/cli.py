@@ -138,11 +138,21 @@ def _demo_marketplaces() -> None:
             continue
         click.echo(f"  sandbox {adapter.display_name}: {sandbox.url} (switched on for the demo commune)")
     if "sepay" in plugins().payment_sources:
-        key = secrets.token_urlsafe(16)
+        from payments.sources.sandbox import SePaySandbox
+
+        key, token = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+        # The SePay sandbox holds the demo account's transfers: it sends each as a webhook to this demo, and
+        # choso asks it for the ones whose webhook was held back, as it would ask SePay.
+        bank = SePaySandbox(webhook_key=key, api_key=token, account_number="0011009999999").start()
+        hook = f"/api/v1/webhooks/payments/sepay/{demo.DEMO_COMMUNE}"
+        bank.webhook_url = current_app.config["PUBLIC_URL"].rstrip("/") + hook
         integrations.configure(db, staff, demo.DEMO_COMMUNE, "payment_source", "sepay",
-                               plugins().payment_sources["sepay"].settings_schema, True, {"api_key": key})
-        click.echo(f"  bank notifications (SePay style): POST /api/v1/webhooks/payments/sepay/{demo.DEMO_COMMUNE} "
-                   f"with 'Authorization: Apikey {key}' (see docs/payments.md)")
+                               plugins().payment_sources["sepay"].settings_schema, True,
+                               {"api_key": key, "api_token": token, "api_url": bank.url})
+        click.echo(f"  bank notifications (SePay style): POST {hook} with 'Authorization: Apikey {key}'; "
+                   f"the SePay sandbox at {bank.url} makes a transfer with POST /_sandbox/transfers "
+                   '{"amount": 30000, "content": "<bill reference>", "hold": true} (held: found by polling; '
+                   "see docs/payments.md)")
     for identifier in ("vietqr", "cash"):  # Stripe needs the commune's own keys: see docs/payments.md
         provider = plugins().payment_providers.get(identifier)
         if provider is not None:
@@ -427,17 +437,23 @@ def _plugin_problems(manager, failures) -> list[str]:
 @click.option("--rate-limit", default=None, type=float, help="requests per second before 429")
 @with_appcontext
 def sandbox_command(name: str, host: str, port: int, failure_rate: float, rate_limit: float | None) -> None:
-    """Run a marketplace's sandbox server (what its adapter talks to in tests and demos)."""
+    """Run a marketplace's or a bank service's (sepay, casso) sandbox server, as tests and demos use them."""
     from core.events import plugins
+    from payments.sources.sandbox import CassoSandbox, SePaySandbox
 
+    banks = {"sepay": ("SePay", SePaySandbox), "casso": ("Casso", CassoSandbox)}
     adapter = plugins().marketplaces.get(name)
-    if adapter is None or adapter.sandbox_class is None:
-        known = ", ".join(n for n, a in plugins().marketplaces.items() if a.sandbox_class) or "none"
+    if name in banks:
+        shown, sandbox_class = banks[name]
+    elif adapter is not None and adapter.sandbox_class is not None:
+        shown, sandbox_class = adapter.display_name, adapter.sandbox_class
+    else:
+        known = ", ".join([n for n, a in plugins().marketplaces.items() if a.sandbox_class] + list(banks))
         _fail(f"no sandbox named {name!r}; available: {known}")
-    sandbox = adapter.sandbox_class(host=host, port=port, failure_rate=failure_rate, rate_limit=rate_limit)
+    sandbox = sandbox_class(host=host, port=port, failure_rate=failure_rate, rate_limit=rate_limit)
     details = {k: getattr(sandbox, k) for k in ("api_key", "partner_id", "partner_key", "client_id",
-                                                 "client_secret") if hasattr(sandbox, k)}
-    click.echo(f"{adapter.display_name} sandbox at http://{host}:{port}/  {details}")
+                                                 "client_secret", "webhook_key") if hasattr(sandbox, k)}
+    click.echo(f"{shown} sandbox at http://{host}:{port}/  {details}")
     sandbox.serve_forever()
 
 

@@ -68,6 +68,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CHOSO_MAIL_FROM", "choso@localhost", "sender address of the e-mails choso sends"),
     Setting("CHOSO_REMINDER_DAYS", "3", "remind payers this many days before a bill falls due (and once when overdue)"),
     Setting("CHOSO_REMINDER_HOUR", "8", "hour of the day (Vietnam time) the reminders go out"),
+    Setting("CHOSO_BANK_POLL_MINUTES", "15", "how often bank services that can list transactions are asked for "
+            "what their webhooks missed (also once when a worker starts, and when staff ask)"),
+    Setting("CHOSO_SOURCE_QUIET_HOURS", "24", "warn staff when a bank service brought nothing for this long while "
+            "bills are open"),
 )
 
 
@@ -143,6 +147,8 @@ def from_environment() -> dict[str, Any]:
         "MAIL_FROM": env("CHOSO_MAIL_FROM", "choso@localhost"),
         "REMINDER_DAYS": int(env("CHOSO_REMINDER_DAYS", "3")),
         "REMINDER_HOUR": int(env("CHOSO_REMINDER_HOUR", "8")),
+        "BANK_POLL_MINUTES": max(1, int(env("CHOSO_BANK_POLL_MINUTES", "15"))),
+        "SOURCE_QUIET_HOURS": float(env("CHOSO_SOURCE_QUIET_HOURS", "24")),
         "METRICS_TOKEN": env("CHOSO_METRICS_TOKEN", ""),
         "HSTS_SECONDS": int(env("CHOSO_HSTS_SECONDS", "0")),
         "ALLOW_PRIVATE_ADDRESSES": env("CHOSO_ALLOW_PRIVATE_ADDRESSES", "0").lower() in _TRUE,

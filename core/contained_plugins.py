@@ -23,7 +23,7 @@ from plugins.payment import (
     RefundResult,
     WebhookRejected,
 )
-from plugins.sdk import BankNotification, PaymentSource
+from plugins.sdk import BankNotification, PaymentSource, SourceAuthError
 
 
 def _instance_of(kind: type, what: str):
@@ -48,27 +48,32 @@ def _text(what: str):
     return check
 
 
-def _boolean(answer: Any) -> bool:
-    if not isinstance(answer, bool):
-        raise BadAnswer(f"is_available returned {answer!r}, not True or False")
-    return answer
+def _boolean(what: str):
+    def check(answer: Any) -> bool:
+        if not isinstance(answer, bool):
+            raise BadAnswer(f"{what} returned {answer!r}, not True or False")
+        return answer
+    return check
 
 
-def _notifications(answer: Any) -> list[BankNotification]:
-    if not isinstance(answer, list | tuple):
-        raise BadAnswer(f"parse returned {type(answer).__name__}, not a list of BankNotification")
-    for note in answer:
-        if not isinstance(note, BankNotification):
-            raise BadAnswer(f"parse returned a {type(note).__name__}, not a BankNotification")
-        if not isinstance(note.transaction_id, str) or not note.transaction_id or len(note.transaction_id) > 120:
-            raise BadAnswer(f"parse returned transaction_id {note.transaction_id!r}")
-        if isinstance(note.amount_vnd, bool) or not isinstance(note.amount_vnd, int) or note.amount_vnd < 0:
-            raise BadAnswer(f"parse returned amount_vnd {note.amount_vnd!r}, not a whole number of đồng")
-        if not isinstance(note.content, str):
-            raise BadAnswer(f"parse returned content {note.content!r}, not text")
-        if not isinstance(note.occurred_at, datetime) or note.occurred_at.tzinfo is None:
-            raise BadAnswer(f"parse returned occurred_at {note.occurred_at!r}, not an aware datetime")
-    return list(answer)
+def _notifications(what: str):
+    def check(answer: Any) -> list[BankNotification]:
+        if not isinstance(answer, list | tuple):
+            raise BadAnswer(f"{what} returned {type(answer).__name__}, not a list of BankNotification")
+        for note in answer:
+            if not isinstance(note, BankNotification):
+                raise BadAnswer(f"{what} returned a {type(note).__name__}, not a BankNotification")
+            if (not isinstance(note.transaction_id, str) or not note.transaction_id
+                    or len(note.transaction_id) > 120):
+                raise BadAnswer(f"{what} returned transaction_id {note.transaction_id!r}")
+            if isinstance(note.amount_vnd, bool) or not isinstance(note.amount_vnd, int) or note.amount_vnd < 0:
+                raise BadAnswer(f"{what} returned amount_vnd {note.amount_vnd!r}, not a whole number of đồng")
+            if not isinstance(note.content, str):
+                raise BadAnswer(f"{what} returned content {note.content!r}, not text")
+            if not isinstance(note.occurred_at, datetime) or note.occurred_at.tzinfo is None:
+                raise BadAnswer(f"{what} returned occurred_at {note.occurred_at!r}, not an aware datetime")
+        return list(answer)
+    return check
 
 
 def _acknowledgement(answer: Any) -> tuple[dict[str, Any], int]:
@@ -111,7 +116,7 @@ class _Contained:
 class ContainedProvider(_Contained):
     _kind = "payment provider"
     _checks = {
-        "is_available": (_boolean, ()),
+        "is_available": (_boolean("is_available"), ()),
         "matching_id": (_text("matching_id"), ()),
         "start": (_instance_of(NextStep, "start"), (PaymentDeclined,)),
         "confirm": (_instance_of(PaymentUpdate, "confirm"), (PaymentDeclined,)),
@@ -130,8 +135,11 @@ class ContainedSource(_Contained):
     _checks = {
         "verify": (None, (PermissionError,)),
         # a body the source cannot read is its documented answer: "the notification could not be read"
-        "parse": (_notifications, (ValueError, KeyError, TypeError)),
+        "parse": (_notifications("parse"), (ValueError, KeyError, TypeError)),
         "acknowledge": (_acknowledgement, ()),
+        "can_list": (_boolean("can_list"), ()),
+        # a refused key is the documented answer staff must act on; anything else is a failed poll
+        "list_transactions": (_notifications("list_transactions"), (SourceAuthError,)),
     }
 
     @property

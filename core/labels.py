@@ -67,7 +67,9 @@ AUDIT_ACTIONS = {
     "integration.configure": _l("changed an integration"), "metrics.target": _l("set a target"),
     "statement.import": _l("imported a bank statement"), "statement.confirm": _l("confirmed a bank statement"),
     "statement.apply": _l("applied a bank statement"), "transaction.ignore": _l("set a transfer aside"),
-    "transaction.match": _l("matched a transfer by hand"), "token.create": _l("created an API token"),
+    "transaction.match": _l("matched a transfer by hand"),
+    "transaction.rematch": _l("ran matching again for a transfer"),
+    "source.poll": _l("fetched transfers from a bank service"), "token.create": _l("created an API token"),
     "token.revoke": _l("revoked an API token"), "session.end_others": _l("signed out other devices"),
     "user.password_change": _l("changed the password"),
 }
@@ -79,6 +81,15 @@ WAITED_REASONS = {
     "wrong_account": _l("the money went to another account, not the one the bill or order named"),
     "other": _l("other reasons"),
 }
+
+# How a bank notification reached choso, and what became of it (the delivery log).
+DELIVERY_CHANNELS = {"webhook": _l("message from the service"), "poll": _l("found by asking the service"),
+                     "statement": _l("bank statement"), "staff": _l("matched again by staff")}
+DELIVERY_OUTCOMES = {"matched": _l("paid a bill or order"), "unmatched": _l("waits for staff"),
+                     "ignored": _l("money going out: not counted"), "duplicate": _l("already received"),
+                     "refused": _l("refused: not genuine"), "rematched": _l("paid when matched again")}
+DELIVERY_REFUSALS = {"signature": _l("the signature or key did not match"),
+                     "unreadable": _l("the message could not be read")}
 
 
 def _shown(table: dict, code: str | None) -> str:
@@ -133,6 +144,15 @@ def figure_part(key: str) -> str:
     return key
 
 
+def payment_source(code: str | None) -> str:
+    """A bank-notification source by the name its plugin gives it."""
+    from core.containment import display_name
+    from core.events import plugins
+
+    cls = plugins().payment_sources.get(code or "")
+    return display_name(cls, code or "") if cls is not None else code or ""
+
+
 def actor(label: str | None) -> str:
     """Who made an order event: a role word, a payment method by its name, or the person's own label."""
     if (label or "") in ACTORS:
@@ -141,5 +161,6 @@ def actor(label: str | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    for fn in (order_state, bill_state, payment_state, order_action, actor, audit_action, marketplace, grouped):
+    for fn in (order_state, bill_state, payment_state, order_action, actor, audit_action, marketplace, grouped,
+               payment_source):
         app.jinja_env.filters[fn.__name__] = fn

@@ -38,8 +38,8 @@ from payments.bills import services as bills
 from payments.bills.models import Bill, BillBatch, BillPrint, CollectionAccount, FeeType
 from payments.receipts import method_label, pdf
 from payments.receipts.models import Receipt
+from payments.reconcile import deliveries, polling, statements
 from payments.reconcile import services as reconcile
-from payments.reconcile import statements
 from payments.reconcile.models import BankTransaction, Payment, StatementImport
 from payments.vietqr import encode, render
 from payments.vietqr.banks import all_banks, bank_by_bin
@@ -317,8 +317,7 @@ def staff_transactions(code: str):
     db = session()
     if request.method == "POST":
         try:
-            _staff_action(db, code)
-            flash(_("Saved."), "info")
+            flash(_staff_action(db, code) or _("Saved."), "info")
         except ChosoError as exc:
             flash(str(exc.message), "error")
         return redirect(url_for("payments.staff_transactions", code=code))
@@ -327,10 +326,51 @@ def staff_transactions(code: str):
                            .order_by(BankTransaction.occurred_at)).all()
     return render_template("payments/staff_transactions.html", commune=commune, unmatched=unmatched,
                            reasons=REASON_WORDS, imports=statements.past(db, code),
-                           collection=db.get(CollectionAccount, code))
+                           collection=db.get(CollectionAccount, code), sources=polling.overview(db, code),
+                           poll_minutes=current_app.config.get("BANK_POLL_MINUTES", 15))
 
 
-def _staff_action(db, code: str) -> None:
+@bp.get("/staff/<code>/transactions/log")
+@login_required
+def staff_deliveries(code: str):
+    commune = _staff_commune(code)
+    db = session()
+    form, errors, rows = request.args.to_dict(), {}, []
+    try:
+        wanted = load_checked(schemas.DeliverySearchSchema(), {k: v.strip() for k, v in form.items()
+                                                                if k in ("q", "amount", "day") and v.strip()})
+        rows = deliveries.search(db, code, **wanted)
+    except ChosoError as exc:
+        errors = exc.fields or {}
+    waiting = set(db.scalars(select(BankTransaction.id).where(
+        BankTransaction.id.in_([d.bank_transaction_id for d in rows if d.bank_transaction_id]),
+        BankTransaction.state == "unmatched"))) if rows else set()
+    return render_template("payments/staff_deliveries.html", commune=commune, rows=rows, form=form, errors=errors,
+                           waiting=waiting, reasons=REASON_WORDS, channels=labels.DELIVERY_CHANNELS,
+                           outcomes=labels.DELIVERY_OUTCOMES, refusals=labels.DELIVERY_REFUSALS), 422 if errors else 200
+
+
+@bp.app_context_processor
+def _source_warnings() -> dict:
+    """Staff pages of a commune say when a bank service needs a person (payments.reconcile.polling)."""
+    def source_warnings(code: str) -> list:
+        try:
+            return polling.warnings(session(), code) if policy.is_commune_staff(current_user, code) else []
+        except Exception:  # a warning banner must never take a staff page down with it
+            current_app.logger.exception("could not work out the bank-service warnings for %s", code)
+            return []
+    return {"source_warnings": source_warnings}
+
+
+def _form_id(name: str) -> int:
+    """A row id from a form: anything that is not one (or is beyond what a database holds) finds nothing."""
+    text = request.form.get(name, "").strip()
+    if not text.isdigit() or int(text) > 2**63 - 1:
+        abort(404)
+    return int(text)
+
+
+def _staff_action(db, code: str) -> str | None:
     action = request.form.get("action")
     if action == "import":
         upload = request.files.get("file")
@@ -339,14 +379,22 @@ def _staff_action(db, code: str) -> None:
         statements.start(db, current_user, code, upload.read(), request.form.get("account_number"))
         return
     if action == "confirm":
-        row = db.get(StatementImport, int(request.form.get("import_id", 0) or 0))
+        row = db.get(StatementImport, _form_id("import_id"))
         if row is None or row.commune_code != code:
             abort(404)
         statements.confirm(db, current_user, row)
         return
-    txn = db.get(BankTransaction, int(request.form.get("transaction_id", 0) or 0))
+    if action == "poll":
+        polling.request_poll(db, current_user, code, request.form.get("source", ""))
+        return _("Asking the service for missed transfers; this page shows the result in a minute.")
+    txn = db.get(BankTransaction, _form_id("transaction_id"))
     if txn is None or txn.commune_code != code:
         abort(404)
+    if action == "rematch":
+        txn = reconcile.rematch(db, current_user, txn)
+        if txn.state != "matched":
+            raise ChosoError(_("It still does not match by itself: %(why)s", why=REASON_WORDS.get(txn.reason, "")))
+        return
     if action == "ignore":
         reconcile.ignore(db, current_user, txn, request.form.get("note", ""))
         return

@@ -151,3 +151,48 @@ class CorrectSchema(BaseSchema):
 class QRCheckSchema(BaseSchema):
     payload = fields.String(required=True, validate=validate.Length(min=1, max=1000))
     commune = fields.String(load_default=None)
+
+
+class DeliverySchema(BaseSchema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    source = fields.String()
+    channel = fields.String(metadata={"description": "webhook, poll, statement, or staff (matching run again)"})
+    transaction_id = fields.String(allow_none=True, metadata={"description": "the source's own id"})
+    bank_transaction_id = fields.Integer(allow_none=True)
+    amount_vnd = fields.Integer(allow_none=True)
+    account_number = fields.String(allow_none=True)
+    content = fields.String()
+    outcome = fields.String(metadata={
+        "description": "matched, unmatched, ignored (money going out), duplicate, refused, rematched"})
+    reason = fields.String(allow_none=True)
+
+
+class DeliverySearchSchema(BaseSchema):
+    q = fields.String(load_default="", validate=validate.Length(max=120), metadata={
+        "description": "part of the transfer text, or the source's or bank's transaction id"})
+    amount = WholeNumber(load_default=None, allow_none=True, validate=validate.Range(min=0, max=10**13))
+    day = fields.Date(load_default=None, allow_none=True, metadata={"description": "the day it arrived, Vietnam time"})
+    outcome = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(
+        ("matched", "unmatched", "ignored", "duplicate", "refused", "rematched")))
+
+
+class AccountSeenSchema(BaseSchema):
+    source = fields.String()
+    account_number = fields.String(allow_none=True)
+    last_webhook_at = fields.DateTime(allow_none=True)
+    last_found_at = fields.DateTime(allow_none=True, metadata={
+        "description": "the last transfer a poll found that no webhook had brought"})
+
+
+class SourceStatusSchema(BaseSchema):
+    source = fields.String()
+    display_name = fields.String()
+    can_poll = fields.Boolean()
+    last_poll_at = fields.DateTime(allow_none=True)
+    last_ok_at = fields.DateTime(allow_none=True)
+    found_last = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    auth_failed = fields.Boolean()
+    warning = fields.String(allow_none=True)
+    accounts = fields.List(fields.Nested(AccountSeenSchema))

@@ -24,8 +24,8 @@ from payments.bills import services as bills
 from payments.bills.models import Bill, BillBatch, FeeType
 from payments.receipts import services as receipt_services
 from payments.receipts.models import Receipt
+from payments.reconcile import deliveries, polling, statements
 from payments.reconcile import services as reconcile
-from payments.reconcile import statements
 from payments.reconcile.models import BankTransaction, StatementImport
 
 
@@ -156,11 +156,13 @@ def payment_webhook(source: str, commune: str):
     try:
         handler.verify(request.headers, body)
     except PermissionError as exc:
+        deliveries.refused(db, commune, source, "webhook", "signature")
         raise Unauthorized(_("The signature of this notification is not valid."),
                            counted_as=("payment-source", source, commune)) from exc
     try:
         notes = handler.parse(body)
     except (ValueError, KeyError, TypeError) as exc:
+        deliveries.refused(db, commune, source, "webhook", "unreadable")
         raise ChosoError(_("The notification could not be read.")) from exc
     reconcile.ingest(db, commune, source, notes)
     answer, status = handler.acknowledge()
@@ -207,6 +209,41 @@ def ignore_transaction(txn_id: int):
     txn = _transaction(txn_id)
     data = load(schemas.IgnoreSchema(), json_body())
     return jsonify(schemas.TransactionSchema().dump(reconcile.ignore(session(), require_user(), txn, data["note"])))
+
+
+@bp.post("/transactions/<int:txn_id>/rematch")
+@operation("Run automatic matching again for a waiting transfer, after fixing its cause (audit-logged)",
+           response=schemas.TransactionSchema, auth=True)
+def rematch_transaction(txn_id: int):
+    txn = _transaction(txn_id)
+    return jsonify(schemas.TransactionSchema().dump(reconcile.rematch(session(), require_user(), txn)))
+
+
+@bp.get("/communes/<code>/deliveries")
+@operation("The delivery log: every bank notification and fetched transaction, what became of it and why; "
+           "newest first, at most 200", query=schemas.DeliverySearchSchema, response=schemas.DeliverySchema,
+           many=True, auth=True)
+def list_deliveries(code: str):
+    _staff(code)
+    wanted = load(schemas.DeliverySearchSchema(), request.args.to_dict())
+    rows = deliveries.search(session(), code, **wanted)
+    return jsonify({"items": schemas.DeliverySchema(many=True).dump(rows)})
+
+
+@bp.get("/communes/<code>/payment-sources")
+@operation("Bank services switched on: last notification per account, last poll, last error, warning",
+           response=schemas.SourceStatusSchema, many=True, auth=True)
+def list_payment_sources(code: str):
+    _staff(code)
+    return jsonify({"items": schemas.SourceStatusSchema(many=True).dump(polling.overview(session(), code))})
+
+
+@bp.post("/communes/<code>/payment-sources/<source>/poll")
+@operation("Ask a bank service now for the transfers its webhooks missed (runs as a job; audited)", auth=True,
+           status=202)
+def poll_payment_source(code: str, source: str):
+    polling.request_poll(session(), _staff(code), code, source)
+    return jsonify({"queued": True}), 202
 
 
 @bp.post("/communes/<code>/statements")

@@ -165,6 +165,19 @@ def bill_reminder(reminder):
 
 
 @hookspec
+def payment_source_warning(warning):
+    """A bank-notification source needs a person (SDK 1.5): its API key was refused when choso fetched
+    transfers (`warning.kind == "auth"`), or nothing arrived from it for `warning.hours` while bills are open
+    (`"quiet"`), so households may have paid without getting a receipt.
+
+    `warning` is a snapshot: the commune, the source and its display name, the kind, and `text`, the sentence
+    staff read (with `url`, the page that shows the details). choso has already shown it on the staff pages and
+    e-mailed the commune's staff; a plugin sends it by SMS or Zalo. Called once per episode, from a job, until
+    the source is healthy again. Exceptions are contained.
+    """
+
+
+@hookspec
 def bank_account_changed(change):
     """A household's bank account was added, changed, verified, unverified or removed.
 
@@ -181,4 +194,4 @@ REGISTRATION_HOOKS = (
     "register_metrics", "register_facts", "register_commands", "register_blueprints", "extra_template_vars",
 )
 EVENT_HOOKS = ("product_saved", "product_archived", "listing_state_changed", "payment_received", "bill_paid",
-               "bill_reminder", "bank_account_changed")
+               "bill_reminder", "bank_account_changed", "payment_source_warning")

@@ -14,18 +14,22 @@ from typing import Any, ClassVar
 from marshmallow import Schema, fields, validate
 
 # Bumped in its minor part when something is added, in its major part when something changes or goes.
-SDK_VERSION = "1.4"
+SDK_VERSION = "1.5"
 
 # A key, password or signing secret shorter than this is refused when staff switch an integration on: an empty
 # or short key lets anyone sign a notification (HMAC with an empty key is still a valid HMAC).
 MIN_SECRET_LENGTH = 16
 
 
-def secret_field(**metadata: Any) -> fields.String:
-    """A required secret setting (an API key, a signing key): stored encrypted, shown masked, and at least
+def secret_field(*, required: bool = True, **metadata: Any) -> fields.String:
+    """A secret setting (an API key, a signing key): stored encrypted, shown masked, and at least
     MIN_SECRET_LENGTH characters. `metadata` may carry a "description". choso enforces the length for every
-    field marked secret anyway; this puts the rule in the plugin's own schema and its own error messages."""
-    return fields.String(required=True, validate=validate.Length(min=MIN_SECRET_LENGTH),
+    field marked secret anyway; this puts the rule in the plugin's own schema and its own error messages.
+
+    `required=False` (SDK 1.5) is for a key that only an optional feature needs (the key that lists
+    transactions, beside the one that verifies webhooks): left empty, the feature is off; given, it must be
+    as long as any other secret."""
+    return fields.String(required=required, validate=validate.Length(min=MIN_SECRET_LENGTH),
                          metadata={"secret": True, **metadata})
 
 
@@ -223,16 +227,28 @@ class BankNotification:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
+class SourceAuthError(PermissionError):
+    """Raised by `PaymentSource.list_transactions` when the service refused choso's key (expired, revoked,
+    wrong): staff are warned at once, since no later poll can succeed until someone enters a new key."""
+
+
 class PaymentSource:
     """A bank-transfer notification source (a SePay- or Casso-style webhook).
 
     Required: `name`, `display_name`, `settings_schema`, `verify`, `parse`. `verify` must compare secrets
     with `hmac.compare_digest` (constant time) and raise PermissionError when the request is not genuine.
+
+    Optional (SDK 1.5): `list_transactions`, for services that can list an account's transactions. A webhook
+    can be lost for good (SePay gives up after 8 tries in about 33 minutes); choso then polls the sources
+    that implement it (every 15 minutes, once when a worker starts, and when staff ask) and stores what it
+    finds through the same store-then-match path, so a transfer seen both ways counts once.
     """
 
     name: ClassVar[str]
     display_name: ClassVar[str]
     settings_schema: ClassVar[type[Schema]]
+    # Seconds each call may take (SDK 1.5; as MarketplaceAdapter.call_timeout): a poll reads several pages.
+    call_timeout: ClassVar[float | None] = None
 
     def __init__(self, settings: Mapping[str, Any]) -> None:
         self.settings = dict(settings)
@@ -246,3 +262,17 @@ class PaymentSource:
     def acknowledge(self) -> tuple[dict[str, Any], int]:
         """What the source expects back once the notification is stored. Default: {"success": true}, 200."""
         return {"success": True}, 200
+
+    def can_list(self) -> bool:
+        """Whether this configured source can list transactions (SDK 1.5). Default: when `list_transactions`
+        is implemented; override to say no when the optional key that listing needs was left empty."""
+        return type(self).list_transactions is not PaymentSource.list_transactions
+
+    def list_transactions(self, since: datetime, until: datetime) -> list[BankNotification]:
+        """Every transaction the service holds for the configured account(s) that happened from `since` to
+        `until` (aware datetimes), in the same form `parse` gives for a webhook — above all the same
+        `transaction_id`, which is how choso knows a fetched transfer from one a webhook already brought.
+        Read every page. Returning transactions outside the window is harmless (they are de-duplicated).
+        Raise `SourceAuthError` when the service refuses the key; any other exception is a failed poll,
+        tried again at the next one (SDK 1.5)."""
+        raise NotImplementedError(f"{self.name} cannot list transactions")

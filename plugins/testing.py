@@ -42,6 +42,7 @@ from plugins.sdk import (
     RejectedError,
     RemoteListing,
     RemoteOrder,
+    SourceAuthError,
     TransientError,
 )
 
@@ -288,6 +289,38 @@ class PaymentSourceContract:
                                                    if f.metadata.get("secret")}})
         with pytest.raises(PermissionError):
             other.verify(headers, body)
+
+
+    @pytest.fixture
+    def listing(self):
+        """Override for a source with `list_transactions` (SDK 1.5): yield (a source configured to list, against
+        a sandbox or test account; since; until; the transaction ids that `parse` gives for the webhooks of
+        transfers made in that window). The default, None, skips the listing cases."""
+        return None
+
+    def test_listing_finds_what_the_webhooks_carry_under_the_same_ids(self, listing):
+        if listing is None:
+            pytest.skip("this source does not list transactions")
+        lister, since, until, ids = listing
+        assert lister.can_list() is True
+        notes = lister.list_transactions(since, until)
+        assert all(isinstance(n, BankNotification) for n in notes)
+        for note in notes:
+            assert isinstance(note.amount_vnd, int) and not isinstance(note.amount_vnd, bool) and note.amount_vnd >= 0
+            assert note.occurred_at.tzinfo is not None
+        assert set(ids) <= {n.transaction_id for n in notes}, "listed ids differ from the webhooks' ids"
+        again = lister.list_transactions(since, until)
+        assert sorted(n.transaction_id for n in again) == sorted(n.transaction_id for n in notes)
+
+    def test_a_refused_listing_key_raises_source_auth_error(self, listing):
+        if listing is None:
+            pytest.skip("this source does not list transactions")
+        lister, since, until, _ids = listing
+        other = type(lister)({**lister.settings, **{name: "another-key-" + "k" * MIN_SECRET_LENGTH
+                                                   for name, f in lister.settings_schema().fields.items()
+                                                   if f.metadata.get("secret")}})
+        with pytest.raises(SourceAuthError):
+            other.list_transactions(since, until)
 
 
 class PaymentProviderContract:

@@ -79,12 +79,16 @@ def test_the_every_hook_example_works(every_hook_app, factory, sandboxes, farm_p
     work(app, burst=True, poll=0.05)  # events reach plugins through the job queue
     manager.fire("payment_received", payment={"amount_vnd": 50_000})
     manager.fire("bill_paid", bill={"number": "HD-1"})
+    from payments.reconcile.polling import SourceWarning
+
+    manager.fire("payment_source_warning", warning=SourceWarning("00583", "sepay", "SePay", "auth", None, "…", "/"))
     kinds = [kind for kind, _ in module.seen]
     assert kinds[:1] == ["product_saved"] and "product_archived" in kinds
     assert ("listing_state_changed", ("voso", "queued", "publishing")) in module.seen
     assert ("listing_state_changed", ("voso", "publishing", "live")) in module.seen
     assert ("payment_received", {"amount_vnd": 50_000}) in module.seen
     assert ("bill_paid", {"number": "HD-1"}) in module.seen
+    assert ("payment_source_warning", "auth") in module.seen
 
 
 def test_the_example_wallet_takes_a_payment_through_choso(every_hook_app, factory, db):

@@ -83,13 +83,15 @@ def work(app: Flask, *, burst: bool = False, poll: float = 0.5, stop: threading.
 
 
 def _schedule_periodic(app: Flask) -> None:
-    """A long-running worker makes sure the periodic jobs are queued: the monthly figures snapshot and the
-    morning's bill reminders. Their job keys keep each to one, however many workers start."""
+    """A long-running worker makes sure the periodic jobs are queued: the monthly figures snapshot, the
+    morning's bill reminders, and asking the bank services for what their webhooks missed (now, then every
+    CHOSO_BANK_POLL_MINUTES). Their job keys keep each to one, however many workers start."""
     from core.metrics import services as metrics
     from payments.bills import reminders
+    from payments.reconcile import polling
 
     with app.app_context():
-        for schedule in (metrics.schedule_next, reminders.schedule_next):
+        for schedule in (metrics.schedule_next, reminders.schedule_next, polling.schedule_at_start):
             db = database(app).sessions()
             try:
                 schedule(db)

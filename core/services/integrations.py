@@ -109,7 +109,7 @@ def settings_for(db: Session, commune_code: str, kind: str, name: str) -> dict[s
 
 def _usable(settings: dict[str, Any], secrets: dict[str, Any], which: tuple[str, str, str]) -> bool:
     """Settings saved before today's rules (a short secret, a private address) switch the integration off."""
-    if any(len(str(v or "")) < MIN_SECRET_LENGTH for v in secrets.values()):
+    if any(len(str(v or "")) < MIN_SECRET_LENGTH for v in secrets.values() if v is not None):
         log.warning("integration %s: a secret is shorter than %d characters; treated as off", which,
                     MIN_SECRET_LENGTH)
         return False
@@ -150,6 +150,8 @@ def configure(db: Session, actor: User, commune_code: str, kind: str, name: str,
             if moved:
                 problems[field] = [_("The address changed: enter this secret again.")]
             values[field] = kept[field]
+        elif values.get(field) in (None, "") and field not in kept:
+            values.pop(field, None)  # an optional secret left empty (a required one is refused by its schema)
     try:  # the schema is the plugin's code: only its documented ValidationError reaches the form as such
         loaded = containment.call(plugin_of(kind, name), what, lambda: schema().load(values),
                                   passthrough=(ValidationError,), display=display_of(kind, name),
@@ -197,7 +199,7 @@ def _rules(schema: type[Schema], loaded: dict[str, Any], secrets: set[str]) -> d
     """choso's own rules for every integration, whatever its plugin's schema says."""
     problems: dict[str, list[str]] = {}
     for field in secrets:
-        if len(str(loaded.get(field) or "")) < MIN_SECRET_LENGTH:
+        if field in loaded and len(str(loaded.get(field) or "")) < MIN_SECRET_LENGTH:
             problems[field] = [_("A secret needs at least %(n)d characters; copy it whole from the service.",
                                  n=MIN_SECRET_LENGTH)]
     if not _allow_private():

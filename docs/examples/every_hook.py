@@ -212,3 +212,10 @@ def bank_account_changed(change):
     if change.owner_phone:  # the household hears of every change to where its money goes
         sms_outbox.append((change.owner_phone, f"{change.shop_name}: tai khoan ...{change.account_last_digits} "
                                                f"{change.change}, boi {change.changed_by}"))
+
+
+# --- payment_source_warning ---
+@hookimpl
+def payment_source_warning(warning):
+    seen.append(("payment_source_warning", warning.kind))
+    sms_outbox.append(("commune-duty-phone", f"choso {warning.commune_code}: {warning.display_name} - {warning.text}"))

@@ -83,3 +83,51 @@ class StatementImport(Base):
 
     imported_by: Mapped[User | None] = relationship(foreign_keys=[imported_by_id])
     confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
+
+
+# How a notification reached choso, for the delivery log.
+WEBHOOK, POLL, STATEMENT = "webhook", "poll", "statement"
+# What became of it: stored as a match or waiting for staff (or set aside: money going out), a repeat of one
+# already stored, a request that was not genuine or not readable, matched later when staff re-ran matching.
+DUPLICATE, REFUSED, REMATCHED = "duplicate", "refused", "rematched"
+
+
+class Delivery(Base):
+    """One notification or fetched transaction as it arrived, and what became of it: the trail staff search
+    when a household says "I paid"."""
+
+    __tablename__ = "bank_deliveries"
+    __table_args__ = (Index("ix_bank_deliveries_commune_code_at", "commune_code", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code"))
+    source: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(10))  # WEBHOOK | POLL | STATEMENT
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    transaction_id: Mapped[str | None] = mapped_column(String(120))  # the source's id; none when refused
+    bank_transaction_id: Mapped[int | None] = mapped_column(ForeignKey("bank_transactions.id"), index=True)
+    amount_vnd: Mapped[int | None] = mapped_column(BigInteger)
+    account_number: Mapped[str | None] = mapped_column(String(40))
+    content: Mapped[str] = mapped_column(String(300), default="")
+    outcome: Mapped[str] = mapped_column(String(12))  # MATCHED | UNMATCHED | IGNORED | DUPLICATE | REFUSED | ...
+    reason: Mapped[str | None] = mapped_column(String(40))
+
+
+class SourceStatus(Base):
+    """Per commune and source: how its polling went, and what staff were last warned of."""
+
+    __tablename__ = "source_status"
+    __table_args__ = (UniqueConstraint("commune_code", "source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code"))
+    source: Mapped[str] = mapped_column(String(40))
+    last_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the last attempt
+    last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the last poll that succeeded
+    polled_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # where the next poll's window starts
+    found_last: Mapped[int] = mapped_column(default=0)  # transfers the last poll found that no webhook brought
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    auth_failed: Mapped[bool] = mapped_column(default=False)
+    warned: Mapped[str | None] = mapped_column(String(20))  # the warning last sent (e-mail, hook), until it clears
+    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

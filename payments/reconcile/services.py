@@ -29,7 +29,18 @@ from payments.bills import references, states
 from payments.bills.models import Bill, CollectionAccount
 from payments.bills.services import require_staff
 from payments.receipts import services as receipts
-from payments.reconcile.models import IGNORED, MATCHED, UNMATCHED, BankTransaction, Payment
+from payments.reconcile.models import (
+    DUPLICATE,
+    IGNORED,
+    MATCHED,
+    REMATCHED,
+    STATEMENT,
+    UNMATCHED,
+    WEBHOOK,
+    BankTransaction,
+    Delivery,
+    Payment,
+)
 from payments.sources.common import vietnam_time, whole_dong
 from plugins.sdk import BankNotification
 
@@ -123,7 +134,7 @@ def _row(commune_code: str, source: str, note: BankNotification, import_id: int 
 
 
 def _ingest_chunk(db: Session, commune_code: str, source: str, notes: list[BankNotification],
-                  matched_by: int | None, import_id: int | None) -> tuple[list[Outcome], list]:
+                  matched_by: int | None, import_id: int | None, channel: str) -> tuple[list[Outcome], list]:
     # Two notifications for one bill at once: on SQLite the second must read the bill only after the first
     # committed, or it writes its total over the first's (PostgreSQL: the bills' FOR UPDATE below).
     write_lock(db, Bill)
@@ -209,30 +220,41 @@ def _ingest_chunk(db: Session, commune_code: str, source: str, notes: list[BankN
             outcomes.append(Outcome(twin.id if twin else fresh[tid]["id"], True, state,
                                     earlier.get(tid) or matched_bill.get(tid)))
         counted.add(tid)
+    # The trail, in the same transaction as what it records.
+    db.execute(insert(Delivery), [
+        {"commune_code": commune_code, "source": source, "channel": channel, "at": utcnow(),
+         "transaction_id": note.transaction_id, "bank_transaction_id": outcome.transaction_id,
+         "amount_vnd": note.amount_vnd, "account_number": (note.account_number or "")[:40] or None,
+         "content": note.content[:300], "outcome": DUPLICATE if outcome.duplicate else outcome.state,
+         "reason": None if outcome.duplicate else fresh[note.transaction_id]["reason"]}
+        for note, outcome in zip(notes, outcomes, strict=True)])
     return outcomes, announce
 
 
 def ingest(db: Session, commune_code: str, source: str, notes: list[BankNotification],
            chunk: int = 1000, *, matched_by: int | None = None,
-           statement_import_id: int | None = None) -> list[Outcome]:
+           statement_import_id: int | None = None, channel: str = WEBHOOK) -> list[Outcome]:
     """Store and match notifications; one transaction per chunk (a webhook brings a chunk of one).
 
     `matched_by` names the person behind the notifications (a statement's importer): their payments and
-    receipts carry that name."""
+    receipts carry that name. `channel` says how they came (webhook, poll, statement) for the delivery log."""
+    channel = STATEMENT if statement_import_id is not None else channel
     outcomes: list[Outcome] = []
     for start in range(0, len(notes), chunk):
         part = notes[start:start + chunk]
         try:
-            result, announce = _ingest_chunk(db, commune_code, source, part, matched_by, statement_import_id)
+            result, announce = _ingest_chunk(db, commune_code, source, part, matched_by, statement_import_id,
+                                             channel)
             db.commit()
         except IntegrityError:
             # Another delivery of the same notification committed first: that one holds its payment.
             db.rollback()
             if len(part) > 1:
                 outcomes += ingest(db, commune_code, source, part, chunk=1, matched_by=matched_by,
-                                   statement_import_id=statement_import_id)
+                                   statement_import_id=statement_import_id, channel=channel)
                 continue
-            result, announce = _ingest_chunk(db, commune_code, source, part, matched_by, statement_import_id)
+            result, announce = _ingest_chunk(db, commune_code, source, part, matched_by, statement_import_id,
+                                             channel)
             db.commit()
         for hook, kwargs in announce:
             events.fire(hook, **kwargs)
@@ -265,6 +287,52 @@ def match_by_hand(db: Session, actor: User, txn: BankTransaction, bill: Bill) ->
     for hook, kwargs in announce:
         events.fire(hook, **kwargs)
     return db.get(Payment, payment_id)
+
+
+def rematch(db: Session, actor: User, txn: BankTransaction) -> BankTransaction:
+    """Run automatic matching again for a transfer that waits (after staff fixed the cause: the bill now
+    exists, the collection account is now set). It pays what the transfer names, exactly as on arrival, or
+    stays waiting with today's reason. Audited, and written to the delivery log."""
+    require_staff(actor, txn.commune_code)
+    write_lock(db, Bill)  # bills, then orders, then the transfer: the order every money move takes
+    whole, fragments = references.find(txn.content, txn.commune_code)
+    collection = db.get(CollectionAccount, txn.commune_code)
+    to_commune = collection is not None and same_account(txn.account_number, collection.account_number)
+    bills = db.scalars(select(Bill).where(Bill.commune_code == txn.commune_code, Bill.reference.in_(whole))
+                       .with_for_update(of=Bill).execution_options(populate_existing=True)).all() if whole else []
+    bill = next((b for b in bills if b.state in states.PAYABLE), None)
+    if bill is None and fragments and not whole:
+        bill = _bill_by_fragment(db, txn.commune_code, txn.amount_vnd, fragments)
+    key = f"{txn.source}:{txn.transaction_id}"
+    for_orders, elsewhere = ({}, set()) if (bill is not None and to_commune) or not whole else (
+        order_payments.transfers_for_orders(db, txn.commune_code, [(key, txn.amount_vnd, whole, txn.account_number)]))
+    txn = lock(db, BankTransaction, txn.id)
+    if txn.state != UNMATCHED:
+        raise Conflict(_("This transfer is already resolved."))
+    announce: list = []
+    if bill is not None and to_commune:
+        _ids, announce = _apply(db, [(txn.id, txn.amount_vnd, bill)], matched_by=actor.id, mark_transactions=True)
+        set_committed_value(txn, "state", MATCHED)
+        txn.reason, found = None, bill.reference
+    elif for_orders:
+        announce = order_payments.transfers_paid(db, for_orders)
+        txn.state, txn.reason, found = MATCHED, None, for_orders[key].matching_id
+    else:
+        txn.reason = (WRONG_ACCOUNT if key in elsewhere or (bill is not None and not to_commune)
+                      else UNKNOWN_REFERENCE if whole or fragments else NO_REFERENCE)
+        found = None
+    txn.resolved_by_id = actor.id if txn.state == MATCHED else txn.resolved_by_id
+    db.add(Delivery(commune_code=txn.commune_code, source=txn.source, channel="staff",
+                    transaction_id=txn.transaction_id, bank_transaction_id=txn.id, amount_vnd=txn.amount_vnd,
+                    account_number=txn.account_number,
+                    content=txn.content[:300], outcome=REMATCHED if txn.state == MATCHED else UNMATCHED,
+                    reason=txn.reason))
+    audit.record(db, actor, "transaction.rematch", "bank_transaction", txn.id, commune_code=txn.commune_code,
+                 details={"matched": found, "reason": txn.reason})
+    db.commit()
+    for hook, kwargs in announce:
+        events.fire(hook, **kwargs)
+    return txn
 
 
 def ignore(db: Session, actor: User, txn: BankTransaction, note: str) -> BankTransaction:

@@ -1,10 +1,15 @@
-"""What the built-in sources share: Vietnam-time parsing and whole-đồng amounts."""
+"""What the built-in sources share: Vietnam-time parsing, whole-đồng amounts, and listing-API calls."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
+from typing import Any
+
+import httpx
 
 from core.db import VIETNAM
+from plugins.sdk import SourceAuthError
 
 
 def vietnam_time(text: str) -> datetime:
@@ -22,3 +27,38 @@ def whole_dong(value) -> int:
     if int(number) != number:
         raise ValueError(f"an amount in đồng has no fraction: {value!r}")
     return int(number)
+
+
+def vietnam_text(moment: datetime) -> str:
+    """An aware datetime as these services' query parameters take it: "YYYY-MM-DD HH:MM:SS", Vietnam time."""
+    return moment.astimezone(VIETNAM).strftime("%Y-%m-%d %H:%M:%S")
+
+
+# A poll is one of many; waiting longer than this for a rate limit is left to the next poll.
+MOST_WAIT_SECONDS = 5.0
+
+
+def get_json(http: httpx.Client, path: str, *, service: str, params: dict[str, Any],
+             headers: dict[str, str]) -> Any:
+    """One GET of a listing API. A refused key raises SourceAuthError (staff must enter a new one); a rate
+    limit is waited out once or twice (Retry-After, at most a few seconds); anything else raises RuntimeError
+    with the status, and the poll is tried again later."""
+    for _attempt in range(3):
+        response = http.get(path, params=params, headers=headers)
+        if response.status_code in (401, 403):
+            raise SourceAuthError(f"{service} refused the API key ({response.status_code})")
+        if response.status_code != 429:
+            break
+        retry = response.headers.get("Retry-After", "1")
+        time.sleep(min(MOST_WAIT_SECONDS, float(retry) if retry.replace(".", "", 1).isdigit() else 1.0))
+    if response.status_code != 200:
+        raise RuntimeError(f"{service} answered {response.status_code}")
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise RuntimeError(f"{service} answered something that is not JSON") from exc
+
+
+def http_client(base_url: str, timeout: float = 15.0) -> httpx.Client:
+    return httpx.Client(base_url=base_url.rstrip("/"), timeout=httpx.Timeout(timeout, connect=5),
+                        follow_redirects=False)

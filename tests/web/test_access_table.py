@@ -38,6 +38,7 @@ PAGES = {
     "/dashboard/products/{product}": EDITORS, "/dashboard/shops/{shop}/products/new": EDITORS,
     "/dashboard/orders/{part}": PRIVATE,
     "/staff/00583/bills": COMMUNE_STAFF, "/staff/00583/transactions": COMMUNE_STAFF,
+    "/staff/00583/transactions/log": COMMUNE_STAFF,
     "/staff/00583/orders": COMMUNE_STAFF, "/staff/00583/integrations": COMMUNE_STAFF,
     "/staff/00583/metrics": COMMUNE_STAFF, "/staff/00583/metrics.csv": COMMUNE_STAFF,
     "/staff/00583/metrics/households_total/records": COMMUNE_STAFF, "/staff/00583/helpers": COMMUNE_STAFF,
@@ -57,6 +58,7 @@ API = {
     "/api/v1/communes/00583/orders/figures": COMMUNE_STAFF, "/api/v1/metrics?commune=00583": COMMUNE_STAFF,
     "/api/v1/communes/00583/fee-types": COMMUNE_STAFF, "/api/v1/communes/00583/statements": COMMUNE_STAFF,
     "/api/v1/communes/00583/helper-assignments": COMMUNE_STAFF, "/api/v1/households/{shop}/helpers": PRIVATE,
+    "/api/v1/communes/00583/deliveries": COMMUNE_STAFF, "/api/v1/communes/00583/payment-sources": COMMUNE_STAFF,
 }
 # API changes: who may make them. Everyone else must be turned away before the body is even read.
 API_CHANGES = {
@@ -74,6 +76,7 @@ API_CHANGES = {
     ("POST", "/api/v1/order-parts/{part}/state"): PRIVATE, ("POST", "/api/v1/order-parts/{part}/refunds"): PRIVATE,
     ("POST", "/api/v1/order-parts/{part}/cash"): COMMUNE_STAFF,
     ("POST", "/api/v1/communes/00583/helper-assignments"): COMMUNE_STAFF,
+    ("POST", "/api/v1/communes/00583/payment-sources/sepay/poll"): COMMUNE_STAFF,
     ("PATCH", "/api/v1/bank-accounts/{account}"): EDITORS | {STAFF},
     ("DELETE", "/api/v1/helper-assignments/{assignment}"): {OWNER, STAFF, ADMIN},
 }
