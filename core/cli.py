@@ -601,9 +601,9 @@ def vietqr_banks(query: tuple[str, ...]) -> None:
 def _add_domain_commands() -> None:
     from core.backup import backup_command, restore_command
     from core.metrics.cli import metrics_group
-    from payments.cli import bills_group
+    from payments.cli import bills_group, close_command
 
-    for command in (metrics_group, bills_group, backup_command, restore_command):
+    for command in (metrics_group, bills_group, close_command, backup_command, restore_command):
         main.add_command(command)
 
 

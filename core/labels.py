@@ -69,7 +69,8 @@ AUDIT_ACTIONS = {
     "statement.apply": _l("applied a bank statement"), "transaction.ignore": _l("set a transfer aside"),
     "transaction.match": _l("matched a transfer by hand"),
     "transaction.rematch": _l("ran matching again for a transfer"),
-    "source.poll": _l("fetched transfers from a bank service"), "token.create": _l("created an API token"),
+    "source.poll": _l("fetched transfers from a bank service"),
+    "close.sign": _l("signed a day off"), "token.create": _l("created an API token"),
     "token.revoke": _l("revoked an API token"), "session.end_others": _l("signed out other devices"),
     "user.password_change": _l("changed the password"),
 }
@@ -90,6 +91,18 @@ DELIVERY_OUTCOMES = {"matched": _l("paid a bill or order"), "unmatched": _l("wai
                      "refused": _l("refused: not genuine"), "rematched": _l("paid when matched again")}
 DELIVERY_REFUSALS = {"signature": _l("the signature or key did not match"),
                      "unreadable": _l("the message could not be read")}
+
+# The daily close's lines (payments.reconcile.closing.table), for the page, the PDF and the spreadsheet.
+CLOSE_WORDS = {
+    "what": _l("What"), "account": _l("Account"), "count": _l("Transfers"), "amount": _l("Amount (đồng)"),
+    "in": _l("money in, as the bank reported it"), "bills": _l("paid bills"), "orders": _l("paid orders"),
+    "unmatched": _l("waits for staff"), "ignored": _l("set aside by staff"), "out": _l("money going out"),
+    "cash_bills": _l("cash for bills, taken at the office"), "cash_orders": _l("cash for orders, taken at the office"),
+    "receipts": _l("receipts issued"), "difference_unmatched": _l("difference: a transfer waits for staff"),
+    "difference_ignored": _l("difference: a transfer set aside"),
+    "difference_overpaid": _l("difference: paid more than the bill"),
+    "difference_unexplained": _l("difference: money in that no line explains"),
+}
 
 
 def _shown(table: dict, code: str | None) -> str:

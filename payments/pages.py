@@ -38,7 +38,7 @@ from payments.bills import services as bills
 from payments.bills.models import Bill, BillBatch, BillPrint, CollectionAccount, FeeType
 from payments.receipts import method_label, pdf
 from payments.receipts.models import Receipt
-from payments.reconcile import deliveries, polling, statements
+from payments.reconcile import closing, deliveries, polling, statements
 from payments.reconcile import services as reconcile
 from payments.reconcile.models import BankTransaction, Payment, StatementImport
 from payments.vietqr import encode, render
@@ -348,6 +348,79 @@ def staff_deliveries(code: str):
     return render_template("payments/staff_deliveries.html", commune=commune, rows=rows, form=form, errors=errors,
                            waiting=waiting, reasons=REASON_WORDS, channels=labels.DELIVERY_CHANNELS,
                            outcomes=labels.DELIVERY_OUTCOMES, refusals=labels.DELIVERY_REFUSALS), 422 if errors else 200
+
+
+@dataclass(frozen=True)
+class ShownCorrection:
+    label: str
+    signed: str
+    now: str
+
+
+def _shown_corrections(found: list[closing.Correction]) -> list[ShownCorrection]:
+    words = labels.CLOSE_WORDS
+
+    def value(key: str, v) -> str:
+        if isinstance(v, list):  # (transfers, đồng)
+            return f"{v[0]} · {money(v[1])}"
+        if v is None:
+            return "–"
+        return money(v) if key.endswith("amount_vnd") else str(v)
+    shown = []
+    for c in found:
+        kind, _dot, rest = c.key.partition(".")
+        if kind == "accounts":
+            account, _dot, part = rest.rpartition(".")
+            label = f"{words[part]} ({account})"
+        elif kind == "cash":
+            label = str(words[f"cash_{rest}"])
+        else:
+            label = f"{words['receipts']}: {rest}"
+        shown.append(ShownCorrection(label, value(c.key, c.signed), value(c.key, c.now)))
+    return shown
+
+
+@bp.route("/staff/<code>/close", methods=["GET", "POST"])
+@login_required
+def staff_close(code: str):
+    commune = _staff_commune(code)
+    db = session()
+    errors: dict = {}
+    try:
+        day = closing.parse_day(request.values.get("day"))
+    except ChosoError as exc:
+        day, errors = closing.today(), exc.fields or {}
+    if request.method == "POST" and not errors:
+        try:
+            closing.sign(db, current_user, code, day, request.form.get("note", ""))
+            flash(_("The day is signed off."), "info")
+            return redirect(url_for("payments.staff_close", code=code, day=day.isoformat()))
+        except ChosoError as exc:
+            flash(str(exc.message), "error")
+    data = closing.figures(db, code, day)
+    signed = closing.get(db, code, day)
+    found = closing.corrections(signed.figures, data) if signed else []
+    return render_template("payments/staff_close.html", commune=commune, day=day, data=data, signed=signed,
+                           corrections=_shown_corrections(found), words=labels.CLOSE_WORDS,
+                           close_parts=closing.PARTS, reasons=REASON_WORDS, errors=errors,
+                           can_sign=day <= closing.today()), 422 if errors else 200
+
+
+@bp.get("/staff/<code>/close/<day>.<fmt>")
+@login_required
+def staff_close_file(code: str, day: str, fmt: str):
+    commune = _staff_commune(code)
+    if fmt not in ("pdf", "xlsx"):
+        abort(404)
+    try:
+        when = closing.parse_day(day)
+    except ChosoError:
+        abort(404)
+    mimetype = ("application/pdf" if fmt == "pdf"
+                else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = Response(closing.report(session(), code, commune.name, when, fmt), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="doi-soat-{code}-{when.isoformat()}.{fmt}"'
+    return response
 
 
 @bp.app_context_processor

@@ -196,3 +196,18 @@ class SourceStatusSchema(BaseSchema):
     auth_failed = fields.Boolean()
     warning = fields.String(allow_none=True)
     accounts = fields.List(fields.Nested(AccountSeenSchema))
+
+
+class CloseSignSchema(BaseSchema):
+    note = fields.String(load_default="", validate=validate.Length(max=300))
+
+
+class DailyCloseSchema(BaseSchema):
+    day = fields.Date()
+    figures = fields.Dict(metadata={"description": "accounts (per account number: in, bills, orders, unmatched, "
+                                                   "ignored, out as [transfers, đồng]), cash, receipts, differences"})
+    signed_by = fields.String(allow_none=True)
+    signed_at = fields.DateTime(allow_none=True)
+    note = fields.String(allow_none=True)
+    corrections = fields.List(fields.Dict(), metadata={
+        "description": "figures that changed since the sign-off: key, signed, now"})

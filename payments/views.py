@@ -24,7 +24,7 @@ from payments.bills import services as bills
 from payments.bills.models import Bill, BillBatch, FeeType
 from payments.receipts import services as receipt_services
 from payments.receipts.models import Receipt
-from payments.reconcile import deliveries, polling, statements
+from payments.reconcile import closing, deliveries, polling, statements
 from payments.reconcile import services as reconcile
 from payments.reconcile.models import BankTransaction, StatementImport
 
@@ -244,6 +244,36 @@ def list_payment_sources(code: str):
 def poll_payment_source(code: str, source: str):
     polling.request_poll(session(), _staff(code), code, source)
     return jsonify({"queued": True}), 202
+
+
+def _close_answer(code: str, day) -> dict:
+    db = session()
+    data, signed = closing.figures(db, code, day), closing.get(db, code, day)
+    return schemas.DailyCloseSchema().dump({
+        "day": day, "figures": data, "signed_by": signed.signed_by.label if signed and signed.signed_by else None,
+        "signed_at": signed.signed_at if signed else None, "note": signed.note if signed else None,
+        "corrections": [{"key": c.key, "signed": c.signed, "now": c.now}
+                        for c in (closing.corrections(signed.figures, data) if signed else [])]})
+
+
+@bp.get("/communes/<code>/closes/<day>")
+@operation("The daily close of a day (YYYY-MM-DD, Vietnam time): money in per account and what it paid, cash, "
+           "receipts, differences; and, once signed off, who signed and what changed since",
+           response=schemas.DailyCloseSchema, auth=True)
+def get_daily_close(code: str, day: str):
+    _staff(code)
+    return jsonify(_close_answer(code, closing.parse_day(day)))
+
+
+@bp.post("/communes/<code>/closes/<day>/sign")
+@operation("Sign a day off with its figures as they stand (once per day; audited)", body=schemas.CloseSignSchema,
+           response=schemas.DailyCloseSchema, auth=True, status=201)
+def sign_daily_close(code: str, day: str):
+    user = _staff(code)
+    when = closing.parse_day(day)
+    data = load(schemas.CloseSignSchema(), json_body())
+    closing.sign(session(), user, code, when, data["note"])
+    return jsonify(_close_answer(code, when)), 201
 
 
 @bp.post("/communes/<code>/statements")

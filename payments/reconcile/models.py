@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, utcnow
@@ -131,3 +131,21 @@ class SourceStatus(Base):
     auth_failed: Mapped[bool] = mapped_column(default=False)
     warned: Mapped[str | None] = mapped_column(String(20))  # the warning last sent (e-mail, hook), until it clears
     warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DailyClose(Base):
+    """A day signed off by a staff member (đối soát cuối ngày), with the figures as they stood then: what
+    changes the day afterwards shows against them (payments.reconcile.closing.corrections)."""
+
+    __tablename__ = "daily_closes"
+    __table_args__ = (UniqueConstraint("commune_code", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code"))
+    day: Mapped[date] = mapped_column(Date)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(String(300), default="")
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    signed_by: Mapped[User | None] = relationship(foreign_keys=[signed_by_id])

@@ -38,7 +38,8 @@ PAGES = {
     "/dashboard/products/{product}": EDITORS, "/dashboard/shops/{shop}/products/new": EDITORS,
     "/dashboard/orders/{part}": PRIVATE,
     "/staff/00583/bills": COMMUNE_STAFF, "/staff/00583/transactions": COMMUNE_STAFF,
-    "/staff/00583/transactions/log": COMMUNE_STAFF,
+    "/staff/00583/transactions/log": COMMUNE_STAFF, "/staff/00583/close": COMMUNE_STAFF,
+    "/staff/00583/close/2026-12-01.pdf": COMMUNE_STAFF,
     "/staff/00583/orders": COMMUNE_STAFF, "/staff/00583/integrations": COMMUNE_STAFF,
     "/staff/00583/metrics": COMMUNE_STAFF, "/staff/00583/metrics.csv": COMMUNE_STAFF,
     "/staff/00583/metrics/households_total/records": COMMUNE_STAFF, "/staff/00583/helpers": COMMUNE_STAFF,
@@ -59,6 +60,7 @@ API = {
     "/api/v1/communes/00583/fee-types": COMMUNE_STAFF, "/api/v1/communes/00583/statements": COMMUNE_STAFF,
     "/api/v1/communes/00583/helper-assignments": COMMUNE_STAFF, "/api/v1/households/{shop}/helpers": PRIVATE,
     "/api/v1/communes/00583/deliveries": COMMUNE_STAFF, "/api/v1/communes/00583/payment-sources": COMMUNE_STAFF,
+    "/api/v1/communes/00583/closes/2026-12-01": COMMUNE_STAFF,
 }
 # API changes: who may make them. Everyone else must be turned away before the body is even read.
 API_CHANGES = {
@@ -77,6 +79,7 @@ API_CHANGES = {
     ("POST", "/api/v1/order-parts/{part}/cash"): COMMUNE_STAFF,
     ("POST", "/api/v1/communes/00583/helper-assignments"): COMMUNE_STAFF,
     ("POST", "/api/v1/communes/00583/payment-sources/sepay/poll"): COMMUNE_STAFF,
+    ("POST", "/api/v1/communes/00583/closes/2026-12-01/sign"): COMMUNE_STAFF,
     ("PATCH", "/api/v1/bank-accounts/{account}"): EDITORS | {STAFF},
     ("DELETE", "/api/v1/helper-assignments/{assignment}"): {OWNER, STAFF, ADMIN},
 }
@@ -156,11 +159,12 @@ def test_every_route_is_in_the_table(app):
         for name, value in (("<int:shop_id>", "{shop}"), ("<int:product_id>", "{product}"), ("<code>", "00583"),
                             ("<token>", "{order_token}"), ("<int:part_id>", "{part}"), ("<fmt>", "png"),
                             ("<int:account_id>", "{account}"), ("<indicator_id>", "households_total"),
-                            ("<int:print_id>", "{print}")):
+                            ("<int:print_id>", "{print}"), ("<day>", "2026-12-01")):
             filled = filled.replace(name, value)
         alternatives = {filled, filled.replace("{order_token}", "{bill_token}"),
                         filled.replace("{product}", "{draft}"), filled.replace("00583/metrics", "01/metrics")
-                        .replace("/staff/01", "/province/01"), filled.replace(".png", ".csv")}
+                        .replace("/staff/01", "/province/01"), filled.replace(".png", ".csv"),
+                        filled.replace(".png", ".pdf")}
         if not alternatives & known and not any(k.startswith(filled.rstrip("/")) for k in known if "{" not in filled):
             missing.append(rule.rule)
     assert missing == []

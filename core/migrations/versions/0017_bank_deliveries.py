@@ -1,5 +1,5 @@
-"""bank_deliveries and source_status: the trail of every bank notification and fetched transaction, and
-each source's polling health
+"""bank_deliveries, source_status and daily_closes: the trail of every bank notification and fetched
+transaction, each source's polling health, and the days staff signed off
 
 Revision ID: 0017
 Revises: 0016
@@ -57,9 +57,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name=op.f('pk_source_status')),
         sa.UniqueConstraint('commune_code', 'source', name=op.f('uq_source_status_commune_code')),
     )
+    op.create_table(
+        'daily_closes',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('commune_code', sa.String(length=5), nullable=False),
+        sa.Column('day', sa.Date(), nullable=False),
+        sa.Column('figures', sa.JSON(), nullable=False),
+        sa.Column('note', sa.String(length=300), nullable=False),
+        sa.Column('signed_by_id', sa.Integer(), nullable=True),
+        sa.Column('signed_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['commune_code'], ['communes.code'], name=op.f('fk_daily_closes_commune_code_communes')),
+        sa.ForeignKeyConstraint(['signed_by_id'], ['users.id'], name=op.f('fk_daily_closes_signed_by_id_users'),
+                                ondelete='SET NULL'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_daily_closes')),
+        sa.UniqueConstraint('commune_code', 'day', name=op.f('uq_daily_closes_commune_code')),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('daily_closes')
     op.drop_table('source_status')
     with op.batch_alter_table('bank_deliveries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_bank_deliveries_bank_transaction_id'))
