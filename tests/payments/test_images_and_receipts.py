@@ -45,6 +45,19 @@ def test_every_error_correction_level_scans(level):
     assert read_qr(Image.open(io.BytesIO(render.png(PAYLOAD, level=level)))) == [PAYLOAD]
 
 
+def test_codes_carry_a_four_module_quiet_zone_and_scan_without_zxings_writer(monkeypatch):
+    modules = render.matrix(PAYLOAD)
+    assert not any(modules[0]) and not any(row[3] for row in modules) and any(modules[4])
+    fast = render.png(PAYLOAD)
+
+    def missing(*_args, **_kwargs):
+        raise AttributeError("zxing-cpp before 2.3 has no writer")
+
+    monkeypatch.setattr(zxingcpp, "create_barcode", missing)  # an older zxing-cpp: the qrcode fallback draws
+    slow = render.png(PAYLOAD)
+    assert read_qr(Image.open(io.BytesIO(slow))) == [PAYLOAD] and slow != fast
+
+
 @pytest.mark.parametrize(("paper", "fmt"), [("A6", "png"), ("A5", "png"), ("A6", "pdf"), ("A5", "pdf")])
 def test_posters_scan_at_print_resolution(paper, fmt, tmp_path):
     data = render.poster(PAYLOAD, shop_name="Hộ kinh doanh Gốm Sứ Hạnh", lines=["Vietcombank", "TRAN VAN BA"],
