@@ -3,8 +3,12 @@ poll finds the transfer through the service's own listing API, and the transfer 
 arrives; a refused key or a quiet source warns staff; every message leaves a trail staff can search and
 re-run matching from."""
 
+import os
+import subprocess
+import sys
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -254,4 +258,34 @@ def test_two_staff_matching_the_same_transfer_again_at_once_pay_once(app, client
         for t in threads:
             t.join()
     assert sorted(statuses) == [200, 409]
+    assert (_payments(db), _receipts(db)) == (1, 1)
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"), reason="no Redis: set TEST_REDIS_URL (CI does)")
+def test_an_rq_worker_polls_at_start_and_finds_the_lost_transfer(app, client, billing, db, factory,
+                                                                  choso_database_url):
+    from redis import Redis
+
+    from core.app import create_app
+    from core.db import database
+    from core.testing import config_for_tests
+
+    redis_url = os.environ["TEST_REDIS_URL"]
+    Redis.from_url(redis_url).flushdb()
+    bill = bill_for(client, billing, billing.households[0])
+    with SePaySandbox(webhook_key=WEBHOOK_KEY, api_key=API_KEY).running() as sandbox:
+        factory.enable_payment_source("sepay", SETTINGS["sepay"](sandbox.url))
+        sandbox.transfer(30000, bill["reference"], hold=True)
+        redis_app = create_app(config_for_tests(choso_database_url, Path(app.config["INSTANCE_PATH"]),
+                                                JOBS_BACKEND="redis", REDIS_URL=redis_url,
+                                                SECRET_KEY=app.config["SECRET_KEY"]))
+        with redis_app.app_context():
+            polling.schedule_next(database(redis_app).sessions(), now=True)  # what `choso worker` does at start
+        env = {**os.environ, "DATABASE_URL": choso_database_url, "CHOSO_SECRET_KEY": app.config["SECRET_KEY"],
+               "CHOSO_INSTANCE_PATH": app.config["INSTANCE_PATH"], "CHOSO_UPLOAD_DIR": app.config["UPLOAD_DIR"],
+               "CHOSO_JOBS_BACKEND": "redis", "CHOSO_REDIS_URL": redis_url}
+        worker = subprocess.run([str(Path(sys.executable).with_name("choso")), "worker", "--burst"], env=env,
+                                capture_output=True, text=True, timeout=180)
+        assert worker.returncode == 0, worker.stderr[-2000:]
+    Redis.from_url(redis_url).flushdb()
     assert (_payments(db), _receipts(db)) == (1, 1)
