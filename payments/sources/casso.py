@@ -16,11 +16,16 @@ import time
 from collections.abc import Mapping
 from datetime import datetime
 
-from marshmallow import Schema, fields
-
 from core.db import VIETNAM
 from core.text import same_account
-from payments.sources.common import get_json, http_client, vietnam_time, whole_dong
+from payments.sources.common import (
+    ListingSettings,
+    api_address,
+    get_json,
+    http_client,
+    vietnam_time,
+    whole_dong,
+)
 from plugins import BankNotification, PaymentSource, labelled, secret_field
 
 TOLERANCE_SECONDS = 300
@@ -34,17 +39,13 @@ def signature(secret: str, timestamp: str, data: dict) -> str:
     return hmac.new(secret.encode(), f"{timestamp}.{canonical}".encode(), hashlib.sha512).hexdigest()
 
 
-class CassoSettings(Schema):
+class CassoSettings(ListingSettings):
     checksum_key = secret_field(**labelled("Khóa checksum (Secure Token)", "Checksum key"))
     api_key = secret_field(required=False, **labelled(
         "API Key (để lấy giao dịch bị sót)", "API key (to fetch missed transfers)",
         help_vi="Tạo trên my.casso.vn; để trống thì không lấy giao dịch định kỳ",
         help_en="Create it on my.casso.vn; leave empty to switch fetching off"))
-    api_url = fields.Url(load_default=PRODUCTION_API, require_tld=False, metadata=labelled(
-        "Địa chỉ API", "API address"))
-    account_number = fields.String(load_default="", metadata=labelled(
-        "Chỉ lấy giao dịch của số tài khoản", "Fetch only this account number",
-        help_vi="Để trống: mọi tài khoản đã liên kết Casso", help_en="Empty: every account linked to Casso"))
+    api_url = api_address(PRODUCTION_API)
 
 
 def _listed(row: Mapping) -> BankNotification:

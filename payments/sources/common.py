@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from marshmallow import Schema, fields
 
 from core.db import VIETNAM
-from plugins.sdk import SourceAuthError
+from plugins.sdk import SourceAuthError, labelled
 
 
 def vietnam_time(text: str) -> datetime:
@@ -62,3 +63,16 @@ def get_json(http: httpx.Client, path: str, *, service: str, params: dict[str, A
 def http_client(base_url: str, timeout: float = 15.0) -> httpx.Client:
     return httpx.Client(base_url=base_url.rstrip("/"), timeout=httpx.Timeout(timeout, connect=5),
                         follow_redirects=False)
+
+
+class ListingSettings(Schema):
+    """What the sources that list transactions share: which account to list (empty: every linked one)."""
+
+    account_number = fields.String(load_default="", metadata=labelled(
+        "Chỉ lấy giao dịch của số tài khoản", "Fetch only this account number",
+        help_vi="Để trống: mọi tài khoản đã liên kết với dịch vụ",
+        help_en="Empty: every account linked to the service"))
+
+
+def api_address(production: str) -> fields.Url:
+    return fields.Url(load_default=production, require_tld=False, metadata=labelled("Địa chỉ API", "API address"))

@@ -14,27 +14,29 @@ import json
 from collections.abc import Mapping
 from datetime import datetime
 
-from marshmallow import Schema, fields
-
-from payments.sources.common import get_json, http_client, vietnam_text, vietnam_time, whole_dong
+from payments.sources.common import (
+    ListingSettings,
+    api_address,
+    get_json,
+    http_client,
+    vietnam_text,
+    vietnam_time,
+    whole_dong,
+)
 from plugins import BankNotification, PaymentSource, labelled, secret_field
 
 PRODUCTION_API = "https://my.sepay.vn"
 MOST_PER_CALL = 5000
 
 
-class SePaySettings(Schema):
+class SePaySettings(ListingSettings):
     api_key = secret_field(**labelled("Khóa API (Apikey)", "API key", help_vi="Cấu hình webhook trên SePay",
                                      help_en="From the webhook settings on SePay"))
     api_token = secret_field(required=False, **labelled(
         "API Token (để lấy giao dịch bị sót)", "API token (to fetch missed transfers)",
         help_vi="Cấu hình công ty → API Access trên my.sepay.vn; để trống thì không lấy giao dịch định kỳ",
         help_en="Company settings → API Access on my.sepay.vn; leave empty to switch fetching off"))
-    api_url = fields.Url(load_default=PRODUCTION_API, require_tld=False, metadata=labelled(
-        "Địa chỉ API", "API address"))
-    account_number = fields.String(load_default="", metadata=labelled(
-        "Chỉ lấy giao dịch của số tài khoản", "Fetch only this account number",
-        help_vi="Để trống: mọi tài khoản đã liên kết SePay", help_en="Empty: every account linked to SePay"))
+    api_url = api_address(PRODUCTION_API)
 
 
 def _note(data: Mapping) -> BankNotification:
