@@ -13,6 +13,9 @@ worker_class = "sync"
 timeout = 30  # a marketplace or payment gateway slower than this is the job queue's business, not a request's
 graceful_timeout = 20
 keepalive = 5
+# gunicorn's own most (its default is 4094): choso itself refuses API addresses over 4096 characters with its
+# JSON error (414), so only a request line beyond this gets gunicorn's plain-text 414 (docs/api.md)
+limit_request_line = 8190
 max_requests = 2000  # recycle workers now and then: a leak never grows without bound
 max_requests_jitter = 200
 accesslog = "-"

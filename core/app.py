@@ -9,12 +9,14 @@ from typing import Any
 
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
+from werkzeug.routing import IntegerConverter
 
 from core import catalog_cache, containment, db, i18n, labels, limits, observability, plugin_setup, storage
 from core import config as config_module
 from core.auth import current as auth_current
 from core.extensions import csrf, limiter
 from core.jobs import backends
+from core.schemas.common import MAX_ID
 
 
 def template_folder() -> Path:
@@ -28,6 +30,16 @@ def template_folder() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+class RowIdConverter(IntegerConverter):
+    """`<int:…>` in every route, pages and API alike: a number beyond what a database id can be (64 bits) is
+    read as 0, an id no row has, so the view answers as for any missing row ("not found", after its role
+    check) instead of failing in the database (SQLite cannot even bind it)."""
+
+    def to_python(self, value: str) -> int:
+        number = int(super().to_python(value))
+        return number if number <= MAX_ID else 0
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app. `config` overrides the environment; tests pass a complete mapping."""
     settings = {} if config and "SECRET_KEY" in config else config_module.from_environment()
@@ -37,6 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                 instance_path=settings["INSTANCE_PATH"])
     app.config.update(settings)
     app.json.ensure_ascii = False
+    app.url_map.converters["int"] = RowIdConverter
 
     containment.init_app(app)  # before the database: its teardown runs after the session closed
     db.init_app(app)

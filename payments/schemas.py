@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates
 
-from core.schemas.common import AccountNumber, BaseSchema, Dong, PageSchema, Period, Phone, WholeNumber, text
+from core.schemas.common import AccountNumber, BaseSchema, Dong, PageSchema, Period, Phone, RowId, WholeNumber, text
 from payments.bills.states import STATES
 from payments.vietqr.banks import bank_by_bin
 
@@ -31,8 +31,8 @@ class FeeTypeSchema(BaseSchema):
 
 
 class BillInputSchema(BaseSchema):
-    fee_type_id = WholeNumber(required=True)
-    household_id = WholeNumber(allow_none=True)
+    fee_type_id = RowId(required=True)
+    household_id = RowId(allow_none=True)
     payer_name = text(120, allow_none=True)
     payer_phone = Phone(allow_none=True)
     amount_vnd = Dong(allow_none=True)
@@ -41,7 +41,7 @@ class BillInputSchema(BaseSchema):
 
 
 class BatchInputSchema(BaseSchema):
-    fee_type_id = WholeNumber(required=True)
+    fee_type_id = RowId(required=True)
     amount_vnd = Dong(allow_none=True)
     period = Period(required=True)
     due_on = fields.Date(allow_none=True)

@@ -46,7 +46,7 @@ def set_collection_account(code: str):
 
 
 @bp.get("/communes/<code>/fee-types")
-@operation("Fee types of a commune", response=schemas.FeeTypeSchema, auth=True)
+@operation("Fee types of a commune", response=schemas.FeeTypeSchema, many=True, auth=True)
 def list_fee_types(code: str):
     _staff(code)
     rows = session().scalars(select(FeeType).where(FeeType.commune_code == code).order_by(FeeType.name))
@@ -171,7 +171,7 @@ def payment_webhook(source: str, commune: str):
 
 @bp.get("/communes/<code>/transactions")
 @operation("Bank transfers received; ?state=unmatched is the queue to resolve by hand",
-           response=schemas.TransactionSchema, auth=True)
+           response=schemas.TransactionSchema, many=True, auth=True)
 def list_transactions(code: str):
     _staff(code)
     state = request.args.get("state")
@@ -291,7 +291,7 @@ def import_statement(code: str):
 
 @bp.get("/communes/<code>/statements")
 @operation("Statements imported: who, when, which account and file, what they paid",
-           response=schemas.StatementImportSchema, auth=True)
+           response=schemas.StatementImportSchema, many=True, auth=True)
 def list_statements(code: str):
     _staff(code)
     return jsonify({"items": schemas.StatementImportSchema(many=True).dump(statements.past(session(), code))})
@@ -309,7 +309,7 @@ def confirm_statement(import_id: int):
 
 
 @bp.get("/communes/<code>/receipts")
-@operation("Receipts of a commune; staff only", response=schemas.ReceiptSchema, auth=True)
+@operation("Receipts of a commune; staff only", response=schemas.ReceiptSchema, many=True, auth=True)
 def list_receipts(code: str):
     _staff(code)
     rows = session().scalars(select(Receipt).where(Receipt.commune_code == code).order_by(

@@ -36,6 +36,9 @@ class Unauthorized(ChosoError):
         self.counted_as = counted_as
 
 
+MAX_ADDRESS = 4096  # characters of path and query; gunicorn's own limit (gunicorn.conf.py) is above it
+
+
 def error_response(status: int, message: str, fields: dict[str, Any] | None = None):
     body: dict[str, Any] = {"error": {"status": status, "message": message}}
     if fields:
@@ -68,6 +71,7 @@ def _http_error(exc: HTTPException):
         404: _("Nothing here."),
         405: _("This method is not allowed here."),
         413: _("The upload is too large."),
+        414: _("The address is too long: send fewer or shorter query parameters."),
         429: _("Too many requests; wait a moment and try again."),
     }
     return error_response(exc.code or 500, messages.get(exc.code or 500, exc.description or ""))
@@ -126,3 +130,10 @@ def register(app) -> None:
 
     app.register_blueprint(bp)
     app.register_blueprint(spec.docs_bp)
+
+    @app.before_request
+    def _address_within_limits():
+        # An API address the app would take apart is refused in the API's own words, before any route runs.
+        if request.path.startswith("/api/") and len(request.path) + len(request.query_string) > MAX_ADDRESS:
+            return error_response(414, _("The address is too long: send fewer or shorter query parameters."))
+        return None

@@ -64,7 +64,7 @@ def update_household(shop_id: int):
 
 @bp.get("/households/<int:shop_id>/bank-accounts")
 @authenticated
-@operation("Bank accounts of a shop", response=BankAccountSchema, auth=True)
+@operation("Bank accounts of a shop", response=BankAccountSchema, many=True, auth=True)
 def list_bank_accounts(shop_id: int):
     shop = _visible_shop(shop_id)
     require(policy.can_view_private(require_user(), shop))

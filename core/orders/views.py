@@ -15,12 +15,12 @@ from core.errors import ChosoError, Forbidden, NotFound
 from core.models import Commune, HouseholdBusiness
 from core.orders import figures, history, payments, refunds, reservations, services, states
 from core.orders.models import OrderPart
-from core.schemas.common import BaseSchema, Dong, Phone, WholeNumber, text
+from core.schemas.common import BaseSchema, Dong, Phone, RowId, WholeNumber, text
 from plugins.payment import WebhookRejected
 
 
 class LineSchema(BaseSchema):
-    product_id = WholeNumber(required=True)
+    product_id = RowId(required=True)
     quantity = WholeNumber(required=True, validate=validate.Range(min=1, max=10_000))
     price_vnd = Dong(required=True)
 
@@ -134,8 +134,8 @@ def cancel_order(token: str):
            "the answer's next_step says what the buyer does next", body=PayBodySchema, response=PaymentSchema,
            status=201)
 def pay_part(token: str, part_id: int):
+    part = payments.part_of(payments.order_by_token(session(), token), part_id)  # the order first: 404 before 422
     data = load(PayBodySchema(), json_body())
-    part = payments.part_of(payments.order_by_token(session(), token), part_id)
     payment = payments.start(session(), part, data["method"], {"card_token": data["card_token"]})
     return jsonify(PaymentSchema().dump(payment)), 201
 
@@ -181,7 +181,7 @@ def shop_orders(shop_id: int):
         raise NotFound(_("Nothing here."))
     parts = session().scalars(select(OrderPart).where(OrderPart.household_id == shop_id)
                               .order_by(OrderPart.id.desc()).limit(200)).all()
-    return jsonify(PartSchema(many=True).dump(parts))
+    return jsonify({"items": PartSchema(many=True).dump(parts)})
 
 
 @bp.post("/order-parts/<int:part_id>/state")

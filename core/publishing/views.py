@@ -51,7 +51,7 @@ def list_marketplaces():
 
 @bp.get("/products/<int:product_id>/listings")
 @operation("Where a product stands on each marketplace: state, live link, problems", response=ListingSchema,
-           auth=True)
+           many=True, auth=True)
 def product_listings(product_id: int):
     product = _editable_product(product_id)
     rows = session().scalars(select(Listing).where(Listing.product_id == product.id).order_by(Listing.marketplace))

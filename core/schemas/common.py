@@ -93,6 +93,15 @@ class WholeNumber(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+# The largest id a row can have on either database (a 64-bit signed integer); larger ones find nothing.
+MAX_ID = 2**63 - 1
+
+
+def RowId(**kwargs: Any) -> WholeNumber:  # noqa: N802  (reads as a field class in schemas)
+    """A reference to a row by its id: a whole number from 1 to MAX_ID, documented as such."""
+    return WholeNumber(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
 class Phone(fields.String):
     default_error_messages = {"invalid": _l("Enter a Vietnamese phone number, e.g. 0912345678.")}
 

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from core.models.products import OCOP_GROUPS, PRODUCT_STATUSES
-from core.schemas.common import BaseSchema, Dong, PageSchema, WholeNumber, bounded, text
+from core.schemas.common import BaseSchema, Dong, PageSchema, RowId, WholeNumber, bounded, text
 
 _CHOICE = _l("Choose one of: {choices}.")
 
@@ -24,7 +24,7 @@ class ShopRefSchema(BaseSchema):
 
 class ProductSchema(BaseSchema):
     id = fields.Integer(dump_only=True)
-    household_id = fields.Integer(required=True)
+    household_id = RowId(required=True)
     household = fields.Nested(ShopRefSchema, dump_only=True)
     commune_code = fields.String(dump_only=True)
     name = text(150, min_length=2, required=True)

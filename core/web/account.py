@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -62,13 +62,12 @@ def new_token():
 def revoke_token(token_id: int):
     db = session()
     row = db.get(ApiToken, token_id)
-    if row is None or row.user_id != current_user.id:
-        flash(_("This token does not exist."), "error")
-    else:
-        revoke(db, row)
-        audit.record(db, current_user, "token.revoke", "api_token", row.id)
-        db.commit()
-        flash(_("The token was revoked."), "info")
+    if row is None or row.user_id != current_user.id:  # someone else's token is, to this person, no token
+        abort(404)
+    revoke(db, row)
+    audit.record(db, current_user, "token.revoke", "api_token", row.id)
+    db.commit()
+    flash(_("The token was revoked."), "info")
     return redirect(url_for("account.tokens"))
 
 

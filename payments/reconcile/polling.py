@@ -140,7 +140,9 @@ def poll(db: Session, commune_code: str, name: str, *, until: datetime | None = 
     outcomes = reconcile.ingest(db, commune_code, name, notes, channel=POLL)
     fresh = [o for o in outcomes if not o.duplicate]
     status = status_of(db, commune_code, name)
-    status.last_ok_at, status.polled_until, status.found_last = now, until, len(fresh)
+    # a slower poll finishing after a later one must not move the next window back
+    status.polled_until = max(until, status.polled_until) if status.polled_until else until
+    status.last_ok_at, status.found_last = now, len(fresh)
     status.auth_failed, status.last_error, status.last_error_at = False, None, None
     db.commit()
     if fresh:

@@ -39,7 +39,7 @@ def test_the_household_moves_its_part_through_confirmed_shipped_delivered(client
     assert client.post(url, headers=stranger, json={"state": "confirmed"}).status_code == 404
     assert client.get(f"/api/v1/shops/{market.tea_shop.id}/orders", headers=stranger).status_code == 404
     listed = client.get(f"/api/v1/shops/{market.tea_shop.id}/orders", headers=owner).get_json()
-    assert [p["id"] for p in listed] == [part["id"]]
+    assert [p["id"] for p in listed["items"]] == [part["id"]]
 
 
 def test_a_partial_card_refund_goes_back_to_the_card_the_stock_and_the_receipts(client, market, card, factory, db):
