@@ -17,8 +17,11 @@ from core.schemas.common import BaseSchema
 
 
 class MetricsQuerySchema(BaseSchema):
-    commune = fields.String(validate=validate.Regexp(r"^\d{5}$"))
-    province = fields.String(validate=validate.Regexp(r"^\d{2}$"))
+    commune = fields.String(validate=validate.Regexp(r"^\d{5}$"), metadata={
+        "description": "a commune's official code; give this or `province` (neither: 422). A commune choso does "
+                       "not serve is 404; one whose figures the caller may not see, 403"})
+    province = fields.String(validate=validate.Regexp(r"^\d{2}$"), metadata={
+        "description": "a province's code, for every commune of it; province staff and admins only (else 403)"})
     month = fields.String(validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"))
 
 
@@ -85,7 +88,6 @@ def set_target(code: str, indicator_id: str):
     metric = services.indicator(indicator_id)
     if metric is None:
         raise NotFound(_("Nothing here."))
-    data = load(TargetSchema(), json_body())
     data = load(TargetSchema(), json_body())
     row = services.set_target(session(), user, code, metric, data["target"], data["near"])
     return jsonify({"indicator": indicator_id, "target": row.target, "near": row.near})

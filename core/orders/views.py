@@ -26,8 +26,9 @@ class LineSchema(BaseSchema):
 
 
 class PlaceOrderSchema(BaseSchema):
-    commune_code = fields.String(required=True)
-    lines = fields.List(fields.Nested(LineSchema), required=True)
+    commune_code = fields.String(required=True, metadata={
+        "pattern": r"^[0-9]{5}$", "description": "the official code of a commune choso serves (GET /api/v1/communes)"})
+    lines = fields.List(fields.Nested(LineSchema), required=True, validate=validate.Length(min=1))
     name = text(120, required=True, min_length=2)
     phone = Phone(required=True)
     email = fields.Email(load_default="")
@@ -45,13 +46,21 @@ class OrderItemSchema(BaseSchema):
     refunded_quantity = fields.Integer()
 
 
+class NextStepSchema(BaseSchema):
+    kind = fields.String(metadata={"description": "show_qr, redirect, confirm_card, pay_at_office or done"})
+    qr_payload = fields.String(allow_none=True, metadata={"description": "the VietQR text to show as a code"})
+    url = fields.String(allow_none=True, metadata={"description": "where to send the buyer (redirect)"})
+    client_secret = fields.String(allow_none=True, metadata={"description": "for Stripe.js (confirm_card)"})
+    message = fields.String(allow_none=True)
+
+
 class PaymentSchema(BaseSchema):
     id = fields.Integer()
     provider = fields.String()
     state = fields.String()
     amount_vnd = fields.Integer()
     refunded_vnd = fields.Integer()
-    next_step = fields.Dict()
+    next_step = fields.Nested(NextStepSchema)
     last_error = fields.String(allow_none=True)
 
 

@@ -58,10 +58,20 @@ def parse_dong(text: str) -> int | None:
     return int(amount) if amount == amount.to_integral_value() else None
 
 
+def _documented(kwargs: dict[str, Any], **properties: Any) -> dict[str, Any]:
+    """`kwargs` with OpenAPI properties (pattern, type, limits) added to the field's metadata, which apispec
+    copies into /api/openapi.json: the document then says what the field's own check accepts, so a client
+    generated from it sends what is accepted. A schema's own metadata wins."""
+    return {**kwargs, "metadata": {**properties, **kwargs.get("metadata", {})}}
+
+
 class Dong(fields.Field):
     """A whole number of đồng, as `parse_dong` reads it; never a fraction."""
 
     default_error_messages = {"invalid": _l("Enter a whole number of đồng, without decimals.")}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**_documented(kwargs, type="integer", minimum=0, maximum=MAX_VND))
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> int:
         if isinstance(value, bool):
@@ -105,6 +115,9 @@ def RowId(**kwargs: Any) -> WholeNumber:  # noqa: N802  (reads as a field class 
 class Phone(fields.String):
     default_error_messages = {"invalid": _l("Enter a Vietnamese phone number, e.g. 0912345678.")}
 
+    def __init__(self, **kwargs: Any) -> None:  # spaces, dots and dashes are dropped before this is checked
+        super().__init__(**_documented(kwargs, pattern=r"^(\+?84|0)[0-9]{9}$", example="0912345678"))
+
     def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
         phone = normalize_phone(super()._deserialize(value, attr, data, **kwargs))
         if phone is None:
@@ -119,6 +132,9 @@ class AccountNumber(fields.String):
     that NAPAS and VietQR carry) rather than one bank's length, which would refuse real accounts."""
 
     default_error_messages = {"invalid": _l("An account number has 6 to 19 digits, nothing else.")}
+
+    def __init__(self, **kwargs: Any) -> None:  # spaces, dots and dashes are dropped before this is checked
+        super().__init__(**_documented(kwargs, pattern=r"^[0-9]{6,19}$"))
     _SEPARATORS = re.compile(r"[\s.\-]")
     _DIGITS = re.compile(r"^\d{6,19}$")
 
@@ -138,6 +154,13 @@ class Period(fields.String):
         "month": _l("A month is 1 to 12."),
         "year": _l("The year must be between 2000 and 2100."),
     }
+    _DOCUMENTED = (r"(0?[1-9]|1[0-2])/(20[0-9]{2}|2100)|(20[0-9]{2}|2100)-(0?[1-9]|1[0-2])|Q[1-4]/(20[0-9]{2}|2100)"
+                   r"|20[0-9]{2}|2100")  # the written forms; the check also reads "tháng 11/2026", "quý 4 2026"
+
+    def __init__(self, **kwargs: Any) -> None:
+        optional = "" if kwargs.get("required") else "?"
+        super().__init__(**_documented(kwargs, pattern=f"^({self._DOCUMENTED}){optional}$", example="11/2026"))
+
     _MONTH = re.compile(r"^(?:(?:tháng|thang|t)\s*)?(\d{1,2})\s*[/.-]\s*(\d{4})$", re.IGNORECASE)
     _ISO = re.compile(r"^(\d{4})-(\d{1,2})$")
     _QUARTER = re.compile(r"^(?:q|quý|quy)\s*([1-4])\s*[/.-]\s*(\d{4})$", re.IGNORECASE)

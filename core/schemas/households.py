@@ -25,15 +25,16 @@ class OwnerSchema(BaseSchema):
 
 class HouseholdSchema(BaseSchema):
     id = fields.Integer(dump_only=True)
-    commune_code = fields.String(required=True)
+    commune_code = fields.String(required=True, metadata={
+        "pattern": r"^[0-9]{5}$", "description": "the official code of a commune choso serves (GET /api/v1/communes)"})
     owner = fields.Nested(OwnerSchema, dump_only=True)
     owner_phone = Phone(load_only=True, metadata={
         "description": "helpers: the phone of the household the shop is opened for"})
     name = text(120, min_length=2, required=True)
     slug = fields.String(dump_only=True)
     description = text(2000)
-    registration_number = fields.String(allow_none=True)
-    tax_code = fields.String(allow_none=True)
+    registration_number = fields.String(allow_none=True, metadata={"pattern": _REGISTRATION.pattern})
+    tax_code = fields.String(allow_none=True, metadata={"pattern": _TAX_CODE.pattern})
     address = text(250)
     phone = Phone(allow_none=True)
     status = fields.String(validate=validate.OneOf(HOUSEHOLD_STATUSES, error=_l("Choose one of: {choices}.")))
