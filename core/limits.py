@@ -79,4 +79,6 @@ def image_limit(kind: str, methods: list[str] | None = None) -> Callable[[Callab
 def refused_too_often(*key: str) -> bool:
     """Count one refused credential against ``key`` (an address for API tokens; a source and commune for
     webhook signatures); True once that key was refused more often than CHOSO_REFUSED_LIMIT allows."""
+    if not limiter.enabled:  # rate limiting switched off (RATELIMIT_ENABLED=False): nothing is counted
+        return False
     return not limiter.limiter.hit(parse(current_app.config["REFUSED_LIMIT"]), "refused", *key)

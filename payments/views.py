@@ -143,7 +143,7 @@ def public_bill(token: str):
 
 
 @bp.post("/webhooks/payments/<source>/<commune>")
-@operation("Bank-transfer notification from a payment source (SePay, Casso, payOS style)")
+@operation("Bank-transfer notification from a payment source (SePay, Casso, payOS style)", signed=True)
 def payment_webhook(source: str, commune: str):
     cls = plugins().payment_sources.get(source)
     db = session()

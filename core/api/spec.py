@@ -18,12 +18,13 @@ _ERROR = {"$ref": "#/components/schemas/Error"}
 
 def operation(summary: str, *, query: type[Schema] | None = None, body: type[Schema] | None = None,
               response: type[Schema] | None = None, many: bool = False, auth: bool = False,
-              status: int = 200, content: str = "application/json") -> Callable:
-    """Describe an API view for the OpenAPI document; the schemas are the ones the view validates with."""
+              signed: bool = False, status: int = 200, content: str = "application/json") -> Callable:
+    """Describe an API view for the OpenAPI document; the schemas are the ones the view validates with.
+    `auth`: a bearer token; `signed`: a webhook, authenticated by its sender's signature or key."""
 
     def attach(view: Callable) -> Callable:
         view.__openapi__ = {"summary": summary, "query": query, "body": body, "response": response,
-                            "many": many, "auth": auth, "status": status, "content": content}
+                            "many": many, "auth": auth, "signed": signed, "status": status, "content": content}
         return view
 
     return attach
@@ -33,7 +34,23 @@ def operation(summary: str, *, query: type[Schema] | None = None, body: type[Sch
 _ROW_ID = {"type": "integer", "format": "int64", "minimum": 0}
 
 
-def _operation(spec: APISpec, meta: dict[str, Any], path_params: dict[str, bool]) -> dict[str, Any]:
+def _refusals(meta: dict[str, Any], method: str) -> list[tuple[str, str]]:
+    """Every error status the operation can answer, in the Error shape (docs/api.md says when)."""
+    found = [("400", "malformed request"), ("404", "not found"), ("414", "address too long"),
+             ("422", "invalid fields"), ("429", "too many requests")]
+    if meta["auth"] or meta["signed"]:
+        found += [("401", "no valid token or signature")]
+    if meta["auth"]:
+        found += [("403", "not allowed")]
+    if method != "get":
+        found += [("409", "conflicts with the current state (already done, changed meanwhile)")]
+    if meta["content"] == "multipart/form-data":
+        found += [("413", "upload too large")]
+    return sorted(found)
+
+
+def _operation(spec: APISpec, meta: dict[str, Any], path_params: dict[str, bool],
+               method: str = "get") -> dict[str, Any]:
     """`path_params`: each path parameter's name, and whether it is an integer id."""
     op: dict[str, Any] = {"summary": meta["summary"], "parameters": [], "responses": {}}
     for name, is_id in sorted(path_params.items()):
@@ -56,8 +73,8 @@ def _operation(spec: APISpec, meta: dict[str, Any], path_params: dict[str, bool]
     elif meta["content"] == "text/csv":
         ok["content"] = {"text/csv": {"schema": {"type": "string"}}}
     op["responses"][str(meta["status"])] = ok
-    for code in ("400", "404", "422") + (("401", "403") if meta["auth"] else ()):
-        op["responses"][code] = {"description": "error", "content": {"application/json": {"schema": _ERROR}}}
+    for code, why in _refusals(meta, method):
+        op["responses"][code] = {"description": why, "content": {"application/json": {"schema": _ERROR}}}
     if meta["auth"]:
         op["security"] = [{"bearer": []}]
     return op
@@ -84,7 +101,7 @@ def build_spec(app) -> dict[str, Any]:
             path = path.replace(f"<int:{arg}>", f"{{{arg}}}").replace(f"<{arg}>", f"{{{arg}}}")
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             ids = {arg: isinstance(rule._converters.get(arg), IntegerConverter) for arg in rule.arguments}
-            operation = _operation(spec, meta, ids)
+            operation = _operation(spec, meta, ids, method.lower())
             # the view's name: what a generated client calls the function (`create_product`, `pay_part`)
             operation["operationId"] = rule.endpoint.rpartition(".")[2]
             paths.setdefault(path, {})[method.lower()] = operation

@@ -161,7 +161,8 @@ def confirm_payment(token: str, payment_id: int):
 
 
 @bp.post("/webhooks/providers/<identifier>/<commune>")
-@operation("Webhook of a payment provider (Stripe: payment_intent.succeeded / payment_failed), signature checked")
+@operation("Webhook of a payment provider (Stripe: payment_intent.succeeded / payment_failed), signature checked",
+           signed=True)
 def provider_webhook(identifier: str, commune: str):
     db = session()
     instance = payments.provider(db, commune, identifier)

@@ -14,7 +14,7 @@ from core.publishing.services import adapter_for, parse_order
 
 
 @bp.post("/webhooks/marketplaces/<name>/<commune>")
-@operation("Order notification from a marketplace (signed with the commune's credentials)")
+@operation("Order notification from a marketplace (signed with the commune's credentials)", signed=True)
 def marketplace_order_webhook(name: str, commune: str):
     db = session()
     adapter = adapter_for(db, commune, name)

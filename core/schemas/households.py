@@ -95,5 +95,5 @@ class HelperAssignmentSchema(BaseSchema):
     helper_phone = fields.Function(lambda a: a.helper.phone, dump_only=True)
     commune_code = fields.String(dump_only=True)
     assigned_at = fields.DateTime(dump_only=True)
-    ended_at = fields.DateTime(dump_only=True)
-    end_reason = fields.String(dump_only=True)
+    ended_at = fields.DateTime(dump_only=True, allow_none=True)
+    end_reason = fields.String(dump_only=True, allow_none=True)

@@ -192,6 +192,8 @@ def cancel_bill(db: Session, actor: User, bill: Bill, reason: str) -> Bill:
     bill = lock(db, Bill, bill.id)  # a transfer paying it at this moment either came first or waits
     if bill.paid_vnd > 0:
         raise Conflict(_("Money was already received for this bill; it cannot be cancelled."))
+    if bill.state == states.CANCELLED:  # a second click, or a colleague a moment earlier
+        raise Conflict(_("This bill is already cancelled."))
     states.check(bill.state, states.CANCELLED)
     bill.state, bill.cancelled_at, bill.cancel_reason = states.CANCELLED, utcnow(), reason[:300]
     audit.record(db, actor, "bill.cancel", "bill", bill.id, commune_code=bill.commune_code,

@@ -64,6 +64,9 @@ def test_unpaid_bills_are_cancelled_not_deleted(client, billing, db):
     assert db.get(Bill, bill["id"]) is not None
     public = client.get(f"/api/v1/bills/by-token/{bill['link'].rsplit('/', 1)[1]}").get_json()
     assert public["qr_payload"] is None
+    again = client.post(f"/api/v1/bills/{bill['id']}/cancel", headers=bearer(billing.token),
+                        json={"reason": "bấm hai lần"})
+    assert again.status_code == 409  # a second click is told so, not a server error
 
 
 def test_only_the_communes_staff_bill(client, billing, factory):
