@@ -24,7 +24,8 @@ class FeeTypeSchema(BaseSchema):
     code = fields.String(required=True, validate=validate.Regexp(
         r"^[a-z0-9][a-z0-9-]{1,39}$", error=_l("Use 2 to 40 lower-case letters, digits or dashes.")))
     name = text(150, min_length=2, required=True)
-    default_amount_vnd = Dong(allow_none=True)
+    default_amount_vnd = Dong(allow_none=True, metadata={
+        "description": "needed (at least 1 đồng) when fixed_amount is true, the default; else 422"})
     fixed_amount = fields.Boolean(load_default=True)
     legal_basis = text(2000)
     active = fields.Boolean(dump_only=True)
@@ -32,8 +33,8 @@ class FeeTypeSchema(BaseSchema):
 
 class BillInputSchema(BaseSchema):
     fee_type_id = RowId(required=True)
-    household_id = RowId(allow_none=True)
-    payer_name = text(120, allow_none=True)
+    household_id = RowId(allow_none=True, metadata={"description": "a shop of this commune (else 422)"})
+    payer_name = text(120, allow_none=True, metadata={"description": "needed when household_id is not given"})
     payer_phone = Phone(allow_none=True)
     amount_vnd = Dong(allow_none=True)
     period = Period(load_default="")
@@ -74,7 +75,7 @@ class BillSchema(BaseSchema):
 
 class BillQuerySchema(PageSchema):
     state = fields.String(load_default=None, validate=validate.OneOf(STATES))
-    household = WholeNumber(load_default=None)
+    household = RowId(load_default=None)
 
 
 class BatchSchema(BaseSchema):

@@ -17,6 +17,7 @@ from core.schemas.households import (
     HelperAssignmentSchema,
     HouseholdQuerySchema,
     HouseholdSchema,
+    NewHouseholdSchema,
 )
 from core.services import bank_accounts, csv_io, helpers, shops
 from core.services.shops import require
@@ -39,10 +40,10 @@ def list_households():
 
 @bp.post("/households")
 @authenticated
-@operation("Open a shop (helpers: for the household given by owner_phone)", body=HouseholdSchema,
+@operation("Open a shop (helpers: for the household given by owner_phone)", body=NewHouseholdSchema,
            response=HouseholdSchema, auth=True, status=201)
 def create_household():
-    data = load(HouseholdSchema(exclude=("status",)), json_body())
+    data = load(NewHouseholdSchema(), json_body())
     shop = shops.open_shop(session(), require_user(), data)
     return jsonify(HouseholdSchema().dump(shop)), 201
 

@@ -26,7 +26,8 @@ from plugins.metric import Metric, Share
 
 log = logging.getLogger("choso.metrics")
 MET, NEAR, BELOW, NO_TARGET, NO_DATA = "met", "near", "below", "no_target", "no_data"
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# Years choso can hold figures for (a year 0 would not even make a date).
+_MONTH = re.compile(r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$")
 
 
 @dataclass

@@ -10,7 +10,7 @@ from core.api import bp, json_body, load, require_user
 from core.api.spec import operation
 from core.auth import policy
 from core.db import session
-from core.errors import Forbidden, Invalid, NotFound
+from core.errors import Forbidden, NotFound
 from core.metrics import services
 from core.models import Commune
 from core.schemas.common import BaseSchema
@@ -18,11 +18,12 @@ from core.schemas.common import BaseSchema
 
 class MetricsQuerySchema(BaseSchema):
     commune = fields.String(validate=validate.Regexp(r"^\d{5}$"), metadata={
-        "description": "a commune's official code; give this or `province` (neither: 422). A commune choso does "
-                       "not serve is 404; one whose figures the caller may not see, 403"})
+        "description": "a commune's official code (neither this nor `province`: the communes the caller is staff "
+                       "of, else 403). A commune choso does not serve is 404; one whose figures the caller may "
+                       "not see, 403"})
     province = fields.String(validate=validate.Regexp(r"^\d{2}$"), metadata={
         "description": "a province's code, for every commune of it; province staff and admins only (else 403)"})
-    month = fields.String(validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"))
+    month = fields.String(validate=validate.Regexp(r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"))
 
 
 class FigureSchema(BaseSchema):
@@ -61,8 +62,10 @@ def visible_communes(code: str | None, province: str | None) -> list[str]:
         if not policy.can_view_province(user, province):
             raise Forbidden(_("You are not allowed to do this."))
         return services.communes_with_households(db, province)
-    msg = _("Name a commune or a province.")
-    raise Invalid(msg, {"commune": [msg]})
+    mine = sorted(user.communes_with("staff")) if user else []
+    if mine:  # neither named: the communes the caller works for
+        return mine
+    raise Forbidden(_("Name a commune or a province whose figures you may see."))
 
 
 @bp.get("/metrics")

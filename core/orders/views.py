@@ -28,7 +28,9 @@ class LineSchema(BaseSchema):
 class PlaceOrderSchema(BaseSchema):
     commune_code = fields.String(required=True, metadata={
         "pattern": r"^[0-9]{5}$", "description": "the official code of a commune choso serves (GET /api/v1/communes)"})
-    lines = fields.List(fields.Nested(LineSchema), required=True, validate=validate.Length(min=1))
+    lines = fields.List(fields.Nested(LineSchema), required=True, validate=validate.Length(min=1), metadata={
+        "description": "each product once, on sale in commune_code, at its current price_vnd (else 422, per "
+                       "product id); a quantity beyond the stock left is 409"})
     name = text(120, required=True, min_length=2)
     phone = Phone(required=True)
     email = fields.Email(load_default="")

@@ -84,6 +84,13 @@ class BankAccountSchema(BaseSchema):
             raise ValidationError(_l("Write the holder's name as the bank shows it, letters only."))
 
 
+class NewHouseholdSchema(HouseholdSchema):
+    """A shop being opened: it starts active; its status is staff's to change later (PATCH)."""
+
+    class Meta(BaseSchema.Meta):
+        exclude = ("status",)
+
+
 class HelperAssignmentSchema(BaseSchema):
     """A helper allowed to act for a household business (staff assign; the household may withdraw)."""
 

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from core.models.products import OCOP_GROUPS, PRODUCT_STATUSES
-from core.schemas.common import BaseSchema, Dong, PageSchema, RowId, WholeNumber, bounded, text
+from core.schemas.common import BaseSchema, Dong, PageSchema, RowId, bounded, text
 
 _CHOICE = _l("Choose one of: {choices}.")
 
@@ -32,9 +32,9 @@ class ProductSchema(BaseSchema):
     description = text(5000)
     product_group = fields.String(required=True, validate=validate.OneOf(list(OCOP_GROUPS), error=_CHOICE))
     ocop_stars = bounded(3, 5, allow_none=True)
-    ocop_certificate_no = text(60, allow_none=True)
+    ocop_certificate_no = text(60, allow_none=True, metadata={"description": "needed when ocop_stars is given"})
     ocop_issued_on = fields.Date(allow_none=True)
-    ocop_expires_on = fields.Date(allow_none=True)
+    ocop_expires_on = fields.Date(allow_none=True, metadata={"description": "after ocop_issued_on (else 422)"})
     origin = text(200)
     unit = text(30)
     net_weight_g = bounded(1, 1_000_000, allow_none=True)
@@ -60,7 +60,7 @@ class ProductSchema(BaseSchema):
 
 class ProductQuerySchema(PageSchema):
     commune = fields.String(load_default=None)
-    household = WholeNumber(load_default=None)
+    household = RowId(load_default=None)
     q = fields.String(load_default="", metadata={"description": "words, accents and case ignored"})
     group = fields.String(load_default=None, validate=validate.OneOf(list(OCOP_GROUPS), error=_CHOICE))
     stars = bounded(3, 5, load_default=None)

@@ -2,8 +2,9 @@
 documented — its status, its content type and its schema.
 
 Path ids are the ids of a real commune's rows (a shop, its product, a bill, an order and its part, a helper
-assignment …), so the generated requests reach the operations' real checks instead of mostly 404; bodies and
-queries are generated. A fixed seed here; `bench/fuzz_api.py` runs many more examples with a random one.
+assignment …), and so are the ids a generated body names (`household_id`, `product_id`, `fee_type_id`, …), so
+the generated requests reach the operations' real checks instead of mostly 404; everything else is generated.
+A fixed seed here; `bench/fuzz_api.py` runs many more examples with a random one.
 """
 
 from dataclasses import dataclass
@@ -28,8 +29,22 @@ ROLES = ("anonymous", "household", "helper", "staff", "admin")
 
 @dataclass
 class World:
-    ids: dict
+    ids: dict  # path parameters
     tokens: dict
+    body_ids: dict  # body fields naming a row: a real one, so the generated body reaches the rules behind it
+    prices: dict
+
+    def fill(self, body):
+        """A generated JSON body with its row references made real (and an order line's price the product's)."""
+        if isinstance(body, list):
+            return [self.fill(item) for item in body]
+        if not isinstance(body, dict):
+            return body
+        filled = {key: self.body_ids[key] if key in self.body_ids and value is not None else self.fill(value)
+                  for key, value in body.items()}
+        if "product_id" in filled and "price_vnd" in filled:
+            filled["price_vnd"] = self.prices.get(filled["product_id"], filled["price_vnd"])
+        return filled
 
 
 def build_world(client, factory, db) -> World:
@@ -61,12 +76,14 @@ def build_world(client, factory, db) -> World:
     token = order["link"].rsplit("/", 1)[1]
     part = order["parts"][0]
     payment = client.post(f"/api/v1/orders/{token}/parts/{part['id']}/payments", json={"method": "vietqr"}).get_json()
+    body_ids = {"household_id": shop.id, "fee_type_id": fee["id"], "helper_id": helper.id,
+                "product_id": product.id, "commune_code": "00583", "delivery_commune_code": "00583"}
     ids = {"shop_id": shop.id, "household_id": shop.id, "product_id": product.id, "account_id": account.id,
            "bill_id": bill["id"], "fee_type_id": fee["id"], "part_id": part["id"], "payment_id": payment["id"],
            "assignment_id": assignment.get("id", 1), "code": "00583", "commune": "00583", "token": token,
            "identifier": "vietqr", "source": "sepay", "name": "postmart", "kind": "payment_provider",
            "indicator_id": "households_total", "day": "2026-12-01"}
-    return World(ids, tokens)
+    return World(ids, tokens, body_ids, {product.id: product.price_vnd})
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -79,7 +96,7 @@ def test_the_api_answers_as_documented_for_every_caller(app, client, factory, db
         operation = result.ok()
         try:
             run(operation, {p.name: world.ids[p.name] for p in operation.path_parameters if p.name in world.ids},
-                headers, reached)
+                headers, reached, world)
         except (Exception, BaseExceptionGroup) as failure:  # noqa: BLE001  (report every operation, not the first)
             failures[operation.label] = "; ".join(_messages(failure))[:600]
         tried += 1
@@ -88,12 +105,14 @@ def test_the_api_answers_as_documented_for_every_caller(app, client, factory, db
     assert reached[0] > tried * EXAMPLES_PER_OPERATION // 2  # mostly past "not found", into the real checks
 
 
-def run(operation, known: dict, headers: dict, reached: list[int]) -> None:
+def run(operation, known: dict, headers: dict, reached: list[int], world: World) -> None:
     @given(case=operation.as_strategy())
     @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
     def check(case):
         case.path_parameters = {**(case.path_parameters or {}), **known}
+        if isinstance(case.body, dict | list):
+            case.body = world.fill(case.body)
         response = case.call(headers=headers)
         reached[0] += response.status_code != 404
         case.validate_response(response, checks=CHECKS)

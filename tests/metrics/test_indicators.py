@@ -74,6 +74,11 @@ def test_the_api_answers_by_indicator_and_keeps_communes_apart(client, db, facto
     assert client.get(f"/api/v1/metrics?commune=00583&month={MONTH}", headers=other).status_code == 403
     assert client.get("/api/v1/metrics?province=01", headers=staff).status_code == 403
     assert client.get("/api/v1/metrics?commune=00583&month=2026-13", headers=staff).status_code == 422
+    assert client.get("/api/v1/metrics?commune=00583&month=0000-01", headers=staff).status_code == 422  # was 500
+    mine = client.get(f"/api/v1/metrics?month={MONTH}", headers=staff)  # naming none: the caller's communes
+    assert list(mine.get_json()["communes"]) == ["00583"]
+    household = bearer(factory.token(factory.user("household")))
+    assert client.get("/api/v1/metrics", headers=household).status_code == 403
 
 
 def test_province_staff_see_their_province_only(client, db, factory, village):
