@@ -31,9 +31,10 @@ def template_folder() -> Path:
 
 
 class RowIdConverter(IntegerConverter):
-    """`<int:…>` in every route, pages and API alike: a number beyond what a database id can be (64 bits) is
+    """`<int:…>` in every route, pages and API alike: a number beyond what a database id can be (MAX_ID) is
     read as 0, an id no row has, so the view answers as for any missing row ("not found", after its role
-    check) instead of failing in the database (SQLite cannot even bind it)."""
+    check) instead of failing in the database (PostgreSQL refuses it as out of range, SQLite cannot even bind
+    one beyond 64 bits)."""
 
     def to_python(self, value: str) -> int:
         number = int(super().to_python(value))

@@ -30,7 +30,7 @@ from core.errors import ChosoError
 from core.i18n import money
 from core.limits import image_limit
 from core.models import BankAccount, Commune
-from core.schemas.common import load_checked
+from core.schemas.common import MAX_ID, load_checked
 from core.web import staff_commune
 from payments import qrcheck, schemas
 from payments.bills import printing
@@ -438,7 +438,7 @@ def _source_warnings() -> dict:
 def _form_id(name: str) -> int:
     """A row id from a form: anything that is not one (or is beyond what a database holds) finds nothing."""
     text = request.form.get(name, "").strip()
-    if not text.isdigit() or int(text) > 2**63 - 1:
+    if not text.isdigit() or int(text) > MAX_ID:
         abort(404)
     return int(text)
 

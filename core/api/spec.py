@@ -31,7 +31,7 @@ def operation(summary: str, *, query: type[Schema] | None = None, body: type[Sch
 
 
 # A row id in a path, as RowIdConverter reads it (a larger number finds nothing: 404).
-_ROW_ID = {"type": "integer", "format": "int64", "minimum": 0}
+_ROW_ID = {"type": "integer", "format": "int64", "minimum": 0}  # larger than MAX_ID: read as 0, "not found"
 
 
 def _refusals(meta: dict[str, Any], method: str) -> list[tuple[str, str]]:

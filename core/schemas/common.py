@@ -103,8 +103,9 @@ class WholeNumber(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-# The largest id a row can have on either database (a 64-bit signed integer); larger ones find nothing.
-MAX_ID = 2**63 - 1
+# The largest id a row can have on both databases: ids are INTEGER columns, 32 bits on PostgreSQL (which
+# refuses a larger number outright) and 64 on SQLite. A larger one finds nothing.
+MAX_ID = 2**31 - 1
 
 
 def RowId(**kwargs: Any) -> WholeNumber:  # noqa: N802  (reads as a field class in schemas)
