@@ -76,6 +76,15 @@ def image_limit(kind: str, methods: list[str] | None = None) -> Callable[[Callab
     return decorate
 
 
+def refusals_left(*key: str) -> bool:
+    """Whether ``key`` may still be refused before it is turned away (429), without counting a refusal: what a
+    refusal leaves behind (a delivery-log row) is written only while this holds, so a flood of forged requests
+    cannot fill the database."""
+    if not limiter.enabled:
+        return True
+    return limiter.limiter.test(parse(current_app.config["REFUSED_LIMIT"]), "refused", *key)
+
+
 def refused_too_often(*key: str) -> bool:
     """Count one refused credential against ``key`` (an address for API tokens; a source and commune for
     webhook signatures); True once that key was refused more often than CHOSO_REFUSED_LIMIT allows."""

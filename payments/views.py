@@ -15,7 +15,7 @@ from core.api.spec import operation
 from core.db import session
 from core.errors import ChosoError, Conflict, Invalid, NotFound
 from core.events import plugins
-from core.limits import image_limit
+from core.limits import image_limit, refusals_left
 from core.models import HouseholdBusiness
 from core.services import integrations
 from payments import qrcheck, schemas
@@ -156,13 +156,15 @@ def payment_webhook(source: str, commune: str):
     try:
         handler.verify(request.headers, body)
     except PermissionError as exc:
-        deliveries.refused(db, commune, source, "webhook", "signature")
+        if refusals_left("payment-source", source, commune):
+            deliveries.refused(db, commune, source, "webhook", "signature")
         raise Unauthorized(_("The signature of this notification is not valid."),
                            counted_as=("payment-source", source, commune)) from exc
     try:
         notes = handler.parse(body)
     except (ValueError, KeyError, TypeError) as exc:
-        deliveries.refused(db, commune, source, "webhook", "unreadable")
+        if refusals_left("payment-source", source, commune):
+            deliveries.refused(db, commune, source, "webhook", "unreadable")
         raise ChosoError(_("The notification could not be read.")) from exc
     reconcile.ingest(db, commune, source, notes)
     answer, status = handler.acknowledge()

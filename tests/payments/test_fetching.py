@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
+from core.containment import PluginFailed
 from core.db import utcnow
 from core.models.audit import AuditLog
 from core.models.integrations import IntegrationSetting
@@ -23,7 +24,7 @@ from payments.bills.models import Bill
 from payments.receipts.models import Receipt
 from payments.reconcile import polling
 from payments.reconcile.models import BankTransaction, Delivery, Payment, SourceStatus
-from payments.sources import sepay
+from payments.sources import common, sepay
 from payments.sources.sandbox import CassoSandbox, SePaySandbox
 from plugins import SourceAuthError
 from tests.helpers import SEPAY_KEY, post_sepay, sepay_body
@@ -105,7 +106,8 @@ def test_the_scheduled_sweep_polls_every_source_that_can_list(job, app, client, 
 
 def test_a_window_fuller_than_one_answer_is_read_in_halves(job, client, billing, factory, db, monkeypatch):
     monkeypatch.setattr(sepay, "MOST_PER_CALL", 3)  # SePay answers at most `limit` rows, the newest first
-    with SePaySandbox(webhook_key=WEBHOOK_KEY, api_key=API_KEY).running() as sandbox:
+    # and, like SePay, the sandbox allows a few calls a second: the halves wait out its 429s
+    with SePaySandbox(webhook_key=WEBHOOK_KEY, api_key=API_KEY, rate_limit=3).running() as sandbox:
         factory.enable_payment_source("sepay", SETTINGS["sepay"](sandbox.url))
         now = utcnow()
         for minute in range(8):
@@ -289,3 +291,27 @@ def test_an_rq_worker_polls_at_start_and_finds_the_lost_transfer(app, client, bi
         assert worker.returncode == 0, worker.stderr[-2000:]
     Redis.from_url(redis_url).flushdb()
     assert (_payments(db), _receipts(db)) == (1, 1)
+
+
+def test_a_flood_of_forged_notifications_leaves_a_bounded_trail(app, client, factory, db):
+    factory.enable_payment_source("sepay", {"api_key": SEPAY_KEY})
+    limit = int(app.config["REFUSED_LIMIT"].split()[0])
+    statuses = [post_sepay(client, sepay_body(n, 1000, "x"), key="forged-key-000000000").status_code
+                for n in range(limit + 10)]
+    assert statuses[0] == 401 and statuses[-1] == 429
+    refused = db.scalar(select(func.count()).select_from(Delivery).where(Delivery.outcome == "refused"))
+    assert 0 < refused <= limit  # the trail shows the attack without growing with it
+
+
+def test_an_answer_too_large_to_be_a_banks_is_a_failed_poll(job, client, billing, factory, db, monkeypatch):
+    monkeypatch.setattr(common, "MOST_BYTES", 2000)
+    with SePaySandbox(webhook_key=WEBHOOK_KEY, api_key=API_KEY).running() as sandbox:
+        factory.enable_payment_source("sepay", SETTINGS["sepay"](sandbox.url))
+        for n in range(20):
+            sandbox.transfer(1000 + n, f"ung ho {n} " + "x" * 80, hold=True)
+        with pytest.raises(PluginFailed):
+            job(polling.poll, db, "00583", "sepay")
+    db.expire_all()
+    status = db.scalar(select(SourceStatus).where(SourceStatus.source == "sepay"))
+    assert "answered more than" in status.last_error and not status.auth_failed
+    assert db.scalar(select(func.count()).select_from(BankTransaction)) == 0
