@@ -29,7 +29,10 @@ def sign_in(page, base: str, phone: str, password: str) -> None:
     page.goto(f"{base}/login")
     page.fill("input[name=login]", phone)
     page.fill("input[name=password]", password)
-    page.click("button.primary")
+    with page.expect_navigation():
+        page.click("button.primary")
+    # the page signed in to, with its stylesheet applied: a check right after must not see it half-loaded
+    page.wait_for_load_state("load")
 
 
 @pytest.fixture
