@@ -37,7 +37,7 @@ def main() -> None:
     from core.app import create_app
     from core.db import database, make_engine
     from core.testing import Factory, bearer, config_for_tests
-    from tests.api.test_schemathesis import _messages, build_world
+    from tests.api.test_schemathesis import _messages, build_world, run
 
     folder = Path(tempfile.mkdtemp(prefix="choso-fuzz-"))
     url = f"sqlite:///{folder / 'fuzz.sqlite3'}"
@@ -53,17 +53,16 @@ def main() -> None:
     api = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     for role in args.roles.split(","):
         headers = bearer(world.tokens[role]) if role in world.tokens else {}
-        counts, findings = {"operations": 0, "requests": 0, "past 404": 0}, {}
+        operations, tally, findings = 0, {}, {}
         for result in api.get_all_operations():
             operation = result.ok()
-            known = {p.name: world.ids[p.name] for p in operation.path_parameters if p.name in world.ids}
-            counts["operations"] += 1
+            operations += 1
             try:
-                checker(operation, known, headers, counts, args.examples, seed, world)()
+                run(operation, world, headers, tally, examples=args.examples, seed=seed)
             except (Exception, BaseExceptionGroup) as failure:  # noqa: BLE001  (reported below)
                 findings[operation.label] = _messages(failure)
-        print(f"{role:10} {counts['operations']} operations, {counts['requests']:,} requests, "
-              f"{counts['past 404']:,} past 'not found', {counts.get('2xx', 0):,} accepted, "
+        print(f"{role:10} {operations} operations, {tally.get('requests', 0):,} requests, "
+              f"{tally.get('past 404', 0):,} past 'not found', {tally.get('accepted', 0):,} accepted, "
               f"{len(findings)} with findings")
         for label, messages in sorted(findings.items()):
             found_any = True
@@ -72,28 +71,6 @@ def main() -> None:
     db.close()
     database(app).engine.dispose()
     sys.exit(1 if found_any else 0)
-
-
-def checker(operation, known: dict, headers: dict, counts: dict, examples: int, seed: int, world):
-    from hypothesis import HealthCheck, given, settings
-    from hypothesis import seed as fixed_seed
-
-    from tests.api.test_schemathesis import CHECKS
-
-    @fixed_seed(seed)
-    @given(case=operation.as_strategy())
-    @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    def check(case):
-        case.path_parameters = {**(case.path_parameters or {}), **known}
-        if isinstance(case.body, dict | list):
-            case.body = world.fill(case.body)
-        response = case.call(headers=headers)
-        counts["requests"] += 1
-        counts["2xx"] = counts.get("2xx", 0) + (200 <= response.status_code < 300)
-        counts["past 404"] += response.status_code != 404
-        case.validate_response(response, checks=CHECKS)
-
-    return check
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ leaves the clause out on SQLite, where one writer at a time already serialises t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g
@@ -56,6 +56,16 @@ def utcnow() -> datetime:
 
 # Times are stored in UTC; people read them, and days and months are counted, in Vietnam time.
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def vietnam_today() -> date:
+    return utcnow().astimezone(VIETNAM).date()
+
+
+def vietnam_day(day: date) -> tuple[datetime, datetime]:
+    """A day in Vietnam time, as the instants [start, end) to compare stored times with."""
+    start = datetime.combine(day, time(), VIETNAM)
+    return start, start + timedelta(days=1)
 
 
 @dataclass

@@ -133,11 +133,9 @@ def marketplace(code: str | None) -> str:
     """A marketplace (or sales channel) by the name its plugin gives it; "direct" is the commune's catalog."""
     if code == "direct":
         return str(CHANNEL_DIRECT)
-    from core.containment import display_name
-    from core.events import plugins
+    from core.services.integrations import display_of
 
-    cls = plugins().marketplaces.get(code or "")
-    return display_name(cls, code or "") if cls is not None else code or ""
+    return display_of("marketplace", code or "")
 
 
 def figure_part(key: str) -> str:
@@ -159,11 +157,9 @@ def figure_part(key: str) -> str:
 
 def payment_source(code: str | None) -> str:
     """A bank-notification source by the name its plugin gives it."""
-    from core.containment import display_name
-    from core.events import plugins
+    from core.services.integrations import display_of
 
-    cls = plugins().payment_sources.get(code or "")
-    return display_name(cls, code or "") if cls is not None else code or ""
+    return display_of("payment_source", code or "")
 
 
 def actor(label: str | None) -> str:

@@ -83,9 +83,10 @@ def close_command(day: str, commune: str | None, out: str, sign_as: str | None) 
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
         stem = folder / f"doi-soat-{code}-{when.isoformat()}"
+        found = closing.day_as_it_stands(db, code, when)
         for fmt in ("pdf", "xlsx"):
-            stem.with_suffix(f".{fmt}").write_bytes(closing.report(db, code, place.name, when, fmt))
-    data, signed = closing.figures(db, code, when), closing.get(db, code, when)
+            stem.with_suffix(f".{fmt}").write_bytes(closing.report(found, code, place.name, when, fmt))
+    data, signed = found.figures, found.signed
     money_in = sum(parts["in"][1] for parts in data["accounts"].values())
     click.echo(f"{code} {when}: {money_in:,} đ in over {len(data['accounts'])} account(s), "
                f"{len(data['differences'])} difference(s), {data['receipts']['count']} receipt(s); "

@@ -12,6 +12,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -25,10 +26,11 @@ from sqlalchemy import select
 from core import labels
 from core.auth import policy
 from core.auth.current import page_user
-from core.db import session
+from core.db import session, vietnam_today
 from core.errors import ChosoError
 from core.i18n import money
 from core.limits import image_limit
+from core.metrics import exports
 from core.models import BankAccount, Commune
 from core.schemas.common import MAX_ID, load_checked
 from core.web import staff_commune
@@ -326,7 +328,8 @@ def staff_transactions(code: str):
                            .order_by(BankTransaction.occurred_at)).all()
     return render_template("payments/staff_transactions.html", commune=commune, unmatched=unmatched,
                            reasons=REASON_WORDS, imports=statements.past(db, code),
-                           collection=db.get(CollectionAccount, code), sources=polling.overview(db, code),
+                           collection=db.get(CollectionAccount, code),
+                           sources=polling.overview(db, code, _warnings_of(code)),
                            poll_minutes=current_app.config.get("BANK_POLL_MINUTES", 15))
 
 
@@ -389,7 +392,7 @@ def staff_close(code: str):
     try:
         day = closing.parse_day(request.values.get("day"))
     except ChosoError as exc:
-        day, errors = closing.today(), exc.fields or {}
+        day, errors = vietnam_today(), exc.fields or {}
     if request.method == "POST" and not errors:
         try:
             closing.sign(db, current_user, code, day, request.form.get("note", ""))
@@ -397,13 +400,12 @@ def staff_close(code: str):
             return redirect(url_for("payments.staff_close", code=code, day=day.isoformat()))
         except ChosoError as exc:
             flash(str(exc.message), "error")
-    data = closing.figures(db, code, day)
-    signed = closing.get(db, code, day)
-    found = closing.corrections(signed.figures, data) if signed else []
-    return render_template("payments/staff_close.html", commune=commune, day=day, data=data, signed=signed,
-                           corrections=_shown_corrections(found), words=labels.CLOSE_WORDS,
+    found = closing.day_as_it_stands(db, code, day)
+    return render_template("payments/staff_close.html", commune=commune, day=day, data=found.figures,
+                           signed=found.signed, corrections=_shown_corrections(found.corrections),
+                           words=labels.CLOSE_WORDS,
                            close_parts=closing.PARTS, reasons=REASON_WORDS, errors=errors,
-                           can_sign=day <= closing.today()), 422 if errors else 200
+                           can_sign=day <= vietnam_today()), 422 if errors else 200
 
 
 @bp.get("/staff/<code>/close/<day>.<fmt>")
@@ -416,11 +418,9 @@ def staff_close_file(code: str, day: str, fmt: str):
         when = closing.parse_day(day)
     except ChosoError:
         abort(404)
-    mimetype = ("application/pdf" if fmt == "pdf"
-                else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response = Response(closing.report(session(), code, commune.name, when, fmt), mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="doi-soat-{code}-{when.isoformat()}.{fmt}"'
-    return response
+    found = closing.day_as_it_stands(session(), code, when)
+    return exports.download(closing.report(found, code, commune.name, when, fmt), fmt,
+                            f"doi-soat-{code}-{when.isoformat()}.{fmt}")
 
 
 @bp.app_context_processor
@@ -428,11 +428,19 @@ def _source_warnings() -> dict:
     """Staff pages of a commune say when a bank service needs a person (payments.reconcile.polling)."""
     def source_warnings(code: str) -> list:
         try:
-            return polling.warnings(session(), code) if policy.is_commune_staff(current_user, code) else []
+            return _warnings_of(code) if policy.is_commune_staff(current_user, code) else []
         except Exception:  # a warning banner must never take a staff page down with it
             current_app.logger.exception("could not work out the bank-service warnings for %s", code)
             return []
     return {"source_warnings": source_warnings}
+
+
+def _warnings_of(code: str) -> list:
+    """The commune's bank-service warnings, worked out once per request (the banner and the transfers page)."""
+    known = g.setdefault("choso_source_warnings", {})
+    if code not in known:
+        known[code] = polling.warnings(session(), code)
+    return known[code]
 
 
 def _form_id(name: str) -> int:

@@ -249,13 +249,13 @@ def poll_payment_source(code: str, source: str):
 
 
 def _close_answer(code: str, day) -> dict:
-    db = session()
-    data, signed = closing.figures(db, code, day), closing.get(db, code, day)
+    found = closing.day_as_it_stands(session(), code, day)
+    signed = found.signed
     return schemas.DailyCloseSchema().dump({
-        "day": day, "figures": data, "signed_by": signed.signed_by.label if signed and signed.signed_by else None,
+        "day": day, "figures": found.figures,
+        "signed_by": signed.signed_by.label if signed and signed.signed_by else None,
         "signed_at": signed.signed_at if signed else None, "note": signed.note if signed else None,
-        "corrections": [{"key": c.key, "signed": c.signed, "now": c.now}
-                        for c in (closing.corrections(signed.figures, data) if signed else [])]})
+        "corrections": [{"key": c.key, "signed": c.signed, "now": c.now} for c in found.corrections]})
 
 
 @bp.get("/communes/<code>/closes/<day>")

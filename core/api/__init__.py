@@ -10,7 +10,7 @@ from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 from marshmallow import Schema
 from sqlalchemy import Select
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestURITooLarge
 
 from core.auth.current import api_user
 from core.db import session
@@ -135,5 +135,5 @@ def register(app) -> None:
     def _address_within_limits():
         # An API address the app would take apart is refused in the API's own words, before any route runs.
         if request.path.startswith("/api/") and len(request.path) + len(request.query_string) > MAX_ADDRESS:
-            return error_response(414, _("The address is too long: send fewer or shorter query parameters."))
+            return _http_error(RequestURITooLarge())
         return None

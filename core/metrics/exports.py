@@ -10,6 +10,16 @@ from payments.receipts.pdf import font_file
 
 Table = tuple[list[str], list[list[object]]]
 
+MIMETYPES = {"csv": "text/csv; charset=utf-8",
+             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
+
+
+def download(data: bytes, fmt: str, name: str):
+    """A file of one of these formats, offered for saving under `name`."""
+    from flask import Response
+
+    return Response(data, mimetype=MIMETYPES[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
 
 def to_csv(table: Table) -> bytes:
     return csv_bytes(*table)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from functools import partial
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -156,15 +156,7 @@ def records_export(code: str, indicator_id: str, fmt: str):
     rows = [[v.isoformat() if hasattr(v, "isoformat") else v for v in row] for row in rows]
     name = f"{indicator_id}-{code}-{month}.{fmt}"
     data = exports.to_csv((header, rows)) if fmt == "csv" else exports.to_xlsx((header, rows), month)
-    return _download(data, MIMETYPES[fmt], name)
-
-
-def _download(data: bytes, mimetype: str, name: str) -> Response:
-    return Response(data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
-MIMETYPES = {"csv": "text/csv; charset=utf-8",
-             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
+    return exports.download(data, fmt, name)
 
 
 def _header() -> list[str]:
@@ -176,20 +168,19 @@ def _header() -> list[str]:
 def export(code: str, fmt: str):
     commune = _commune(code)
     month = _month()
-    if fmt not in MIMETYPES:
+    if fmt not in exports.MIMETYPES:
         abort(404)
     metrics = services.indicators()
     table = (_header(), _rows(services.figures(session(), [code], month)[code], metrics))
     name = f"chi-so-{code}-{month}.{fmt}"
     if fmt == "csv":
-        return _download(exports.to_csv(table), MIMETYPES[fmt], name)
+        return exports.download(exports.to_csv(table), fmt, name)
     if fmt == "xlsx":
-        return _download(exports.to_xlsx(table, month), MIMETYPES[fmt], name)
+        return exports.download(exports.to_xlsx(table, month), fmt, name)
     title = _("Digital economy report, %(month)s", month=month)
     short = (table[0][:2] + table[0][4:], [row[:2] + row[4:] for row in table[1]])
-    return _download(exports.to_pdf(title, f"{commune.name}, {commune.province.name}", short,
-                                    _("Shares are of the month's active records; see the dashboard for definitions.")),
-                     MIMETYPES[fmt], name)
+    note = _("Shares are of the month's active records; see the dashboard for definitions.")
+    return exports.download(exports.to_pdf(title, f"{commune.name}, {commune.province.name}", short, note), fmt, name)
 
 
 def _province(code: str) -> Province:
@@ -232,4 +223,4 @@ def province_export(code: str, fmt: str):
     rows = [[c, name] + [figs[m.id].value for m in metrics] for c, name, figs in ranked]
     name = f"chi-so-tinh-{code}-{month}.{fmt}"
     data = exports.to_csv((header, rows)) if fmt == "csv" else exports.to_xlsx((header, rows), month)
-    return _download(data, MIMETYPES[fmt], name)
+    return exports.download(data, fmt, name)

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
-from core.db import VIETNAM, utcnow
+from core.db import VIETNAM, utcnow, vietnam_today
 from core.events import fire
 from core.i18n import money
 from core.jobs.models import Job
@@ -54,10 +54,6 @@ class ReminderSnapshot:
     commune_code: str
 
 
-def today() -> date:
-    return utcnow().astimezone(VIETNAM).date()
-
-
 def _already(kind: str):
     return exists().where(BillReminder.bill_id == Bill.id, BillReminder.kind == kind)
 
@@ -75,7 +71,7 @@ def queue_due(db: Session, on: date | None = None) -> int:
     """Queue the reminders that fall due on day `on` (today in Vietnam by default); returns how many are new.
 
     A reminder still waiting for its mail server is not queued twice."""
-    on = on or today()
+    on = on or vietnam_today()
     queued = 0
     for bill_id, kind in due(db, on, int(current_app.config.get("REMINDER_DAYS", 3))):
         key = f"bill-reminder:{bill_id}:{kind}"

@@ -9,7 +9,7 @@ and receipts by when choso recorded them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.db import VIETNAM, utcnow
+from core.db import VIETNAM, utcnow, vietnam_day, vietnam_today
 from core.errors import Conflict, Invalid
 from core.models import User
 from core.orders.models import OrderPayment
@@ -27,7 +27,15 @@ from payments.bills.models import Bill
 from payments.bills.services import require_staff
 from payments.bills.states import OVERPAID
 from payments.receipts.models import Receipt
-from payments.reconcile.models import IGNORED, MATCHED, UNMATCHED, BankTransaction, DailyClose, Payment
+from payments.reconcile.models import (
+    IGNORED,
+    MATCHED,
+    OUTGOING_NOTE,
+    UNMATCHED,
+    BankTransaction,
+    DailyClose,
+    Payment,
+)
 
 # Each account's money, in the order the close shows it.
 PARTS = ("in", "bills", "orders", "unmatched", "ignored", "out")
@@ -42,23 +50,14 @@ class Correction:
     now: Any
 
 
-def _bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(), VIETNAM)
-    return start, start + timedelta(days=1)
-
-
-def today() -> date:
-    return utcnow().astimezone(VIETNAM).date()
-
-
 def _outgoing(txn: BankTransaction) -> bool:
     """Money going out of a watched account: set aside on arrival, by nobody (staff set-asides name a person)."""
-    return txn.state == IGNORED and txn.resolved_by_id is None and (txn.note or "") == "outgoing transfer"
+    return txn.state == IGNORED and txn.resolved_by_id is None and (txn.note or "") == OUTGOING_NOTE
 
 
 def figures(db: Session, commune_code: str, day: date) -> dict[str, Any]:
     """The day's close as plain data (JSON: it is what a sign-off keeps)."""
-    start, end = _bounds(day)
+    start, end = vietnam_day(day)
     txns = db.scalars(select(BankTransaction).where(
         BankTransaction.commune_code == commune_code, BankTransaction.occurred_at >= start,
         BankTransaction.occurred_at < end).order_by(BankTransaction.occurred_at, BankTransaction.id)).all()
@@ -118,6 +117,20 @@ def get(db: Session, commune_code: str, day: date) -> DailyClose | None:
     return db.scalar(select(DailyClose).where(DailyClose.commune_code == commune_code, DailyClose.day == day))
 
 
+@dataclass(frozen=True)
+class Day:
+    """A day's close as staff see it: the figures now and, once signed off, the signature and what moved."""
+
+    figures: dict[str, Any]
+    signed: DailyClose | None
+    corrections: list[Correction]
+
+
+def day_as_it_stands(db: Session, commune_code: str, day: date) -> Day:
+    data, signed = figures(db, commune_code, day), get(db, commune_code, day)
+    return Day(data, signed, corrections(signed.figures, data) if signed else [])
+
+
 def corrections(signed: dict[str, Any], now: dict[str, Any]) -> list[Correction]:
     """Every figure that moved since the sign-off, as "accounts.<n>.bills" (count, amount) pairs and the like."""
     found: list[Correction] = []
@@ -140,7 +153,7 @@ def corrections(signed: dict[str, Any], now: dict[str, Any]) -> list[Correction]
 def sign(db: Session, actor: User, commune_code: str, day: date, note: str = "") -> DailyClose:
     """Sign a day off with the figures as they stand: once per day; audited."""
     require_staff(actor, commune_code)
-    if day > today():
+    if day > vietnam_today():
         msg = _("A day can be signed off only once it has begun.")
         raise Invalid(msg, {"day": [msg]})
     row = DailyClose(commune_code=commune_code, day=day, figures=figures(db, commune_code, day),
@@ -159,7 +172,7 @@ def sign(db: Session, actor: User, commune_code: str, day: date, note: str = "")
 
 def parse_day(text: str | None) -> date:
     if not text:
-        return today()
+        return vietnam_today()
     try:
         return date.fromisoformat(text.strip())
     except ValueError as exc:
@@ -188,15 +201,15 @@ def table(data: dict[str, Any], words: dict[str, str]) -> tuple[list[str], list[
     return header, rows
 
 
-def report(db: Session, commune_code: str, commune_name: str, day: date, fmt: str) -> bytes:
+def report(found: Day, commune_code: str, commune_name: str, day: date, fmt: str) -> bytes:
     """The day's close as a file: "pdf" (A4, with who signed it off) or "xlsx"."""
     from core import labels
     from core.metrics import exports
 
-    rows = table(figures(db, commune_code, day), {k: str(v) for k, v in labels.CLOSE_WORDS.items()})
+    rows = table(found.figures, {k: str(v) for k, v in labels.CLOSE_WORDS.items()})
     if fmt == "xlsx":
         return exports.to_xlsx(rows, day.isoformat())
-    signed = get(db, commune_code, day)
+    signed = found.signed
     note = (_("Signed off by %(name)s at %(when)s.", name=signed.signed_by.label if signed.signed_by else "?",
               when=signed.signed_at.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")) if signed
             else _("Not signed off."))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from core.db import VIETNAM
+from core.db import vietnam_day
 from payments.reconcile.models import REFUSED, BankTransaction, Delivery
 
 MOST_SHOWN = 200
@@ -26,8 +26,8 @@ def search(db: Session, commune_code: str, *, q: str = "", amount: int | None = 
     if amount is not None:
         stmt = stmt.where(Delivery.amount_vnd == amount)
     if day is not None:
-        start = datetime.combine(day, time(), VIETNAM)
-        stmt = stmt.where(Delivery.at >= start, Delivery.at < start + timedelta(days=1))
+        start, end = vietnam_day(day)
+        stmt = stmt.where(Delivery.at >= start, Delivery.at < end)
     if outcome:
         stmt = stmt.where(Delivery.outcome == outcome)
     return list(db.scalars(stmt.order_by(Delivery.at.desc(), Delivery.id.desc()).limit(limit)))

@@ -13,6 +13,8 @@ from core.models import User
 from payments.bills.models import Bill
 
 UNMATCHED, MATCHED, IGNORED = "unmatched", "matched", "ignored"
+# The note on money going out of a watched account, set aside on arrival (the daily close counts it apart).
+OUTGOING_NOTE = "outgoing transfer"
 
 
 class BankTransaction(Base):

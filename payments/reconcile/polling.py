@@ -87,19 +87,33 @@ def enabled_sources(db: Session, commune_code: str) -> list[str]:
                   if n in plugins().payment_sources)
 
 
-def can_poll(db: Session, commune_code: str, name: str) -> bool:
+def _lister(db: Session, commune_code: str, name: str):
+    """The source, contained, when it is switched on and can list transactions; else Invalid saying why."""
     settings = integrations.settings_for(db, commune_code, "payment_source", name)
     if settings is None or name not in plugins().payment_sources:
-        return False
+        raise Invalid(_("This bank service is not switched on for the commune."))
+    source = _handler(commune_code, name, settings)
+    if not source.can_list():
+        raise Invalid(_("%(name)s cannot fetch transactions with these settings: enter its API key on the "
+                        "integrations page.", name=integrations.display_of("payment_source", name)))
+    return source
+
+
+def can_poll(db: Session, commune_code: str, name: str) -> bool:
     try:
-        return _handler(commune_code, name, settings).can_list()
-    except containment.PluginFailed:
+        _lister(db, commune_code, name)
+    except (Invalid, containment.PluginFailed):
         return False
+    return True
+
+
+def _status(db: Session, commune_code: str, name: str) -> SourceStatus | None:
+    return db.scalar(select(SourceStatus).where(SourceStatus.commune_code == commune_code,
+                                                SourceStatus.source == name))
 
 
 def status_of(db: Session, commune_code: str, name: str) -> SourceStatus:
-    row = db.scalar(select(SourceStatus).where(SourceStatus.commune_code == commune_code,
-                                               SourceStatus.source == name))
+    row = _status(db, commune_code, name)
     if row is None:
         row = SourceStatus(commune_code=commune_code, source=name, found_last=0, auth_failed=False)
         db.add(row)
@@ -114,13 +128,7 @@ def status_of(db: Session, commune_code: str, name: str) -> SourceStatus:
 def poll(db: Session, commune_code: str, name: str, *, until: datetime | None = None) -> PollResult:
     """Ask one source for its recent transactions and store them as if their webhooks had come. A refused
     key or a failed call is recorded on the source's status (staff see it) and raised."""
-    settings = integrations.settings_for(db, commune_code, "payment_source", name)
-    if settings is None or name not in plugins().payment_sources:
-        raise Invalid(_("This bank service is not switched on for the commune."))
-    source = _handler(commune_code, name, settings)
-    if not source.can_list():
-        raise Invalid(_("%(name)s cannot fetch transactions with these settings: enter its API key on the "
-                        "integrations page.", name=integrations.display_of("payment_source", name)))
+    source = _lister(db, commune_code, name)
     status = status_of(db, commune_code, name)
     now = utcnow()
     until = until or now
@@ -130,17 +138,14 @@ def poll(db: Session, commune_code: str, name: str, *, until: datetime | None = 
     try:
         notes = source.list_transactions(since, until)
     except (SourceAuthError, containment.PluginFailed) as failure:
-        refused = isinstance(failure, SourceAuthError)
-        status = status_of(db, commune_code, name)
-        status.auth_failed = refused
+        status.auth_failed = isinstance(failure, SourceAuthError)
         status.last_error = str(failure)[:300]
         status.last_error_at = now
         db.commit()
         raise
     outcomes = reconcile.ingest(db, commune_code, name, notes, channel=POLL)
     fresh = [o for o in outcomes if not o.duplicate]
-    status = status_of(db, commune_code, name)
-    # a slower poll finishing after a later one must not move the next window back
+    # a slower poll finishing after a later one must not move the next window back (the row is read afresh)
     status.polled_until = max(until, status.polled_until) if status.polled_until else until
     status.last_ok_at, status.found_last = now, len(fresh)
     status.auth_failed, status.last_error, status.last_error_at = False, None, None
@@ -153,9 +158,10 @@ def poll(db: Session, commune_code: str, name: str, *, until: datetime | None = 
 def request_poll(db: Session, actor: User, commune_code: str, name: str) -> None:
     """Staff ask for a poll now: it runs as a job (a slow service must not hold a page), audited."""
     require_staff(actor, commune_code)
-    if not can_poll(db, commune_code, name):
-        raise Invalid(_("%(name)s cannot fetch transactions with these settings: enter its API key on the "
-                        "integrations page.", name=integrations.display_of("payment_source", name)))
+    try:
+        _lister(db, commune_code, name)
+    except containment.PluginFailed as failure:
+        raise Invalid(failure.for_people) from failure
     enqueue(db, POLL_JOB, {"commune": commune_code, "source": name}, key=f"{POLL_JOB}:{commune_code}:{name}")
     audit.record(db, actor, "source.poll", "payment_source", name, commune_code=commune_code)
     db.commit()
@@ -236,8 +242,7 @@ def warnings(db: Session, commune_code: str) -> list[SourceWarning]:
     for name in enabled_sources(db, commune_code):
         shown = integrations.display_of("payment_source", name)
         url = public_url(f"/staff/{commune_code}/transactions")
-        status = db.scalar(select(SourceStatus).where(SourceStatus.commune_code == commune_code,
-                                                      SourceStatus.source == name))
+        status = _status(db, commune_code, name)
         if status is not None and status.auth_failed:
             found.append(SourceWarning(commune_code, name, shown, AUTH, None, _(
                 "%(name)s refused choso's API key when fetching transfers: the key has expired or was deleted. "
@@ -291,18 +296,23 @@ def _mail(db: Session, warning: SourceWarning) -> None:
     url = current_app.config.get("SMTP_URL")
     if not url:
         return
+    by_locale: dict[str, list[str]] = {}
     for address, locale in _staff_addresses(db, warning.commune_code):
-        with force_locale(locale):
-            refreshed = next((w for w in warnings(db, warning.commune_code) if w.source == warning.source), warning)
+        by_locale.setdefault(locale, []).append(address)
+    for locale, addresses in by_locale.items():
+        with force_locale(locale):  # the warning's sentence in each reader's language, worked out once
+            worded = next((w for w in warnings(db, warning.commune_code) if w.source == warning.source), warning)
+            subject = _("choso: check %(name)s, bank transfers may be missed", name=warning.display_name)
+        for address in addresses:
             message = EmailMessage()
             message["From"] = current_app.config.get("MAIL_FROM", "choso@localhost")
             message["To"] = address
-            message["Subject"] = _("choso: check %(name)s, bank transfers may be missed", name=warning.display_name)
-            message.set_content("\n".join([refreshed.text, "", refreshed.url]))
-        try:
-            smtp_send(url, message)
-        except OSError:
-            log.warning("could not e-mail %s about %s", address, warning.source, exc_info=True)
+            message["Subject"] = subject
+            message.set_content("\n".join([worded.text, "", worded.url]))
+            try:
+                smtp_send(url, message)
+            except OSError:
+                log.warning("could not e-mail %s about %s", address, warning.source, exc_info=True)
 
 
 @dataclass(frozen=True)
@@ -319,14 +329,14 @@ class SourceOverview:
     accounts: list[AccountSeen]
 
 
-def overview(db: Session, commune_code: str) -> list[SourceOverview]:
-    """Each enabled source as staff see it on the transfers page and through the API."""
+def overview(db: Session, commune_code: str, now_wrong: list[SourceWarning] | None = None) -> list[SourceOverview]:
+    """Each enabled source as staff see it on the transfers page and through the API (`now_wrong`: the
+    commune's `warnings`, when the caller has them already)."""
     seen = accounts_seen(db, commune_code)
-    told = {w.source: w.text for w in warnings(db, commune_code)}
+    told = {w.source: w.text for w in (warnings(db, commune_code) if now_wrong is None else now_wrong)}
     found = []
     for name in enabled_sources(db, commune_code):
-        status = db.scalar(select(SourceStatus).where(SourceStatus.commune_code == commune_code,
-                                                      SourceStatus.source == name))
+        status = _status(db, commune_code, name)
         found.append(SourceOverview(
             name, integrations.display_of("payment_source", name), can_poll(db, commune_code, name),
             status.last_poll_at if status else None, status.last_ok_at if status else None,

@@ -33,6 +33,7 @@ from payments.reconcile.models import (
     DUPLICATE,
     IGNORED,
     MATCHED,
+    OUTGOING_NOTE,
     REMATCHED,
     STATEMENT,
     UNMATCHED,
@@ -76,6 +77,13 @@ class Outcome:
 
 # Why a transfer waits for a person; the staff queue shows these in words (payments.pages.REASON_WORDS).
 NO_REFERENCE, UNKNOWN_REFERENCE, WRONG_ACCOUNT = "no_reference", "unknown_reference", "wrong_account"
+
+
+def _why_waiting(*, elsewhere: bool, names_a_bill: bool, to_commune: bool, referenced: bool) -> str:
+    """Why a transfer waits for a person, on arrival or when matching runs again."""
+    if elsewhere or (names_a_bill and not to_commune):
+        return WRONG_ACCOUNT
+    return UNKNOWN_REFERENCE if referenced else NO_REFERENCE
 
 
 def _bill_by_fragment(db: Session, commune_code: str, amount_vnd: int, fragments: list[str]) -> Bill | None:
@@ -130,7 +138,7 @@ def _row(commune_code: str, source: str, note: BankNotification, import_id: int 
             "amount_vnd": note.amount_vnd, "content": note.content[:2000], "account_number": note.account_number,
             "bank": note.bank, "bank_reference": note.bank_reference, "occurred_at": note.occurred_at,
             "received_at": utcnow(), "state": UNMATCHED if note.incoming else IGNORED, "reason": None,
-            "note": None if note.incoming else "outgoing transfer", "raw": dict(note.raw)}
+            "note": None if note.incoming else OUTGOING_NOTE, "raw": dict(note.raw)}
 
 
 def _ingest_chunk(db: Session, commune_code: str, source: str, notes: list[BankNotification],
@@ -187,9 +195,9 @@ def _ingest_chunk(db: Session, commune_code: str, source: str, notes: list[BankN
         fresh[tid]["state"] = MATCHED
     for tid, (whole, fragments) in found.items():
         if fresh[tid]["state"] == UNMATCHED:
-            named_bill = any(r in bills for r in whole) or bool(fragments and not whole)
-            fresh[tid]["reason"] = (WRONG_ACCOUNT if tid in elsewhere or (named_bill and not to_commune[tid])
-                                    else UNKNOWN_REFERENCE if whole or fragments else NO_REFERENCE)
+            names_a_bill = any(r in bills for r in whole) or bool(fragments and not whole)
+            fresh[tid]["reason"] = _why_waiting(elsewhere=tid in elsewhere, names_a_bill=names_a_bill,
+                                                to_commune=to_commune[tid], referenced=bool(whole or fragments))
     if fresh:
         # Stored in the same statement whether matched or not (a concurrent twin fails here or at commit);
         # the payment rows below point at them, in the same transaction.
@@ -318,8 +326,9 @@ def rematch(db: Session, actor: User, txn: BankTransaction) -> BankTransaction:
         announce = order_payments.transfers_paid(db, for_orders)
         txn.state, txn.reason, found = MATCHED, None, for_orders[key].matching_id
     else:
-        txn.reason = (WRONG_ACCOUNT if key in elsewhere or (bill is not None and not to_commune)
-                      else UNKNOWN_REFERENCE if whole or fragments else NO_REFERENCE)
+        names_a_bill = bool(bills) or bool(fragments and not whole)
+        txn.reason = _why_waiting(elsewhere=key in elsewhere, names_a_bill=names_a_bill, to_commune=to_commune,
+                                  referenced=bool(whole or fragments))
         found = None
     txn.resolved_by_id = actor.id if txn.state == MATCHED else txn.resolved_by_id
     db.add(Delivery(commune_code=txn.commune_code, source=txn.source, channel="staff",

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request, Response
 
 from core.db import VIETNAM
 from payments.sources import casso
+from payments.sources.common import vietnam_time
 from plugins.sandbox import Sandbox, json_response
 
 
@@ -112,7 +113,7 @@ def _vietnam(text: str | None, *, end_of_day: bool = False) -> datetime | None:
     if len(text.strip()) == 10:
         day = datetime.fromisoformat(text.strip()).replace(tzinfo=VIETNAM)
         return day + timedelta(days=1, seconds=-1) if end_of_day else day
-    return datetime.fromisoformat(text.strip()).replace(tzinfo=VIETNAM)
+    return vietnam_time(text)
 
 
 class SePaySandbox(BankSandbox):
