@@ -4,24 +4,36 @@ Every flush that touches a shop, product or photo bumps its commune's row in `ca
 the same transaction; a cached response is served only while the version it was built from is current.
 So anonymous catalog reads cost one primary-key lookup, and a seller's change shows on the next request,
 in every process (the version lives in the database, not in the cache).
+
+Two layers share one LRU. Inside Flask, `cached_public` serves a view's body while its version is current.
+In front of Flask, `FastPath` answers a repeated anonymous GET that carries no cookie but the language one
+(first visits, API clients, link previews) with the whole stored answer (status, headers, body) before
+Flask's per-request machinery runs: session, sign-in, locale, limiter and header hooks cost several times
+the answer itself (bench/catalog.py). Anything else, and every miss, goes to Flask as before.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import parse_qsl
 
 from flask import Flask, current_app, make_response, request
 from flask import session as http_session
 from flask_babel import get_locale
 from sqlalchemy import bindparam, event, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from werkzeug.http import parse_cookie, parse_etags
 
 from core.auth.current import page_user
 from core.db import database, upsert
+from core.i18n import LANG_COOKIE, LOCALES
 from core.models import CatalogVersion, HouseholdBusiness, Product, ProductImage
 
 
@@ -40,6 +52,7 @@ def _bump_versions(db: Session, _flush_context, _instances) -> None:
     communes = _touched_communes(db)
     if not communes:
         return
+    db.info.setdefault("catalog_touched", set()).update(communes)
     stmt = upsert(db, CatalogVersion).values([{"commune_code": c, "version": 1} for c in sorted(communes)])
     db.execute(stmt.on_conflict_do_update(index_elements=["commune_code"],
                                           set_={"version": CatalogVersion.version + 1}))
@@ -63,17 +76,59 @@ class ResponseCache:
 
     def put(self, key: tuple, version: int, body: bytes) -> str:
         etag = hashlib.blake2b(body, digest_size=12).hexdigest()
+        self.keep(key, (version, body, etag))
+        return etag
+
+    def entry(self, key: tuple) -> tuple | None:
         with self._lock:
-            self._entries[key] = (version, body, etag)
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def keep(self, key: tuple, entry: tuple) -> None:
+        with self._lock:
+            self._entries[key] = entry
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
-        return etag
+
+
+class Versions:
+    """Each commune's catalog version as this process last read it: read again from the database once it is
+    `seconds` old, and at once after this process committed a change to that commune. So a change shows on
+    the next request of the process that made it, and within `seconds` in every other one, while a stream of
+    catalog reads costs one query per commune per `seconds`, not one per request."""
+
+    def __init__(self, engine: Engine, seconds: float) -> None:
+        self.engine, self.seconds = engine, seconds
+        self._known: dict[str, tuple[int, float]] = {}
+
+    def current(self, code: str) -> int:
+        now = time.monotonic()
+        known = self._known.get(code)
+        if known is not None and now - known[1] < self.seconds:
+            return known[0]
+        with self.engine.connect() as conn:
+            version = conn.execute(_VERSION, {"code": code}).scalar() or 0
+        self._known[code] = (version, now)
+        return version
+
+    def forget(self, db: Session) -> None:
+        for code in db.info.pop("catalog_touched", ()):
+            self._known.pop(code, None)
 
 
 def init_app(app: Flask) -> None:
-    event.listen(database(app).sessions, "before_flush", _bump_versions)
-    app.extensions["choso.catalog_cache"] = ResponseCache(app.config.get("CATALOG_CACHE_SIZE", 256))
+    sessions = database(app).sessions
+    versions = Versions(database(app).engine, app.config.get("CATALOG_VERSION_SECONDS", 1.0))
+    event.listen(sessions, "before_flush", _bump_versions)
+    event.listen(sessions, "after_commit", versions.forget)
+    event.listen(sessions, "after_rollback", lambda db: db.info.pop("catalog_touched", None))
+    cache = ResponseCache(app.config.get("CATALOG_CACHE_SIZE", 256))
+    app.extensions["choso.catalog_cache"] = cache
+    app.extensions["choso.catalog_versions"] = versions
+    app.wsgi_app = FastPath(app, cache, versions)
 
 
 def _anonymous() -> bool:
@@ -84,10 +139,83 @@ def _anonymous() -> bool:
 _VERSION = select(CatalogVersion.version).where(CatalogVersion.commune_code == bindparam("code"))
 
 
-def _version(code: str) -> int:
-    # Core on a pooled connection: this runs on every cached read, where the ORM session costs more than the query.
-    with database().engine.connect() as conn:
-        return conn.execute(_VERSION, {"code": code}).scalar() or 0
+_CACHEABLE = "choso.cacheable"  # set by cached_public on a response FastPath may keep: (commune, version, endpoint)
+_PER_REQUEST = {"set-cookie", "x-request-id", "x-cache", "content-length"}
+
+
+def fast_key(environ: dict, default_locale: str) -> tuple | None:
+    """The key of a request FastPath may answer, or None: an anonymous GET without a session, a sign-in
+    cookie, a bearer token or a language switch (`?lang=` sets a cookie, which only Flask does)."""
+    if environ.get("REQUEST_METHOD") != "GET" or "HTTP_AUTHORIZATION" in environ:
+        return None
+    locale = default_locale
+    if cookie_header := environ.get("HTTP_COOKIE"):
+        cookies = parse_cookie(cookie_header)  # as Flask reads them: a cookie Flask sees is seen here
+        if set(cookies) - {LANG_COOKIE}:
+            return None
+        chosen = cookies.get(LANG_COOKIE)
+        locale = chosen if chosen in LOCALES else default_locale
+    query = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    if any(name == "lang" for name, _ in query):
+        return None
+    return environ.get("PATH_INFO", ""), tuple(sorted(query)), locale
+
+
+def _nobody(*_args) -> None:
+    return None
+
+
+class FastPath:
+    """WSGI middleware: repeats a stored anonymous catalog answer while its commune's version is current."""
+
+    def __init__(self, app: Flask, cache: ResponseCache, versions: Versions) -> None:
+        self.wsgi_app, self.cache, self.versions = app.wsgi_app, cache, versions
+        self.default_locale = app.config.get("BABEL_DEFAULT_LOCALE", "vi")
+        # the request counter operators watch counts these answers too (observability sets it up later)
+        self.counted = lambda endpoint: app.extensions.get("choso.count_request", _nobody)("GET", endpoint, "200")
+
+    def __call__(self, environ: dict, start_response: Callable):
+        key = fast_key(environ, self.default_locale)
+        if key is None or not self.cache.size:
+            return self.wsgi_app(environ, start_response)
+        key = ("fast", *key)
+        entry = self.cache.entry(key)
+        if entry is not None and self.versions.current(entry[0]) == entry[1]:
+            return self._repeat(entry, environ, start_response)
+        return self._keep(key, environ, start_response)
+
+    def _repeat(self, entry: tuple, environ: dict, start_response: Callable):
+        _commune, _version_, status, headers, body, etag, endpoint = entry
+        self.counted(endpoint)
+        headers = [*headers, ("X-Cache", "hit"), ("X-Request-Id", uuid.uuid4().hex)]
+        asked = environ.get("HTTP_IF_NONE_MATCH")
+        if asked and parse_etags(asked).contains(etag):
+            start_response("304 NOT MODIFIED", [h for h in headers if h[0].lower() != "content-type"])
+            return [b""]
+        start_response(status, [*headers, ("Content-Length", str(len(body)))])
+        return [body]
+
+    def _keep(self, key: tuple, environ: dict, start_response: Callable):
+        answer: dict = {}
+
+        def remember(status, headers, exc_info=None):
+            answer.update(status=status, headers=headers)
+            return start_response(status, headers, exc_info)
+
+        chunks = self.wsgi_app(environ, remember)
+        cacheable = environ.get(_CACHEABLE)
+        if cacheable is None or not answer.get("status", "").startswith("200"):
+            return chunks
+        try:
+            body = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        if not any(name.lower() == "set-cookie" for name, _ in answer["headers"]):
+            commune, version, etag, endpoint = cacheable
+            kept = [(n, v) for n, v in answer["headers"] if n.lower() not in _PER_REQUEST]
+            self.cache.keep(key, (commune, version, answer["status"], kept, body, etag, endpoint))
+        return [body]
 
 
 def cached_public(commune: Callable[..., str | None]) -> Callable:
@@ -100,7 +228,8 @@ def cached_public(commune: Callable[..., str | None]) -> Callable:
             if not code or not _anonymous():
                 return view(*args, **kwargs)
             cache: ResponseCache = current_app.extensions["choso.catalog_cache"]
-            version = _version(code)
+            version = current_app.extensions["choso.catalog_versions"].current(code)
+            request.environ[_CACHEABLE] = None
             query = sorted((k, v) for k, v in request.args.items(multi=True) if k != "lang")
             key = (request.endpoint, code, tuple(query), str(get_locale()))
             hit = cache.get(key, version)
@@ -117,6 +246,7 @@ def cached_public(commune: Callable[..., str | None]) -> Callable:
                 response.headers["X-Cache"] = "miss"
             response.headers["Cache-Control"] = "no-cache"  # revalidate with the ETag every time
             response.vary.add("Cookie")
+            request.environ[_CACHEABLE] = (code, version, response.get_etag()[0], request.endpoint)
             return response.make_conditional(request)
 
         return wrapper

@@ -96,6 +96,8 @@ def init_app(app: Flask) -> None:
     latency = Histogram("choso_http_request_seconds", "HTTP request latency", ["endpoint"], registry=registry,
                         buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
     registry.register(DatabaseGauges(app))
+    app.extensions["choso.count_request"] = lambda method, endpoint, status: requests.labels(
+        method, endpoint, status).inc()
 
     @app.before_request
     def _start() -> None:

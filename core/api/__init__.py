@@ -17,6 +17,7 @@ from core.db import session
 from core.errors import ChosoError, Invalid
 from core.limits import refused_too_often
 from core.models import User
+from core.schemas import fast
 from core.schemas.common import load_checked, page_meta
 from core.services.communes import count
 
@@ -118,7 +119,8 @@ def page(stmt: Select, schema: Schema, page_no: int, per_page: int, total: int |
     db = session()
     total = count(db, stmt) if total is None else total
     items = db.scalars(stmt.limit(per_page).offset((page_no - 1) * per_page)).unique().all()
-    return jsonify({"items": schema.dump(items, many=True), "meta": page_meta(page_no, per_page, total)})
+    dump = schema.dump if (schema.only or schema.exclude) else fast.dumper(type(schema))
+    return jsonify({"items": [dump(item) for item in items], "meta": page_meta(page_no, per_page, total)})
 
 
 def register(app) -> None:

@@ -5,16 +5,20 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_babel import gettext as _
 
-from core.api import authenticated, bp, json_body, load, page, query, require_user
+from core.api import authenticated, bp, json_body, load, query, require_user
 from core.api.spec import operation
 from core.auth.current import api_user
 from core.catalog_cache import cached_public
 from core.db import session
 from core.errors import Invalid, NotFound
 from core.models import ProductImage
+from core.schemas import fast
+from core.schemas.common import page_meta
 from core.schemas.products import ImageSchema, ProductQuerySchema, ProductSchema
 from core.services import images, products
 from core.storage import storage
+
+_CATALOG_QUERY = ProductQuerySchema()  # loading keeps no state: one instance, not one per request
 
 
 @bp.get("/products")
@@ -22,11 +26,13 @@ from core.storage import storage
 @operation("The catalog: search ignores accents and case; filter by commune, shop, OCOP group and stars",
            query=ProductQuerySchema, response=ProductSchema, many=True)
 def list_products():
-    args = query(ProductQuerySchema())
+    args = query(_CATALOG_QUERY)
     filters = {k: args[k] for k in ("commune", "household", "q", "group", "stars", "status")}
-    stmt = products.catalog_query(api_user(), **filters)
-    total = products.catalog_total(session(), stmt, api_user(), **filters)
-    return page(stmt, ProductSchema(), args["page"], args["per_page"], total)
+    db, viewer, per_page = session(), api_user(), args["per_page"]
+    total = products.catalog_total(db, viewer, **filters)
+    items = products.catalog_records(db, viewer, per_page, (args["page"] - 1) * per_page, **filters)
+    dump = fast.dumper(ProductSchema)
+    return jsonify({"items": [dump(item) for item in items], "meta": page_meta(args["page"], per_page, total)})
 
 
 @bp.post("/products")

@@ -28,6 +28,9 @@ def home():
     return render_template("catalog/communes.html", q=q, communes=found)
 
 
+_PAGE_QUERY = ProductQuerySchema(exclude=("commune", "status"))  # loading keeps no state: one instance
+
+
 @bp.get("/c/<code>")
 @cached_public(lambda code: code)
 def commune(code: str):
@@ -36,16 +39,14 @@ def commune(code: str):
     if place is None:
         abort(404)
     try:
-        args = ProductQuerySchema(exclude=("commune", "status")).load(
-            {k: v for k, v in request.args.items() if v and k != "lang"})
+        args = _PAGE_QUERY.load({k: v for k, v in request.args.items() if v and k != "lang"})
     except ValidationError:
-        args = ProductQuerySchema(exclude=("commune", "status")).load({})
+        args = _PAGE_QUERY.load({})
     filters = {"commune": code, "household": args["household"], "q": args["q"], "group": args["group"],
                "stars": args["stars"]}
-    stmt = products.catalog_query(None, **filters)
-    total = products.catalog_total(db, stmt, None, **filters)
+    total = products.catalog_total(db, None, **filters)
     per_page = 24
-    items = db.scalars(stmt.limit(per_page).offset((args["page"] - 1) * per_page)).unique().all()
+    items = products.catalog_records(db, None, per_page, (args["page"] - 1) * per_page, **filters)
     return render_template("catalog/index.html", place=place, items=items, args=args, groups=OCOP_GROUPS,
                            meta=page_meta(args["page"], per_page, total))
 

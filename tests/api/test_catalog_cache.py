@@ -50,3 +50,68 @@ def test_languages_are_cached_apart(client, factory):
     factory.product()
     assert "Chợ số" in client.get("/c/00583").get_data(as_text=True)
     assert "Market of" in client.get("/c/00583?lang=en").get_data(as_text=True)
+
+
+def test_a_repeated_anonymous_read_is_the_same_answer_with_its_security_headers(client, factory):
+    factory.product(name="Chè Tân Cương")
+    first = client.get("/c/00583")
+    again = client.get("/c/00583")  # answered in front of Flask (catalog_cache.FastPath)
+    assert again.headers["X-Cache"] == "hit" and again.data == first.data
+    for header in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "ETag", "Vary",
+                   "Content-Type", "Cache-Control"):
+        assert again.headers[header] == first.headers[header], header
+    assert again.headers["X-Request-Id"] != first.headers["X-Request-Id"]
+    assert "Set-Cookie" not in again.headers
+
+
+def test_a_signed_in_browser_never_gets_the_anonymous_page(client, factory, db):
+    from core.services.users import set_password
+    from core.testing import login
+
+    shop = factory.shop()
+    factory.product(shop, name="Mật ong rừng")
+    set_password(db.merge(shop.owner), "mat-khau-tot")
+    db.commit()
+    client.get("/c/00583")
+    assert client.get("/c/00583").headers["X-Cache"] == "hit"
+    login(client, shop.owner, "mat-khau-tot")
+    signed_in = client.get("/c/00583")
+    assert "X-Cache" not in signed_in.headers
+    assert "/logout" in signed_in.get_data(as_text=True)
+
+
+def test_only_plain_anonymous_reads_are_answered_in_front_of_flask():
+    from core.catalog_cache import fast_key
+
+    def key(**environ):
+        return fast_key({"REQUEST_METHOD": "GET", "PATH_INFO": "/c/00583", **environ}, "vi")
+
+    assert key(QUERY_STRING="page=2&q=che") == ("/c/00583", (("page", "2"), ("q", "che")), "vi")
+    assert key(HTTP_COOKIE="choso_lang=en")[2] == "en"
+    assert key(HTTP_COOKIE="choso_lang=xx")[2] == "vi"
+    assert key(HTTP_COOKIE='a="') is not None  # a cookie Flask cannot read either: anonymous to both
+    for refused in ({"HTTP_COOKIE": "session=abc"}, {"HTTP_COOKIE": "remember_token=1|x"},
+                    {"HTTP_COOKIE": "choso_lang=en; session=abc"}, {"HTTP_AUTHORIZATION": "Bearer t"},
+                    {"QUERY_STRING": "lang=en"}, {"REQUEST_METHOD": "POST"},
+                    {"HTTP_COOKIE": 'choso_lang=en; a="; session=x'}):
+        assert key(**refused) is None, refused
+
+
+def test_a_change_made_by_another_process_shows_within_the_set_seconds(app, client, factory, db):
+    import time
+
+    from sqlalchemy import create_engine, text
+
+    product = factory.product(price_vnd=120000)
+    app.extensions["choso.catalog_versions"].seconds = 0.3
+    url = "/api/v1/products?commune=00583"
+    assert client.get(url).get_json()["items"][0]["price_vnd"] == 120000
+    # another process (a second gunicorn worker, the job worker): its own connection, none of this one's events
+    other = create_engine(app.config["DATABASE_URL"])
+    with other.begin() as conn:
+        conn.execute(text("UPDATE products SET price_vnd = 99000 WHERE id = :id"), {"id": product.id})
+        conn.execute(text("UPDATE catalog_versions SET version = version + 1 WHERE commune_code = '00583'"))
+    other.dispose()
+    time.sleep(0.35)
+    later = client.get(url)
+    assert later.headers["X-Cache"] == "miss" and later.get_json()["items"][0]["price_vnd"] == 99000
