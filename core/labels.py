@@ -73,6 +73,8 @@ AUDIT_ACTIONS = {
     "close.sign": _l("signed a day off"), "token.create": _l("created an API token"),
     "token.revoke": _l("revoked an API token"), "session.end_others": _l("signed out other devices"),
     "user.password_change": _l("changed the password"),
+    "shop_connection.connect": _l("connected a marketplace shop"),
+    "shop_connection.disconnect": _l("disconnected a marketplace shop"),
 }
 CHANNEL_DIRECT = _l("commune catalog")
 # Why a transfer waited for a person (payments.reconcile.services reasons), on the staff queue and in figures.

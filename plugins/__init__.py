@@ -36,7 +36,9 @@ from plugins.payment import (
 from plugins.sdk import (
     MIN_SECRET_LENGTH,
     SDK_VERSION,
+    AccessExpired,
     BankNotification,
+    ConnectionLapsed,
     ImageRef,
     ListingSnapshot,
     MarketplaceAdapter,
@@ -49,6 +51,7 @@ from plugins.sdk import (
     RemoteOrder,
     RemoteOrderLine,
     RemoteProduct,
+    SellerConnection,
     SourceAuthError,
     TransientError,
     labelled,
@@ -57,6 +60,7 @@ from plugins.sdk import (
 from plugins.values import (
     COMMON_UNITS,
     LISTING_STATES,
+    PAUSED,
     PRODUCT_GROUPS,
     PRODUCT_STATUSES,
 )
@@ -67,7 +71,8 @@ __all__ = [
     "MIN_SECRET_LENGTH", "secret_field", "labelled",
     "SDK_VERSION", "BankNotification", "ImageRef", "MarketplaceAdapter", "MarketplaceError", "PaymentSource",
     "Problem", "ProductSnapshot", "RejectedError", "RemoteListing", "RemoteOrder", "RemoteProduct", "RemoteOrderLine",
-    "SourceAuthError", "TransientError", "hookimpl",
+    "SourceAuthError", "TransientError", "hookimpl", "SellerConnection", "ConnectionLapsed", "AccessExpired",
+    "PAUSED",
     "PAYMENT_STATES", "STEP_KINDS", "NextStep", "Payee", "PaymentDeclined", "PaymentProvider", "PaymentRequest",
     "PaymentUpdate",
     "RefundNotSupported", "RefundResult", "WebhookRejected",

@@ -189,9 +189,23 @@ def bank_account_changed(change):
     """
 
 
+@hookspec
+def shop_connection_changed(change):
+    """A household's own shop on a per-seller marketplace (Shopee, TikTok Shop) was connected, is about to lapse
+    (seven days ahead), has lapsed, or was disconnected (SDK 1.6).
+
+    `change` is a snapshot: the household's shop name and owner's phone, the marketplace and the marketplace
+    shop's name, what happened (`change.change`: "connected", "expiring", "lapsed", "disconnected"), when the
+    authorisation lapses, the page where the household connects again (`renew_url`) and who acted. choso has
+    already e-mailed the owner and the helpers when it could; a plugin tells a household with only a phone
+    (SMS, Zalo): a lapsed connection silently stops sales there, and a shop connected by someone else sells
+    the household's products for them. Called after the change is committed. Exceptions are contained.
+    """
+
+
 REGISTRATION_HOOKS = (
     "register_marketplaces", "register_payment_sources", "register_payment_providers", "register_fee_types",
     "register_metrics", "register_facts", "register_commands", "register_blueprints", "extra_template_vars",
 )
 EVENT_HOOKS = ("product_saved", "product_archived", "listing_state_changed", "payment_received", "bill_paid",
-               "bill_reminder", "bank_account_changed", "payment_source_warning")
+               "bill_reminder", "bank_account_changed", "payment_source_warning", "shop_connection_changed")

@@ -307,3 +307,16 @@ class SandboxControl:
 
     def reset(self) -> None:
         self.http.post("/_sandbox/reset").raise_for_status()
+
+    def revoke(self, shop_id: str) -> None:
+        """Per-seller marketplaces (SDK 1.6): the seller withdraws the authorisation (the sandbox answers
+        /_sandbox/revoke)."""
+        self.http.post("/_sandbox/revoke", json={"shop_id": shop_id}).raise_for_status()
+
+    def authorize(self, authorization_url: str, **seller: Any) -> str:
+        """Per-seller marketplaces (SDK 1.6): the seller's consent on the marketplace's authorisation page,
+        without a browser. Returns the address the seller's browser would be sent back to (the redirect URL
+        with the marketplace's code). The sandbox answers /_sandbox/authorize."""
+        r = self.http.post("/_sandbox/authorize", json={"url": authorization_url, **seller})
+        r.raise_for_status()
+        return r.json()["redirect"]

@@ -6,7 +6,7 @@ plain values. Everything here is re-exported from `plugins`, the one import a pl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from marshmallow import Schema, fields, validate
 
 # Bumped in its minor part when something is added, in its major part when something changes or goes.
-SDK_VERSION = "1.5"
+SDK_VERSION = "1.6"
 
 # A key, password or signing secret shorter than this is refused when staff switch an integration on: an empty
 # or short key lets anyone sign a notification (HMAC with an empty key is still a valid HMAC).
@@ -138,6 +138,27 @@ class RemoteOrder:
     address: str = ""
 
 
+@dataclass(frozen=True)
+class SellerConnection:
+    """One household's own shop on a marketplace that authorises sellers one at a time (SDK 1.6), such as
+    Shopee or TikTok Shop: the marketplace's id of the shop and the tokens the seller's authorisation gave.
+
+    choso stores it encrypted per household, hands it to the adapter as `adapter.seller` before any call made
+    for that household, and asks the adapter to refresh it (`refresh_connection`) before `access_expires_at`.
+    `authorization_expires_at` is when the seller's grant itself lapses (Shopee: at most 365 days; only the
+    seller can renew it): choso tells the household seven days before. `extra` holds whatever else the
+    marketplace needs on every call (TikTok Shop's shop cipher); strings only."""
+
+    shop_id: str
+    access_token: str
+    refresh_token: str
+    access_expires_at: datetime
+    refresh_expires_at: datetime | None = None
+    authorization_expires_at: datetime | None = None
+    shop_name: str = ""
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
 class MarketplaceError(Exception):
     """Base of the errors an adapter raises; anything else is treated as a transient fault."""
 
@@ -158,12 +179,28 @@ class RejectedError(MarketplaceError):
         self.problems = tuple(problems)
 
 
+class AccessExpired(TransientError):
+    """The marketplace refused the seller's access token (expired early, or replaced): choso refreshes the
+    connection before the next try (SDK 1.6)."""
+
+
+class ConnectionLapsed(MarketplaceError):
+    """The seller's authorisation is gone (expired, revoked, its refresh token dead) and only the seller can
+    renew it (SDK 1.6). choso pauses that household's listings on the marketplace with this reason and tells
+    the household how to connect again; nothing is retried until it does."""
+
+
 class MarketplaceAdapter:
     """A marketplace's seller API, seen from choso.
 
     Required: `name`, `display_name`, `settings_schema`, `publish`, `update`, `unpublish`. The rest has
     working defaults. `publish` must be idempotent for one `idempotency_key`: called twice with the same key
     it returns the same remote listing instead of creating a second one.
+
+    Per-seller marketplaces (SDK 1.6): set `per_seller = True` when each household authorises its own shop
+    (Shopee, TikTok Shop). The commune's settings then hold the app's credentials (partner id and key), and
+    the household connects its shop through `authorization_url` and `complete_authorization`; before every
+    call made for a household, choso sets `self.seller` to that household's `SellerConnection`.
     """
 
     name: ClassVar[str]
@@ -174,9 +211,42 @@ class MarketplaceAdapter:
     # Seconds each call may take before choso abandons it and retries later (SDK 1.4). None: the operator's
     # default (CHOSO_PLUGIN_TIMEOUT, 20 s); never more than CHOSO_PLUGIN_TIMEOUT_MAX (120 s).
     call_timeout: ClassVar[float | None] = None
+    # Each household connects its own shop (SDK 1.6); see the class docstring.
+    per_seller: ClassVar[bool] = False
 
     def __init__(self, settings: Mapping[str, Any]) -> None:
         self.settings = dict(settings)
+        self.seller: SellerConnection | None = None
+        # set by choso (SDK 1.6): reads a photo's bytes from choso's own storage; None means fetch `url`
+        self.image_reader: Callable[[ImageRef], bytes] | None = None
+
+    def image_bytes(self, image: ImageRef) -> bytes:
+        """The photo's bytes, for marketplaces that take uploads rather than addresses (SDK 1.6)."""
+        if self.image_reader is not None:
+            return self.image_reader(image)
+        import httpx
+
+        response = httpx.get(image.url, timeout=20)
+        response.raise_for_status()
+        return response.content
+
+    def authorization_url(self, redirect_url: str) -> str:
+        """Per-seller marketplaces (SDK 1.6): the marketplace's page where a seller authorises choso for their
+        shop. The marketplace sends the seller back to `redirect_url` (which carries choso's own state) with
+        what `complete_authorization` needs in the query string."""
+        raise NotImplementedError(f"{self.name} does not connect sellers one by one")
+
+    def complete_authorization(self, query: Mapping[str, str], redirect_url: str) -> SellerConnection:
+        """Per-seller marketplaces (SDK 1.6): turn what the marketplace added to `redirect_url` (a code and a
+        shop id, usually) into a connection, by the marketplace's token exchange. Raise `RejectedError` when
+        the marketplace refuses the code."""
+        raise NotImplementedError(f"{self.name} does not connect sellers one by one")
+
+    def refresh_connection(self, connection: SellerConnection) -> SellerConnection:
+        """Per-seller marketplaces (SDK 1.6): a fresh connection from `connection`'s refresh token. Raise
+        `ConnectionLapsed` when the marketplace says the seller must authorise again, `TransientError` when
+        it did not answer."""
+        raise NotImplementedError(f"{self.name} does not connect sellers one by one")
 
     def validate(self, product: ProductSnapshot) -> list[Problem]:
         """Problems the marketplace would refuse, found before anything is sent. Default: none."""

@@ -24,6 +24,7 @@ Override `good_product` or `bad_product` when the marketplace needs something th
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -34,6 +35,7 @@ from plugins.sandbox import SandboxControl
 from plugins.sdk import (
     MIN_SECRET_LENGTH,
     BankNotification,
+    ConnectionLapsed,
     ImageRef,
     MarketplaceAdapter,
     MarketplaceError,
@@ -42,6 +44,7 @@ from plugins.sdk import (
     RejectedError,
     RemoteListing,
     RemoteOrder,
+    SellerConnection,
     SourceAuthError,
     TransientError,
 )
@@ -132,6 +135,21 @@ class MarketplaceContract:
         control.reset()
         return control
 
+    @pytest.fixture(autouse=True)
+    def _seller_and_photos(self, request, adapter: MarketplaceAdapter, sandbox_url: str) -> None:
+        """Per-seller adapters (SDK 1.6) act for a shop connected through the sandbox's authorisation page, as
+        choso connects one; adapters that upload photos read a small real JPEG."""
+        if adapter.image_reader is None:
+            adapter.image_reader = lambda _image: sample_photo()
+        if adapter.per_seller and adapter.seller is None:
+            connect_seller(adapter, SandboxControl(sandbox_url))
+
+    def copy(self, adapter: MarketplaceAdapter, settings: dict) -> MarketplaceAdapter:
+        """A second adapter with other settings, acting for the same seller and reading the same photos."""
+        other = type(adapter)(settings)
+        other.seller, other.image_reader = adapter.seller, adapter.image_reader
+        return other
+
     def test_adapter_declares_its_identity(self, adapter: MarketplaceAdapter):
         assert adapter.name and adapter.name == adapter.name.lower() and " " not in adapter.name
         assert adapter.display_name
@@ -187,7 +205,7 @@ class MarketplaceContract:
         adapter.unpublish(listing.remote_id)  # taking down what is already down is not an error
 
     def test_wrong_credentials_are_refused_not_ignored(self, adapter):
-        wrong = type(adapter)(_with_wrong_secrets(adapter))
+        wrong = self.copy(adapter, _with_wrong_secrets(adapter))
         with pytest.raises(MarketplaceError):
             wrong.publish(self.good_product(), "contract-wrong-credentials")
 
@@ -209,7 +227,7 @@ class MarketplaceContract:
         override when the adapter sets its timeout another way."""
         if "timeout_seconds" not in type(adapter).settings_schema().fields:
             pytest.skip(f"{adapter.name}: declare a timeout_seconds setting, or override timeout_adapter()")
-        return type(adapter)({**adapter.settings, "timeout_seconds": seconds})
+        return self.copy(adapter, {**adapter.settings, "timeout_seconds": seconds})
 
     def test_a_marketplace_that_does_not_answer_in_time_is_transient(self, adapter, control):
         quick = self.timeout_adapter(adapter, 0.5)
@@ -238,6 +256,60 @@ class MarketplaceContract:
             adapter.publish(self.bad_product(), "contract-refused")
         assert caught.value.problems
         assert control.products() == []
+
+    # --- per-seller marketplaces (SDK 1.6) ------------------------------------------------------------
+
+    def _per_seller(self, adapter: MarketplaceAdapter) -> None:
+        if not adapter.per_seller:
+            pytest.skip(f"{adapter.name} is configured per commune, not connected per seller")
+
+    def test_a_connected_seller_has_a_usable_connection(self, adapter):
+        self._per_seller(adapter)
+        seller = adapter.seller
+        assert isinstance(seller, SellerConnection) and seller.shop_id and seller.access_token
+        assert seller.refresh_token and seller.access_expires_at.tzinfo is not None
+        assert seller.access_expires_at > datetime.now(UTC)
+        assert all(isinstance(k, str) and isinstance(v, str) for k, v in seller.extra.items())
+
+    def test_a_refreshed_connection_works_and_replaces_the_old_tokens(self, adapter, control):
+        self._per_seller(adapter)
+        fresh = adapter.refresh_connection(adapter.seller)
+        assert isinstance(fresh, SellerConnection) and fresh.shop_id == adapter.seller.shop_id
+        assert fresh.access_token != adapter.seller.access_token
+        adapter.seller = fresh
+        listing = adapter.publish(self.good_product(), "contract-refreshed-1")
+        assert control.product(listing.remote_id) is not None
+
+    def test_a_revoked_authorisation_is_connection_lapsed(self, adapter, control):
+        self._per_seller(adapter)
+        control.revoke(adapter.seller.shop_id)
+        with pytest.raises(ConnectionLapsed):
+            adapter.refresh_connection(adapter.seller)
+        with pytest.raises(ConnectionLapsed):
+            adapter.publish(self.good_product(), "contract-revoked-1")
+
+
+def connect_seller(adapter: MarketplaceAdapter, control: SandboxControl, **seller) -> SellerConnection:
+    """Connect a seller's shop the way choso does: the adapter's authorisation URL, the seller's consent on
+    the sandbox (`SandboxControl.authorize`), then the adapter's token exchange. Sets `adapter.seller`."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    redirect = "http://127.0.0.1:9/dashboard/connections/kit/back?state=kit"
+    back = control.authorize(adapter.authorization_url(redirect), **seller)
+    query = {k: v for k, v in parse_qsl(urlsplit(back).query) if k != "state"}
+    adapter.seller = adapter.complete_authorization(query, redirect)
+    return adapter.seller
+
+
+def sample_photo() -> bytes:
+    """A small, real JPEG: what a marketplace that takes uploads receives in the kit."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), (180, 120, 60)).save(out, "JPEG", quality=80)
+    return out.getvalue()
 
 
 class PaymentSourceContract:

@@ -19,4 +19,6 @@ COMMON_UNITS = ("kg", "g", "lít", "ml", "hộp", "gói", "túi", "chai", "lọ"
 # Where a listing stands (`ListingSnapshot.state`, the `listing_state_changed` hook).
 QUEUED, PUBLISHING, LIVE, REJECTED = "queued", "publishing", "live", "rejected"
 FAILED, OUT_OF_SYNC, UNPUBLISHED = "failed", "out_of_sync", "unpublished"
-LISTING_STATES = (QUEUED, PUBLISHING, LIVE, REJECTED, FAILED, OUT_OF_SYNC, UNPUBLISHED)
+# SDK 1.6: waiting for the household to connect (or reconnect) its own shop on a per-seller marketplace
+PAUSED = "paused"
+LISTING_STATES = (QUEUED, PUBLISHING, LIVE, REJECTED, FAILED, OUT_OF_SYNC, UNPUBLISHED, PAUSED)

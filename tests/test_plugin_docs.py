@@ -82,6 +82,13 @@ def test_the_every_hook_example_works(every_hook_app, factory, sandboxes, farm_p
     from payments.reconcile.polling import SourceWarning
 
     manager.fire("payment_source_warning", warning=SourceWarning("00583", "sepay", "SePay", "auth", None, "…", "/"))
+    from datetime import UTC, datetime
+
+    from core.publishing.connections import ShopConnectionChange
+
+    manager.fire("shop_connection_changed", change=ShopConnectionChange(
+        7, "Chè Tân Cương", "0912345678", "shopee", "Shop chè", "expiring", datetime(2027, 1, 2, tzinfo=UTC),
+        "https://choso.example/dashboard/shops/7#connections", "choso"))
     kinds = [kind for kind, _ in module.seen]
     assert kinds[:1] == ["product_saved"] and "product_archived" in kinds
     assert ("listing_state_changed", ("voso", "queued", "publishing")) in module.seen
@@ -89,6 +96,8 @@ def test_the_every_hook_example_works(every_hook_app, factory, sandboxes, farm_p
     assert ("payment_received", {"amount_vnd": 50_000}) in module.seen
     assert ("bill_paid", {"number": "HD-1"}) in module.seen
     assert ("payment_source_warning", "auth") in module.seen
+    assert ("shop_connection_changed", "expiring") in module.seen
+    assert module.sms_outbox[-1][0] == "0912345678" and "02/01" in module.sms_outbox[-1][1]
 
 
 def test_the_example_wallet_takes_a_payment_through_choso(every_hook_app, factory, db):

@@ -32,6 +32,15 @@ def can_edit_shop(user: User | None, shop: HouseholdBusiness) -> bool:
     return user.is_admin or shop.owner_id == user.id or is_assigned_helper(user, shop)
 
 
+def can_connect_marketplace_shop(user: User | None, shop: HouseholdBusiness) -> bool:
+    """Connecting a marketplace shop (Shopee, TikTok Shop) decides whose shop sells the household's products:
+    the household itself or a helper assigned to it (the owner is told when the helper does it), never staff
+    and never another household."""
+    if not user:
+        return False
+    return shop.owner_id == user.id or is_assigned_helper(user, shop)
+
+
 def can_assign_helpers(user: User | None, commune_code: str) -> bool:
     """Who may act for which household is the commune's decision, taken by its staff."""
     return is_commune_staff(user, commune_code)

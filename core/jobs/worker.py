@@ -84,14 +84,18 @@ def work(app: Flask, *, burst: bool = False, poll: float = 0.5, stop: threading.
 
 def _schedule_periodic(app: Flask) -> None:
     """A long-running worker makes sure the periodic jobs are queued: the monthly figures snapshot, the
-    morning's bill reminders, and asking the bank services for what their webhooks missed (now, then every
-    CHOSO_BANK_POLL_MINUTES). Their job keys keep each to one, however many workers start."""
+    morning's bill reminders, asking the bank services for what their webhooks missed (now, then every
+    CHOSO_BANK_POLL_MINUTES), and the households' marketplace connections (refreshed before their tokens expire,
+    households told before their authorisation lapses; now, then every 10 minutes). Their job keys keep each
+    to one, however many workers start."""
     from core.metrics import services as metrics
+    from core.publishing import connections
     from payments.bills import reminders
     from payments.reconcile import polling
 
     with app.app_context():
-        for schedule in (metrics.schedule_next, reminders.schedule_next, polling.schedule_at_start):
+        for schedule in (metrics.schedule_next, reminders.schedule_next, polling.schedule_at_start,
+                         connections.schedule_at_start):
             db = database(app).sessions()
             try:
                 schedule(db)

@@ -46,3 +46,37 @@ class Listing(Base):
     def publish_key(self) -> str:
         return f"choso-listing-{self.id}-g{self.generation}"
 
+
+
+class ShopConnection(Base):
+    """A household's own shop on a per-seller marketplace (Shopee, TikTok Shop): the marketplace's shop id and
+    the tokens the household's authorisation gave, sealed (core.secret_box). One per household and marketplace;
+    one shop belongs to one household (a shop connected elsewhere is refused)."""
+
+    __tablename__ = "shop_connections"
+    __table_args__ = (UniqueConstraint("household_id", "marketplace"),
+                      UniqueConstraint("marketplace", "remote_shop_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"), index=True)
+    commune_code: Mapped[str] = mapped_column(String(5), index=True)
+    marketplace: Mapped[str] = mapped_column(String(40))
+    remote_shop_id: Mapped[str] = mapped_column(String(64))
+    shop_name: Mapped[str] = mapped_column(String(200), default="")
+    # "connected", "lapsed" (only the household can renew it), "disconnected" (the household let it go)
+    state: Mapped[str] = mapped_column(String(12), default="connected", index=True)
+    sealed: Mapped[str] = mapped_column(Text)  # access and refresh tokens, and the adapter's extras
+    access_expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    refresh_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    authorization_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    connected_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    connected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # told that the authorisation ends soon
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    def lapses_at(self) -> datetime | None:
+        """When the household must authorise again: the grant's end, or the refresh token's if sooner."""
+        ends = [t for t in (self.authorization_expires_at, self.refresh_expires_at) if t is not None]
+        return min(ends) if ends else None

@@ -29,8 +29,10 @@ from core.publishing.models import Listing
 from core.publishing.problems import explain
 from core.services import audit, integrations
 from core.services.shops import require
-from core.snapshots import content_version, product_snapshot
+from core.snapshots import content_version, product_snapshot, public_url
 from plugins.sdk import (
+    AccessExpired,
+    ConnectionLapsed,
     ListingSnapshot,
     MarketplaceAdapter,
     Problem,
@@ -67,9 +69,36 @@ def adapter_for(db: Session, commune_code: str, name: str) -> MarketplaceAdapter
     cache = current_app.extensions.setdefault("choso.adapters", {})
     key = (commune_code, name, tuple(sorted((k, str(v)) for k, v in settings.items())))
     if key not in cache:
-        cache[key] = containment.call(plugin_of(name), f"marketplace {name}: start", cls, settings,
-                                      display=display_name(cls), commune_code=commune_code)
+        cache[key] = _started(cls, name, settings, commune_code)
     return cache[key]
+
+
+def fresh_adapter(db: Session, commune_code: str, name: str, cls: type[MarketplaceAdapter]) -> MarketplaceAdapter:
+    """A new adapter, never shared: per-seller adapters carry one household's connection (SDK 1.6)."""
+    settings = integrations.settings_for(db, commune_code, "marketplace", name)
+    if settings is None:
+        raise Invalid(_("%(name)s is not switched on for this commune; ask the commune staff.",
+                        name=cls.display_name))
+    return _started(cls, name, settings, commune_code)
+
+
+def _started(cls: type[MarketplaceAdapter], name: str, settings: dict, commune_code: str) -> MarketplaceAdapter:
+    adapter = containment.call(plugin_of(name), f"marketplace {name}: start", cls, settings,
+                               display=display_name(cls), commune_code=commune_code)
+    if isinstance(adapter, MarketplaceAdapter):
+        adapter.image_reader = read_image
+    return adapter
+
+
+def read_image(image) -> bytes:
+    """A product photo's bytes from choso's own storage (SDK 1.6 `image_bytes`): marketplaces that take
+    uploads get the file without choso fetching itself over the network."""
+    from core.storage import storage
+
+    prefix = public_url("/uploads/")
+    if not image.url.startswith(prefix):
+        raise ValueError("not one of choso's photos")
+    return storage().local_path(image.url[len(prefix):]).read_bytes()
 
 
 def plugin_of(name: str) -> str:
@@ -198,6 +227,10 @@ def _request_publish(db: Session, actor: User, product: Product, names: list[str
         try:
             adapter = adapter_for(db, product.commune_code, name)
             problems = _validate(adapter, name, snapshot, product.commune_code)
+            if getattr(adapter, "per_seller", False) and not _connected(db, product.household_id, name):
+                problems = [*problems, Problem("marketplace", _(
+                    "Connect your %(name)s shop first (on your shop page): choso sells there through your own shop.",
+                    name=display_name(type(adapter))), "not_connected")]
         except containment.PluginFailed as failure:  # only this marketplace's part stops; the others go on
             problems = [Problem("marketplace", failure.for_people, "unavailable")]
         if problems:
@@ -227,6 +260,13 @@ def _request_publish(db: Session, actor: User, product: Product, names: list[str
     db.commit()
     _announce(changes)
     return found
+
+
+def _connected(db: Session, household_id: int, name: str) -> bool:
+    from core.publishing import connections
+
+    row = connections.row_of(db, household_id, name)
+    return row is not None and row.state == connections.CONNECTED
 
 
 def request_unpublish(db: Session, actor: User | None, listing: Listing) -> Listing:
@@ -317,6 +357,12 @@ def _sync(db: Session, listing: Listing, changes: list[tuple[Listing, str, str]]
         return
     except containment.PluginFailed as failure:  # the plugin could not even start: try again later
         _plugin_failed(db, listing, changes, failure)
+    if getattr(adapter, "per_seller", False) and not (listing.desired == "unpublished" and not listing.remote_id):
+        adapter = _seller_adapter(db, listing, changes)
+        if adapter is None:
+            return
+        if listing.state == states.PAUSED:  # connected again: the listing goes on from where it waited
+            _move(listing, states.OUT_OF_SYNC if listing.remote_id else states.QUEUED, changes)
     name, commune = listing.marketplace, listing.commune_code
     plugin, shown = plugin_of(name), display_name(type(adapter))
     deadline = containment.deadline_for(getattr(adapter, "call_timeout", None))
@@ -324,7 +370,7 @@ def _sync(db: Session, listing: Listing, changes: list[tuple[Listing, str, str]]
     def contained(what: str, fn, *args, check=None):
         return lambda: containment.call(plugin, f"marketplace {name}: {what}", fn, *args, display=shown,
                                         deadline=deadline, check=check, commune_code=commune,
-                                        passthrough=(RejectedError, TransientError))
+                                        passthrough=(RejectedError, TransientError, ConnectionLapsed))
     if listing.desired == "unpublished":
         if listing.state == states.UNPUBLISHED:
             return
@@ -366,6 +412,23 @@ def _sync(db: Session, listing: Listing, changes: list[tuple[Listing, str, str]]
     _move(listing, states.LIVE, changes)
 
 
+def _seller_adapter(db: Session, listing: Listing, changes) -> MarketplaceAdapter | None:
+    """The adapter acting for the listing's household, or None with the listing paused until it connects."""
+    from core.publishing import connections
+
+    try:
+        return connections.seller_adapter(db, listing.product.household, listing.marketplace)
+    except ConnectionLapsed:
+        if listing.state == states.LIVE:
+            _move(listing, states.OUT_OF_SYNC, changes)
+        if listing.state != states.PAUSED:
+            _move(listing, states.PAUSED, changes)
+        listing.last_error, listing.next_retry_at = connections.lapsed_reason(listing.marketplace), None
+        return None
+    except containment.PluginFailed as failure:
+        _plugin_failed(db, listing, changes, failure)
+
+
 def _call(db: Session, listing: Listing, changes, action):
     """Run one marketplace call; transient trouble becomes a scheduled retry or, at the limit, `failed`."""
     try:
@@ -374,7 +437,24 @@ def _call(db: Session, listing: Listing, changes, action):
         raise
     except containment.PluginFailed as failure:
         _plugin_failed(db, listing, changes, failure)
+    except ConnectionLapsed as lapsed:  # only the household can renew it: its listings there wait for it
+        from core.publishing import connections
+
+        row = connections.row_of(db, listing.product.household_id, listing.marketplace)
+        if row is not None and row.state == connections.CONNECTED:
+            connections.lapse(db, row, listing.product.household, str(lapsed))
+        db.refresh(listing)
+        if listing.state != states.PAUSED:
+            _move(listing, states.PAUSED, changes)
+            listing.last_error = connections.lapsed_reason(listing.marketplace)
+        raise RetryStopped() from lapsed
     except TransientError as exc:  # a rate limit, a 5xx, a timeout: said in words, the marketplace's detail kept
+        if isinstance(exc, AccessExpired):  # refreshed before the next try
+            from core.publishing import connections
+
+            row = connections.row_of(db, listing.product.household_id, listing.marketplace)
+            if row is not None:
+                row.access_expires_at = utcnow()
         reason = _("%(name)s is busy or did not answer (%(detail)s); choso tries again by itself.",
                    name=_shown(listing.marketplace), detail=str(exc)[:200])
         return _retry_later(db, listing, changes, exc, reason, exc.retry_after)

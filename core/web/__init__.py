@@ -56,11 +56,13 @@ def register(app: Flask) -> None:
         app.register_blueprint(module.bp)
     from core.metrics import pages as metric_pages
     from core.orders import pages as order_pages
+    from core.publishing import pages as connection_pages
     from payments import pages as payment_pages
 
     app.register_blueprint(payment_pages.bp)
     app.register_blueprint(order_pages.bp)
     app.register_blueprint(metric_pages.bp)
+    app.register_blueprint(connection_pages.bp)
 
     @app.context_processor
     def _cart() -> dict[str, Any]:

@@ -115,11 +115,16 @@ def update_shop(shop_id: int):
 
 
 def _shop_page(found: HouseholdBusiness, **extra) -> str:
+    from core.publishing import connections
     from core.publishing import services as publishing
 
-    items = session().scalars(products.catalog_query(current_user, household=found.id)).unique().all()
+    db = session()
+    items = db.scalars(products.catalog_query(current_user, household=found.id)).unique().all()
+    own_shops = [(name, publishing._shown(name), connections.row_of(db, found.id, name))
+                 for name in connections.per_seller_names(db, found.commune_code)]
     context = {"errors": {}, "form": {}, "import_report": None, "listing_summary":
-               publishing.summary(session(), household=found.id), **extra}
+               publishing.summary(db, household=found.id), "own_shops": own_shops,
+               "can_connect": policy.can_connect_marketplace_shop(current_user, found), **extra}
     return render_template("dashboard/shop.html", shop=found, items=items, banks=all_banks(),
                            can_edit=policy.can_edit_shop(current_user, found),
                            acting=policy.acting_for(current_user, found),

@@ -219,3 +219,12 @@ def bank_account_changed(change):
 def payment_source_warning(warning):
     seen.append(("payment_source_warning", warning.kind))
     sms_outbox.append(("commune-duty-phone", f"choso {warning.commune_code}: {warning.display_name} - {warning.text}"))
+
+
+# --- shop_connection_changed ---
+@hookimpl
+def shop_connection_changed(change):
+    seen.append(("shop_connection_changed", change.change))
+    if change.owner_phone and change.change in ("expiring", "lapsed"):  # sales there stop without it
+        sms_outbox.append((change.owner_phone, f"{change.shop_name}: ket noi {change.marketplace} het han "
+                                               f"{change.lapses_at:%d/%m}. Ket noi lai: {change.renew_url}"))

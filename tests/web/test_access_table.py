@@ -91,6 +91,9 @@ NOT_ROLE_BASED = {  # reached by a secret or a signature instead of a role; test
     "/staff/<code>/metrics/<indicator_id>/records.<fmt>", "/api/v1/bill-batches/<int:batch_id>",
     "/api/v1/communes/<code>", "/api/v1/products/<int:product_id>", "/p/<int:product_id>-<slug>",
     "/s/<int:shop_id>-<slug>", "/checkout",
+    # the way back from a marketplace's authorisation page: a signed state naming the person who started
+    # (tests/publishing/test_shop_connections.py)
+    "/dashboard/connections/<name>/back",
 }
 
 

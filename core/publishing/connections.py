@@ -1,0 +1,430 @@
+"""Each household connects its own shop on a per-seller marketplace (Shopee, TikTok Shop; SDK 1.6).
+
+The commune switches the marketplace on with the app's credentials; a household (or its helper) then taps
+"connect my shop", authorises choso on the marketplace's own page, and comes back connected (`start`, then
+`finish` on the way back). The tokens are sealed per household (core.secret_box). The worker refreshes them
+before they expire, tells the household (and its helpers) seven days before the authorisation lapses, by
+e-mail and the `shop_connection_changed` hook (SMS or Zalo plugins); once it has lapsed, the household's
+listings on that marketplace are paused with that reason, and resume when the household connects again.
+
+Who may connect a shop is `policy.can_connect_marketplace_shop`: connecting decides whose marketplace shop
+sells the household's products, so the owner is told of every connection someone else made, and one
+marketplace shop can belong to one household only.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core import containment, events
+from core.auth import policy
+from core.db import utcnow
+from core.errors import Forbidden, Invalid, NotFound
+from core.jobs.queue import enqueue, handler
+from core.mail import smtp_send
+from core.models import HouseholdBusiness, User
+from core.models.households import HelperAssignment
+from core.publishing import states
+from core.publishing.models import Listing, ShopConnection
+from core.secret_box import seal, unseal
+from core.services import audit
+from core.snapshots import public_url
+from plugins.sdk import ConnectionLapsed, MarketplaceAdapter, SellerConnection
+
+log = logging.getLogger("choso.connections")
+
+CONNECTED, LAPSED, DISCONNECTED = "connected", "lapsed", "disconnected"
+SWEEP_JOB, NOTICE_JOB = "shop-connections-sweep", "shop-connections.notify"
+REFRESH_AHEAD = timedelta(minutes=30)  # refresh an access token this long before it expires
+WARN_AHEAD = timedelta(days=7)  # tell the household this long before its authorisation lapses
+STATE_MAX_AGE = 15 * 60  # seconds a "connect my shop" round trip may take
+
+
+@dataclass(frozen=True)
+class ShopConnectionChange:
+    """What `shop_connection_changed` hands plugins: who to tell, about which shop, and what to do."""
+
+    household_id: int
+    shop_name: str
+    owner_phone: str | None
+    marketplace: str
+    marketplace_shop: str
+    change: str  # "connected" | "expiring" | "lapsed" | "disconnected"
+    lapses_at: datetime | None
+    renew_url: str
+    changed_by: str
+
+
+def _services():
+    from core.publishing import services
+
+    return services
+
+
+def per_seller_names(db: Session, commune_code: str) -> list[str]:
+    """The per-seller marketplaces the commune has switched on, whose shops households connect themselves."""
+    services = _services()
+    return [name for name in services.marketplace_names(db, commune_code)
+            if getattr(services.marketplaces().get(name), "per_seller", False)]
+
+
+def row_of(db: Session, household_id: int, name: str) -> ShopConnection | None:
+    return db.scalar(select(ShopConnection).where(ShopConnection.household_id == household_id,
+                                                  ShopConnection.marketplace == name))
+
+
+def _require_connect(actor: User | None, shop: HouseholdBusiness) -> None:
+    if not policy.can_connect_marketplace_shop(actor, shop):
+        raise Forbidden(_("You are not allowed to do this."))
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="choso.shop-connection")
+
+
+def _redirect_url(name: str, state: str) -> str:
+    return public_url(f"/dashboard/connections/{name}/back?{urlencode({'state': state})}")
+
+
+# --- connecting ------------------------------------------------------------------------------------------
+
+def start(db: Session, actor: User, shop: HouseholdBusiness, name: str) -> str:
+    """The marketplace's authorisation page for `shop`; the way back carries a signed, short-lived state
+    that names the household and the person who started, so nobody else can finish it."""
+    _require_connect(actor, shop)
+    if name not in per_seller_names(db, shop.commune_code):
+        raise Invalid(_("%(name)s is not switched on for this commune; ask the commune staff.", name=name))
+    state = _serializer().dumps({"h": shop.id, "m": name, "u": actor.id, "n": secrets.token_urlsafe(8)})
+    adapter = _services().adapter_for(db, shop.commune_code, name)
+    return _contained(adapter, name, shop.commune_code, "authorization_url", adapter.authorization_url,
+                      _redirect_url(name, state), check=_checked_url)
+
+
+def finish(db: Session, actor: User, name: str, args: dict[str, str]) -> ShopConnection:
+    """Back from the marketplace: check the state, exchange the code for tokens, keep them sealed."""
+    try:
+        state = _serializer().loads(args.get("state", ""), max_age=STATE_MAX_AGE)
+    except SignatureExpired as exc:
+        raise Invalid(_("The connection took too long; start again from your shop page.")) from exc
+    except BadSignature as exc:
+        raise Invalid(_("This connection link is not valid; start again from your shop page.")) from exc
+    shop = db.get(HouseholdBusiness, state["h"])
+    if shop is None or state["m"] != name:
+        raise NotFound(_("This page does not exist."))
+    if state["u"] != actor.id:
+        raise Forbidden(_("Only the person who started connecting this shop can finish it."))
+    _require_connect(actor, shop)
+    adapter = _services().adapter_for(db, shop.commune_code, name)
+    back = {k: v for k, v in args.items() if k != "state"}
+    connection = _contained(adapter, name, shop.commune_code, "complete_authorization",
+                            adapter.complete_authorization, back, _redirect_url(name, args["state"]),
+                            check=_checked_connection)
+    taken = db.scalar(select(ShopConnection).where(ShopConnection.marketplace == name,
+                                                   ShopConnection.remote_shop_id == connection.shop_id,
+                                                   ShopConnection.household_id != shop.id))
+    if taken is not None and taken.state != DISCONNECTED:
+        raise Invalid(_("This %(name)s shop is already connected to another household. Each household "
+                        "connects its own shop.", name=_shown(name)))
+    if taken is not None:  # given up by a household before: the shop moves, its old row goes
+        db.delete(taken)
+        db.flush()
+    row = row_of(db, shop.id, name) or ShopConnection(household_id=shop.id, marketplace=name,
+                                                       commune_code=shop.commune_code)
+    db.add(row)
+    _store(row, connection)
+    row.state, row.last_error, row.warned_at = CONNECTED, None, None
+    row.connected_by_id, row.connected_at = actor.id, utcnow()
+    audit.record(db, actor, "shop_connection.connect", "shop_connection", None, shop=shop,
+                 details={"marketplace": name, "marketplace_shop": connection.shop_id,
+                          "shop_name": connection.shop_name})
+    resumed = resume(db, shop.id, name)
+    try:
+        db.commit()
+    except IntegrityError as exc:  # the same marketplace shop connected for another household at this moment
+        db.rollback()
+        raise Invalid(_("This %(name)s shop is already connected to another household. Each household "
+                        "connects its own shop.", name=_shown(name))) from exc
+    _services()._announce(resumed)
+    _tell(db, row, shop, "connected", actor)
+    return row
+
+
+def disconnect(db: Session, actor: User, shop: HouseholdBusiness, name: str) -> None:
+    _require_connect(actor, shop)
+    row = row_of(db, shop.id, name)
+    if row is None or row.state == DISCONNECTED:
+        return
+    row.state, row.sealed = DISCONNECTED, seal({})
+    audit.record(db, actor, "shop_connection.disconnect", "shop_connection", row.id, shop=shop,
+                 details={"marketplace": name, "marketplace_shop": row.remote_shop_id})
+    paused = pause(db, shop.id, name, _("The household disconnected its %(name)s shop.", name=_shown(name)))
+    db.commit()
+    _services()._announce(paused)
+    _tell(db, row, shop, "disconnected", actor)
+
+
+def _store(row: ShopConnection, connection: SellerConnection) -> None:
+    row.remote_shop_id, row.shop_name = connection.shop_id, connection.shop_name[:200]
+    row.sealed = seal({"access_token": connection.access_token, "refresh_token": connection.refresh_token,
+                       "extra": dict(connection.extra)})
+    row.access_expires_at = connection.access_expires_at
+    row.refresh_expires_at = connection.refresh_expires_at
+    row.authorization_expires_at = connection.authorization_expires_at
+    row.refreshed_at = utcnow()
+
+
+def _connection(row: ShopConnection) -> SellerConnection:
+    tokens = unseal(row.sealed)
+    return SellerConnection(shop_id=row.remote_shop_id, access_token=tokens["access_token"],
+                            refresh_token=tokens["refresh_token"], access_expires_at=row.access_expires_at,
+                            refresh_expires_at=row.refresh_expires_at,
+                            authorization_expires_at=row.authorization_expires_at, shop_name=row.shop_name,
+                            extra=dict(tokens.get("extra") or {}))
+
+
+# --- acting for a household --------------------------------------------------------------------------------
+
+def seller_adapter(db: Session, shop: HouseholdBusiness, name: str) -> MarketplaceAdapter:
+    """A fresh adapter acting for `shop` (never shared between households), its connection refreshed first
+    when the access token is about to expire. Raises ConnectionLapsed when the household must connect."""
+    row = row_of(db, shop.id, name)
+    if row is None or row.state != CONNECTED:
+        raise ConnectionLapsed("not connected")
+    services = _services()
+    cls = services.marketplaces()[name]
+    adapter = services.fresh_adapter(db, shop.commune_code, name, cls)
+    adapter.seller = _connection(row)
+    if row.access_expires_at <= utcnow() + timedelta(minutes=2):
+        refresh(db, row, adapter)
+        adapter.seller = _connection(row)
+    return adapter
+
+
+def refresh(db: Session, row: ShopConnection, adapter: MarketplaceAdapter | None = None) -> None:
+    """New tokens for `row` through the marketplace; a refusal that only the seller can fix lapses it."""
+    shop = db.get(HouseholdBusiness, row.household_id)
+    name = row.marketplace
+    services = _services()
+    if adapter is None:
+        adapter = services.fresh_adapter(db, row.commune_code, name, services.marketplaces()[name])
+    try:
+        fresh = _contained(adapter, name, row.commune_code, "refresh_connection", adapter.refresh_connection,
+                           _connection(row), check=_checked_connection, passthrough=(ConnectionLapsed,))
+    except ConnectionLapsed as lapsed:
+        lapse(db, row, shop, str(lapsed))
+        raise
+    _store(row, fresh)
+    row.last_error = None
+    db.commit()
+
+
+def lapse(db: Session, row: ShopConnection, shop: HouseholdBusiness, detail: str) -> None:
+    row.state, row.last_error = LAPSED, detail[:2000]
+    paused = pause(db, shop.id, row.marketplace, lapsed_reason(row.marketplace))
+    db.commit()
+    _services()._announce(paused)
+    _tell(db, row, shop, "lapsed", None)
+
+
+def lapsed_reason(name: str) -> str:
+    return _("Your %(name)s shop is not connected (or its authorisation has ended); connect it on your shop page "
+             "to go on selling there.", name=_shown(name))
+
+
+# --- listings waiting for a connection ---------------------------------------------------------------------
+
+def pause(db: Session, household_id: int, name: str, reason: str) -> list:
+    """Listings of the household on `name` that would need the marketplace wait, saying why. Returns the state
+    changes, to announce once committed."""
+    services = _services()
+    changes: list = []
+    for listing in _listings(db, household_id, name):
+        if listing.state in (states.QUEUED, states.OUT_OF_SYNC, states.PUBLISHING) or (
+                listing.state == states.LIVE and listing.desired != "live"):
+            if listing.state == states.LIVE:
+                services._move(listing, states.OUT_OF_SYNC, changes)
+            services._move(listing, states.PAUSED, changes)
+            listing.last_error, listing.next_retry_at = reason[:2000], None
+    db.flush()
+    return changes
+
+
+def resume(db: Session, household_id: int, name: str) -> list:
+    services = _services()
+    changes: list = []
+    for listing in _listings(db, household_id, name):
+        if listing.state == states.PAUSED:
+            services._move(listing, states.OUT_OF_SYNC if listing.remote_id else states.QUEUED, changes)
+            listing.last_error, listing.attempts = None, 0
+            services._queue(db, listing)
+    return changes
+
+
+def _listings(db: Session, household_id: int, name: str) -> list[Listing]:
+    from core.models import Product
+
+    return list(db.scalars(select(Listing).join(Listing.product).where(
+        Product.household_id == household_id, Listing.marketplace == name)))
+
+
+# --- the worker's rounds -------------------------------------------------------------------------------------
+
+def schedule_next(db: Session, *, now: bool = False) -> None:
+    minutes = current_app.config.get("SHOP_CONNECTION_SWEEP_MINUTES", 10)
+    enqueue(db, SWEEP_JOB, {}, key=SWEEP_JOB, run_at=utcnow() + (timedelta() if now else timedelta(minutes=minutes)))
+    db.commit()
+
+
+def schedule_at_start(db: Session) -> None:
+    schedule_next(db, now=True)
+
+
+@handler(SWEEP_JOB)
+def _sweep(db: Session, payload: dict[str, Any]) -> None:
+    sweep(db)
+    schedule_next(db)
+
+
+def sweep(db: Session, now: datetime | None = None) -> dict[str, int]:
+    """Refresh what expires soon, warn what lapses within a week, lapse what has. Returns the counts."""
+    now = now or utcnow()
+    done = {"refreshed": 0, "warned": 0, "lapsed": 0, "failed": 0}
+    rows = list(db.scalars(select(ShopConnection).where(ShopConnection.state == CONNECTED)))
+    for row in rows:
+        shop = db.get(HouseholdBusiness, row.household_id)
+        ends = row.lapses_at()
+        if ends is not None and ends <= now:
+            lapse(db, row, shop, "the authorisation ended")
+            done["lapsed"] += 1
+            continue
+        if row.access_expires_at <= now + REFRESH_AHEAD:
+            try:
+                refresh(db, row)
+                done["refreshed"] += 1
+            except ConnectionLapsed:
+                done["lapsed"] += 1
+                continue
+            except containment.PluginFailed as failure:  # tried again at the next round
+                row.last_error = failure.for_people[:2000]
+                db.commit()
+                done["failed"] += 1
+                continue
+        ends = row.lapses_at()
+        if ends is not None and ends <= now + WARN_AHEAD and row.warned_at is None:
+            row.warned_at = now
+            db.commit()
+            _tell(db, row, shop, "expiring", None)
+            done["warned"] += 1
+    return done
+
+
+# --- telling the household ---------------------------------------------------------------------------------
+
+def _shown(name: str) -> str:
+    return _services()._shown(name)
+
+
+def _tell(db: Session, row: ShopConnection, shop: HouseholdBusiness, change: str, actor: User | None) -> None:
+    """E-mail the owner and the helpers assigned (except whoever acted), and fire the hook for SMS or Zalo."""
+    snapshot = ShopConnectionChange(
+        household_id=shop.id, shop_name=shop.name, owner_phone=shop.owner.phone if shop.owner else None,
+        marketplace=row.marketplace, marketplace_shop=row.shop_name or row.remote_shop_id, change=change,
+        lapses_at=row.lapses_at(), renew_url=public_url(f"/dashboard/shops/{shop.id}#connections"),
+        changed_by=(actor.name or actor.phone or "") if actor else "choso")
+    if change == "connected" and actor is not None and actor.id == shop.owner_id:
+        recipients: list[int] = []  # the owner did it: nothing to warn anyone about
+    else:
+        helpers = db.scalars(select(HelperAssignment.helper_id).where(
+            HelperAssignment.household_id == shop.id, HelperAssignment.ended_at.is_(None)))
+        recipients = [uid for uid in [shop.owner_id, *helpers] if uid and (actor is None or uid != actor.id)]
+    for user_id in recipients:
+        enqueue(db, NOTICE_JOB, {"user_id": user_id, "change": events.encode(snapshot)})
+    db.commit()
+    events.fire("shop_connection_changed", change=snapshot)
+
+
+def notice_message(change: ShopConnectionChange, recipient: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = current_app.config.get("MAIL_FROM", "choso@localhost")
+    message["To"] = recipient
+    shown = _shown(change.marketplace)
+    subjects = {
+        "connected": _("A %(name)s shop was connected to %(shop)s", name=shown, shop=change.shop_name),
+        "expiring": _("%(shop)s: the %(name)s connection ends soon", name=shown, shop=change.shop_name),
+        "lapsed": _("%(shop)s: the %(name)s connection has ended", name=shown, shop=change.shop_name),
+        "disconnected": _("%(shop)s: the %(name)s shop was disconnected", name=shown, shop=change.shop_name),
+    }
+    message["Subject"] = subjects[change.change]
+    lines = [
+        _("%(name)s shop: %(remote)s", name=shown, remote=change.marketplace_shop),
+        _("By: %(who)s", who=change.changed_by),
+        _("Products of %(shop)s listed on %(name)s are sold through this shop; if it is not yours, disconnect "
+          "it on your shop page and call the commune office.", shop=change.shop_name, name=shown)
+        if change.change == "connected" else "",
+        _("It ends on %(day)s. To keep selling there, open your shop page and tap “Connect again”: %(url)s",
+          day=change.lapses_at.strftime("%d/%m/%Y") if change.lapses_at else "?", url=change.renew_url)
+        if change.change == "expiring" else "",
+        _("Your listings there wait until you connect again: %(url)s", url=change.renew_url)
+        if change.change in ("lapsed", "disconnected") else "",
+    ]
+    message.set_content("\n".join(line for line in lines if line))
+    return message
+
+
+@handler(NOTICE_JOB)
+def _notify(db: Session, payload: dict[str, Any]) -> None:
+    url = current_app.config.get("SMTP_URL")
+    user = db.get(User, payload["user_id"])
+    if not url or user is None or not user.email:
+        return
+    with force_locale(user.locale or current_app.config.get("BABEL_DEFAULT_LOCALE", "vi")):
+        smtp_send(url, notice_message(events.decode(payload["change"]), user.email))
+
+
+# --- plugin calls, contained and checked -------------------------------------------------------------------
+
+def _contained(adapter: MarketplaceAdapter, name: str, commune_code: str, what: str, fn, *args, check=None,
+               passthrough: tuple = ()):
+    services = _services()
+    return containment.call(services.plugin_of(name), f"marketplace {name}: {what}", fn, *args,
+                            display=services.display_name(type(adapter)), commune_code=commune_code,
+                            deadline=containment.deadline_for(getattr(adapter, "call_timeout", None)),
+                            check=check, passthrough=passthrough)
+
+
+def _checked_url(answer: Any) -> str:
+    if not isinstance(answer, str) or not answer.startswith(("https://", "http://")) or len(answer) > 4000:
+        raise containment.BadAnswer(f"authorization_url returned {answer!r:.80}, not an http(s) address")
+    return answer
+
+
+def _checked_connection(answer: Any) -> SellerConnection:
+    if not isinstance(answer, SellerConnection):
+        raise containment.BadAnswer(f"returned {type(answer).__name__}, not a SellerConnection")
+    for label in ("shop_id", "access_token", "refresh_token"):
+        value = getattr(answer, label)
+        if not isinstance(value, str) or not value.strip() or len(value) > 2000:
+            raise containment.BadAnswer(f"returned a SellerConnection whose {label} is unusable")
+    for label in ("access_expires_at", "refresh_expires_at", "authorization_expires_at"):
+        value = getattr(answer, label)
+        if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
+            raise containment.BadAnswer(f"returned a SellerConnection whose {label} is not an aware datetime")
+    if answer.access_expires_at is None:
+        raise containment.BadAnswer("returned a SellerConnection without access_expires_at")
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in dict(answer.extra).items()):
+        raise containment.BadAnswer("returned a SellerConnection whose extra is not strings")
+    return replace(answer, shop_name=str(answer.shop_name or "")[:200])
