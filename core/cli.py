@@ -126,6 +126,9 @@ def _demo_marketplaces() -> None:
             continue
         try:  # a plugin's sandbox is plugin code: one that cannot start leaves its marketplace off, not the demo
             sandbox = adapter.sandbox_class().start()
+            if hasattr(sandbox, "redirect_url"):  # marketplaces that send sellers back to a registered address
+                sandbox.redirect_url = current_app.config["PUBLIC_URL"].rstrip("/") + \
+                    f"/dashboard/connections/{name}/back"
             fields = adapter.settings_schema().fields
             settings = {key: getattr(sandbox, key) for key in fields if hasattr(sandbox, key)}
             settings["base_url"] = sandbox.url

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import httpx
 
@@ -34,3 +36,30 @@ def http_client(settings: dict) -> httpx.Client:
     """The client an adapter talks through: its base URL and the commune's chosen timeout."""
     timeout = float(settings.get("timeout_seconds", 10.0))
     return httpx.Client(base_url=settings["base_url"], timeout=httpx.Timeout(timeout, connect=5))
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, for matching names as households and marketplaces write them."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    stripped = "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
+    return " ".join(stripped.lower().split())
+
+
+Category = TypeVar("Category")
+
+
+def best_category(candidates: Iterable[Category], product_text: str,
+                  words_of: Callable[[Category], str]) -> Category | None:
+    """The candidate whose words (its names and hints, from `words_of`) share most words with the product's
+    name and description, accents and case ignored; the first candidate when none share any."""
+    wanted = set(fold(product_text).replace(",", " ").split())
+    best, best_score = None, -1
+    for candidate in candidates:
+        score = len(wanted & set(fold(words_of(candidate)).replace(",", " ").replace("&", " ").split()))
+        if score > best_score:
+            best, best_score = candidate, score
+    return best
+
+
+def as_str(value: Any) -> str:
+    return "" if value is None else str(value)

@@ -159,6 +159,15 @@ class SellerConnection:
     extra: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class OrderNotice:
+    """What a per-seller marketplace's order notification says (SDK 1.6): which seller's shop, and which of
+    its orders changed. choso then reads each order through that seller's connection (`fetch_order`)."""
+
+    shop_id: str
+    order_ids: tuple[str, ...] = ()
+
+
 class MarketplaceError(Exception):
     """Base of the errors an adapter raises; anything else is treated as a transient fault."""
 
@@ -273,8 +282,20 @@ class MarketplaceAdapter:
         raise NotImplementedError(f"{self.name} cannot read a listing back")
 
     def fetch_orders(self, since: datetime) -> list[RemoteOrder]:
-        """Orders placed since `since`, for marketplaces without webhooks. Default: none."""
+        """Orders placed since `since`, for marketplaces without webhooks, and (per-seller marketplaces, with
+        `self.seller` set) to find what a lost notification missed. Default: none."""
         return []
+
+    def parse_order_notice(self, headers: Mapping[str, str], body: bytes, url: str) -> OrderNotice:
+        """Per-seller marketplaces (SDK 1.6): verify a signed order notification (`url` is the address it was
+        posted to, as the marketplace called it; some sign it) and say which shop and orders it is about.
+        Raise PermissionError when it is not genuine. Default: this marketplace sends none."""
+        raise NotImplementedError(f"{self.name} sends no order notifications")
+
+    def fetch_order(self, order_id: str) -> RemoteOrder | None:
+        """Per-seller marketplaces (SDK 1.6): one order of `self.seller`'s shop, read through the marketplace's
+        API (None when it does not exist)."""
+        raise NotImplementedError(f"{self.name} cannot read an order")
 
     def parse_order_webhook(self, headers: Mapping[str, str], body: bytes) -> RemoteOrder:
         """Verify a signed order notification and read it. Default: this marketplace sends none."""

@@ -24,7 +24,7 @@ Override `good_product` or `bad_product` when the marketplace needs something th
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -39,6 +39,7 @@ from plugins.sdk import (
     ImageRef,
     MarketplaceAdapter,
     MarketplaceError,
+    OrderNotice,
     Problem,
     ProductSnapshot,
     RejectedError,
@@ -287,6 +288,27 @@ class MarketplaceContract:
             adapter.refresh_connection(adapter.seller)
         with pytest.raises(ConnectionLapsed):
             adapter.publish(self.good_product(), "contract-revoked-1")
+
+
+    def test_an_order_notice_is_verified_and_its_order_read_through_the_seller(self, adapter, control):
+        self._per_seller(adapter)
+        if type(adapter).parse_order_notice is MarketplaceAdapter.parse_order_notice:
+            pytest.skip(f"{adapter.name} sends no order notifications")
+        url = "http://127.0.0.1:9/api/v1/webhooks/marketplaces/kit/00583"  # where the marketplace would post
+        control.configure(webhook_url=url)
+        listing = adapter.publish(self.good_product(), "contract-notice-1")
+        body, headers = control.webhook_sample(listing.remote_id, quantity=2)
+        notice = adapter.parse_order_notice(headers, body, url)
+        assert isinstance(notice, OrderNotice) and notice.shop_id == adapter.seller.shop_id
+        assert len(notice.order_ids) == 1
+        order = adapter.fetch_order(notice.order_ids[0])
+        assert isinstance(order, RemoteOrder) and order.placed_at.tzinfo is not None
+        assert [(line.remote_product_id, line.quantity) for line in order.lines] == [(listing.remote_id, 2)]
+        # polling finds the same order by the same id (choso records it once either way)
+        recent = adapter.fetch_orders(datetime.now(UTC) - timedelta(hours=1))
+        assert order.remote_id in {o.remote_id for o in recent}
+        with pytest.raises(PermissionError):
+            adapter.parse_order_notice(headers, body + b" ", url)
 
 
 def connect_seller(adapter: MarketplaceAdapter, control: SandboxControl, **seller) -> SellerConnection:

@@ -154,10 +154,11 @@ def _bill_payments(db: Session, codes: list[str], start: datetime, end: datetime
 
 def _orders(db: Session, codes: list[str], start: datetime, end: datetime, facts) -> None:
     in_month = and_(Order.commune_code.in_(codes), Order.placed_at >= start, Order.placed_at < end)
-    put_rows = db.execute(select(Order.commune_code, func.count()).where(in_month, Order.state != "cancelled")
-                          .group_by(Order.commune_code))
-    for code, n in put_rows:
-        facts[code]["orders"] = n
+    put_rows = db.execute(select(Order.commune_code, Order.channel, func.count())
+                          .where(in_month, Order.state != "cancelled").group_by(Order.commune_code, Order.channel))
+    for code, channel, n in put_rows:
+        facts[code]["orders"] = facts[code].get("orders", 0) + n
+        facts[code][f"orders.channel.{channel}"] = n
     value = func.sum((OrderItem.quantity - OrderItem.refunded_quantity) * OrderItem.unit_price_vnd)
     sold = (select(Order.commune_code, Order.channel, Product.product_group, value)
             .join(OrderItem, OrderItem.order_id == Order.id).join(OrderPart, OrderPart.id == OrderItem.part_id)
@@ -173,13 +174,15 @@ def _orders(db: Session, codes: list[str], start: datetime, end: datetime, facts
 
 
 def active_sellers(codes: list[str], end: datetime):
-    """(household_id, code) of households with a listing change or an order in the 30 days before `end`;
-    a household appears once per change, so count or compare it DISTINCT."""
+    """(household_id, code, channel) of households with a listing change or an order in the 30 days before
+    `end`; a household appears once per change, so count or compare it DISTINCT."""
     since = end - timedelta(days=30)
-    listed = (select(Product.household_id.label("household_id"), Listing.commune_code.label("code"))
+    listed = (select(Product.household_id.label("household_id"), Listing.commune_code.label("code"),
+                     Listing.marketplace.label("channel"))
               .join(Product, Product.id == Listing.product_id)
               .where(Listing.commune_code.in_(codes), Listing.updated_at >= since, Listing.updated_at < end))
-    ordered = (select(OrderItem.household_id.label("household_id"), Order.commune_code.label("code"))
+    ordered = (select(OrderItem.household_id.label("household_id"), Order.commune_code.label("code"),
+                      Order.channel.label("channel"))
                .join(Order, Order.id == OrderItem.order_id)
                .where(Order.commune_code.in_(codes), Order.placed_at >= since, Order.placed_at < end))
     return listed.union_all(ordered).subquery()
@@ -190,6 +193,9 @@ def _activity(db: Session, codes: list[str], start: datetime, end: datetime, fac
     for code, n in db.execute(select(either.c.code, func.count(distinct(either.c.household_id)))
                               .group_by(either.c.code)):
         facts[code]["active_sellers_30d"] = n
+    for code, channel, n in db.execute(select(either.c.code, either.c.channel, func.count(distinct(
+            either.c.household_id))).group_by(either.c.code, either.c.channel)):
+        facts[code][f"active_sellers_30d.channel.{channel}"] = n
     for code, n in db.execute(select(AuditLog.commune_code, func.count(distinct(AuditLog.on_behalf_of_id)))
                               .where(AuditLog.commune_code.in_(codes), AuditLog.assignment_id.is_not(None),
                                      AuditLog.at >= start, AuditLog.at < end)

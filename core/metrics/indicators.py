@@ -98,8 +98,10 @@ class BillsCashlessShareValue(Metric):
 class OrdersTotal(Metric):
     id = "orders_total"
     label = _l("Orders")
-    definition = _l("Orders placed in the month, on the commune catalog or on marketplaces, not cancelled.")
+    definition = _l("Orders placed in the month, on the commune catalog or on marketplaces, not cancelled, "
+                    "by channel.")
     formula = "orders"
+    breakdown = "orders."
 
     def compute(self, facts: Mapping[str, int]) -> int:
         return facts.get("orders", 0)
@@ -120,8 +122,10 @@ class GmvByChannel(Metric):
 class ActiveSellers30d(Metric):
     id = "active_sellers_30d"
     label = _l("Active sellers (30 days)")
-    definition = _l("Households with a listing change or an order in the last 30 days of the month.")
+    definition = _l("Households with a listing change or an order in the last 30 days of the month, by channel "
+                    "(a household may sell on several).")
     formula = "active_sellers_30d"
+    breakdown = "active_sellers_30d."
 
     def compute(self, facts: Mapping[str, int]) -> int:
         return facts.get("active_sellers_30d", 0)

@@ -25,10 +25,12 @@ def _existing(db: Session, channel: str, remote_id: str) -> Order | None:
     return db.scalar(select(Order).where(Order.channel == channel, Order.remote_id == remote_id))
 
 
-def record_marketplace_order(db: Session, commune_code: str, marketplace: str, remote: RemoteOrder) -> Order | None:
+def record_marketplace_order(db: Session, commune_code: str, marketplace: str, remote: RemoteOrder,
+                             household_id: int | None = None) -> Order | None:
     """Store the order, take its items out of stock, and let the other marketplaces' listings follow.
 
-    Returns None when no line names a product of this commune (nothing to record).
+    Returns None when no line names a product of this commune (nothing to record). `household_id`: an order
+    from one household's own marketplace shop (Shopee, TikTok Shop) names only that household's products.
     """
     if (found := _existing(db, marketplace, remote.remote_id)) is not None:
         return found
@@ -41,6 +43,8 @@ def record_marketplace_order(db: Session, commune_code: str, marketplace: str, r
         stmt = select(Product).join(Listing, Listing.product_id == Product.id).where(
             Listing.marketplace == marketplace, Listing.remote_id == line.remote_product_id,
             Listing.commune_code == commune_code).with_for_update(of=Product)
+        if household_id is not None:
+            stmt = stmt.where(Product.household_id == household_id)
         product = db.scalar(stmt)
         if product is None:
             log.warning("%s order %s names unknown product %s", marketplace, remote.remote_id,

@@ -43,7 +43,14 @@ from core.publishing.models import Listing, ShopConnection
 from core.secret_box import seal, unseal
 from core.services import audit
 from core.snapshots import public_url
-from plugins.sdk import ConnectionLapsed, MarketplaceAdapter, SellerConnection
+from plugins.sdk import (
+    ConnectionLapsed,
+    MarketplaceAdapter,
+    OrderNotice,
+    RejectedError,
+    SellerConnection,
+    TransientError,
+)
 
 log = logging.getLogger("choso.connections")
 
@@ -281,6 +288,60 @@ def _listings(db: Session, household_id: int, name: str) -> list[Listing]:
         Product.household_id == household_id, Listing.marketplace == name)))
 
 
+# --- orders from the household's own shop ------------------------------------------------------------------
+
+ORDER_OVERLAP = timedelta(hours=1)  # each poll looks back this far past the last one: late orders are not lost
+_MARKETPLACE_ANSWERS = (TransientError, RejectedError, ConnectionLapsed)
+
+
+def order_notice(adapter: MarketplaceAdapter, name: str, commune_code: str, headers, body: bytes,
+                 url: str) -> OrderNotice:
+    """The marketplace's order notification, verified and read by its adapter (contained, checked). A bad
+    signature (PermissionError) and an unreadable body reach the caller as they are."""
+    return _contained(adapter, name, commune_code, "parse_order_notice", adapter.parse_order_notice, headers,
+                      body, url, check=_checked_notice,
+                      passthrough=(PermissionError, ValueError, KeyError, TypeError, NotImplementedError))
+
+
+def bring_orders_home(db: Session, name: str, commune_code: str, notice: OrderNotice) -> int:
+    """Read each order the notice names through the shop's own connection and record it once. Returns how
+    many were recorded (or found already recorded). A shop no household has connected is ignored."""
+    row = db.scalar(select(ShopConnection).where(ShopConnection.marketplace == name,
+                                                 ShopConnection.remote_shop_id == notice.shop_id,
+                                                 ShopConnection.commune_code == commune_code))
+    if row is None or row.state != CONNECTED or not notice.order_ids:
+        return 0
+    shop = db.get(HouseholdBusiness, row.household_id)
+    adapter = seller_adapter(db, shop, name)
+    recorded = 0
+    for order_id in notice.order_ids:
+        remote = _contained(adapter, name, commune_code, "fetch_order", adapter.fetch_order, order_id,
+                            check=_checked_optional_order, passthrough=_MARKETPLACE_ANSWERS)
+        if remote is not None and _record(db, commune_code, name, remote, row.household_id):
+            recorded += 1
+    return recorded
+
+
+def poll_orders(db: Session, row: ShopConnection, now: datetime) -> int:
+    """Orders of the shop since the last poll (with an overlap), for any notification that never came."""
+    shop = db.get(HouseholdBusiness, row.household_id)
+    since = (row.orders_seen_at or row.connected_at) - ORDER_OVERLAP
+    adapter = seller_adapter(db, shop, row.marketplace)
+    found = _contained(adapter, row.marketplace, row.commune_code, "fetch_orders", adapter.fetch_orders, since,
+                       check=_checked_orders, passthrough=_MARKETPLACE_ANSWERS)
+    recorded = sum(1 for remote in found if _record(db, row.commune_code, row.marketplace, remote,
+                                                    row.household_id))
+    row.orders_seen_at = now
+    db.commit()
+    return recorded
+
+
+def _record(db: Session, commune_code: str, name: str, remote, household_id: int) -> bool:
+    from core.orders.services import record_marketplace_order
+
+    return record_marketplace_order(db, commune_code, name, remote, household_id=household_id) is not None
+
+
 # --- the worker's rounds -------------------------------------------------------------------------------------
 
 def schedule_next(db: Session, *, now: bool = False) -> None:
@@ -302,7 +363,7 @@ def _sweep(db: Session, payload: dict[str, Any]) -> None:
 def sweep(db: Session, now: datetime | None = None) -> dict[str, int]:
     """Refresh what expires soon, warn what lapses within a week, lapse what has. Returns the counts."""
     now = now or utcnow()
-    done = {"refreshed": 0, "warned": 0, "lapsed": 0, "failed": 0}
+    done = {"refreshed": 0, "warned": 0, "lapsed": 0, "failed": 0, "orders": 0}
     rows = list(db.scalars(select(ShopConnection).where(ShopConnection.state == CONNECTED)))
     for row in rows:
         shop = db.get(HouseholdBusiness, row.household_id)
@@ -329,6 +390,11 @@ def sweep(db: Session, now: datetime | None = None) -> dict[str, int]:
             db.commit()
             _tell(db, row, shop, "expiring", None)
             done["warned"] += 1
+        try:
+            done["orders"] += poll_orders(db, row, now)
+        except (ConnectionLapsed, containment.PluginFailed, *_MARKETPLACE_ANSWERS) as failure:  # next round
+            db.rollback()
+            log.warning("orders of %s on %s not polled: %s", row.household_id, row.marketplace, failure)
     return done
 
 
@@ -410,6 +476,23 @@ def _checked_url(answer: Any) -> str:
     if not isinstance(answer, str) or not answer.startswith(("https://", "http://")) or len(answer) > 4000:
         raise containment.BadAnswer(f"authorization_url returned {answer!r:.80}, not an http(s) address")
     return answer
+
+
+def _checked_notice(answer: Any) -> OrderNotice:
+    if not isinstance(answer, OrderNotice) or not isinstance(answer.shop_id, str) or not answer.shop_id \
+            or not all(isinstance(i, str) and i for i in answer.order_ids):
+        raise containment.BadAnswer(f"parse_order_notice returned {type(answer).__name__}, not an OrderNotice")
+    return answer
+
+
+def _checked_optional_order(answer: Any):
+    return None if answer is None else _services().checked_order(answer)
+
+
+def _checked_orders(answer: Any) -> list:
+    if not isinstance(answer, list | tuple):
+        raise containment.BadAnswer(f"fetch_orders returned {type(answer).__name__}, not a list of RemoteOrder")
+    return [_services().checked_order(order) for order in answer]
 
 
 def _checked_connection(answer: Any) -> SellerConnection:

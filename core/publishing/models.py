@@ -74,6 +74,7 @@ class ShopConnection(Base):
     connected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # told that the authorisation ends soon
+    orders_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the last poll for missed orders
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     def lapses_at(self) -> datetime | None:

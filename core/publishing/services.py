@@ -133,7 +133,7 @@ def checked_remote(answer: Any) -> RemoteListing:
 
 def checked_order(answer: Any) -> RemoteOrder:
     if not isinstance(answer, RemoteOrder):
-        raise containment.BadAnswer(f"parse_order_webhook returned {_shape(answer)}, not a RemoteOrder")
+        raise containment.BadAnswer(f"returned {_shape(answer)} for an order, not a RemoteOrder")
     if not isinstance(answer.remote_id, str) or not answer.remote_id.strip():
         raise containment.BadAnswer(f"returned a RemoteOrder whose remote_id is {answer.remote_id!r}")
     if not isinstance(answer.placed_at, datetime) or answer.placed_at.tzinfo is None:

@@ -6,6 +6,7 @@ tokens. What each request looks like, and where Shopee documents it: docs/market
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Mapping
@@ -24,10 +25,13 @@ from plugins import (
     AccessExpired,
     ConnectionLapsed,
     MarketplaceAdapter,
+    OrderNotice,
     Problem,
     ProductSnapshot,
     RejectedError,
     RemoteListing,
+    RemoteOrder,
+    RemoteOrderLine,
     RemoteProduct,
     SellerConnection,
     TransientError,
@@ -246,3 +250,61 @@ class ShopeeAdapter(MarketplaceAdapter):
         stock = int(((item.get("stock_info_v2") or {}).get("summary_info") or {}).get("total_available_stock", 0))
         return RemoteProduct(str(item["item_id"]), item["item_name"], price, stock, item.get("item_status") == "NORMAL",
                              self._listing(item["item_id"]).url)
+
+    # --- orders --------------------------------------------------------------------------------------
+
+    def parse_order_notice(self, headers: Mapping[str, str], body: bytes, url: str) -> OrderNotice:
+        """An order status push (code 3), signed over the callback URL and the body with the partner key."""
+        expected = signing.push_signature(self.settings["partner_key"], url, body)
+        if not signing.same(expected, headers.get("Authorization", "")):
+            raise PermissionError("bad Shopee push signature")
+        data = json.loads(body)
+        shop = str(data["shop_id"])
+        if data.get("code") != ORDER_STATUS_PUSH:
+            return OrderNotice(shop)  # another push (authorisation, updates): nothing to read
+        return OrderNotice(shop, (str(data["data"]["ordersn"]),))
+
+    def fetch_order(self, order_id: str) -> RemoteOrder | None:
+        found = self._details([order_id])
+        return found[0] if found else None
+
+    def fetch_orders(self, since: datetime) -> list[RemoteOrder]:
+        """Orders created since `since`, in windows of at most 15 days as Shopee allows, page by page."""
+        now, start, numbers = int(time.time()), int(since.timestamp()), []
+        while start < now:
+            end, cursor = min(now, start + ORDER_WINDOW), ""
+            while True:
+                page = self._call("GET", "/api/v2/order/get_order_list", params={
+                    "time_range_field": "create_time", "time_from": start, "time_to": end, "page_size": 100,
+                    "cursor": cursor})["response"]
+                numbers += [o["order_sn"] for o in page.get("order_list") or []]
+                if not page.get("more"):
+                    break
+                cursor = page["next_cursor"]
+            start = end
+        return [order for i in range(0, len(numbers), 50) for order in self._details(numbers[i:i + 50])]
+
+    def _details(self, numbers: list[str]) -> list[RemoteOrder]:
+        orders = self._call("GET", "/api/v2/order/get_order_detail", params={
+            "order_sn_list": ",".join(numbers),
+            "response_optional_fields": "item_list,recipient_address,buyer_username"})["response"]["order_list"]
+        return [_remote_order(order) for order in orders]
+
+
+ORDER_STATUS_PUSH = 3
+ORDER_WINDOW = 15 * 86400  # Shopee lists orders over at most 15 days per call
+
+
+def _remote_order(order: dict[str, Any]) -> RemoteOrder:
+    lines: dict[str, list[int]] = {}
+    for item in order.get("item_list") or []:
+        held = lines.setdefault(str(item["item_id"]), [0, int(item.get("model_discounted_price")
+                                                                or item.get("model_original_price") or 0)])
+        held[0] += int(item.get("model_quantity_purchased", 0))
+    address = order.get("recipient_address") or {}
+    return RemoteOrder(
+        remote_id=str(order["order_sn"]), placed_at=datetime.fromtimestamp(int(order["create_time"]), UTC),
+        lines=tuple(RemoteOrderLine(item_id, quantity, price) for item_id, (quantity, price) in lines.items()
+                    if quantity > 0),
+        buyer_name=str(address.get("name") or order.get("buyer_username") or ""),
+        buyer_phone=str(address.get("phone") or ""), address=str(address.get("full_address") or ""))

@@ -3,9 +3,9 @@ the mandatory attributes filled from the product."""
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
+from marketplace_adapters.common import best_category, fold
 from plugins import Problem, ProductSnapshot
 
 NAME_MIN, NAME_MAX = 10, 120
@@ -31,12 +31,6 @@ HINTS = {
 }
 # Shopee attributes filled from the product, by the attribute's English name.
 ATTRIBUTE_SOURCES = {"country of origin": "origin", "shelf life": "shelf_life_days"}
-
-
-def fold(text: str) -> str:
-    text = text.replace("đ", "d").replace("Đ", "D")
-    stripped = "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
-    return " ".join(stripped.lower().split())
 
 
 def problems(product: ProductSnapshot) -> list[Problem]:
@@ -65,7 +59,6 @@ def suggest_category(categories: list[dict[str, Any]], product: ProductSnapshot)
     """The leaf category that fits the product best: under its OCOP group's top category, the leaf whose names
     and hints share most words with the product's name (the first leaf there when none do)."""
     by_id = {c["category_id"]: c for c in categories}
-    root_name = GROUP_ROOTS.get(product.product_group, "")
 
     def root(category: dict[str, Any]) -> dict[str, Any]:
         while category.get("parent_category_id") in by_id:
@@ -73,17 +66,14 @@ def suggest_category(categories: list[dict[str, Any]], product: ProductSnapshot)
         return category
 
     leaves = [c for c in categories if not c.get("has_children")]
+    root_name = GROUP_ROOTS.get(product.product_group, "")
     candidates = [c for c in leaves if fold(root(c).get("original_category_name", "")) == root_name] or leaves
-    words = set(fold(f"{product.name} {product.description[:200]}").split())
 
-    def score(category: dict[str, Any]) -> int:
+    def words(category: dict[str, Any]) -> str:
         english = fold(category.get("original_category_name", ""))
-        text = f"{fold(category.get('display_category_name', ''))} {english} {HINTS.get(english, '')}"
-        vocabulary = set(text.replace(",", " ").replace("&", " ").split())
-        phrases = [p for p in HINTS.get(english, "").split() if p]
-        return len(words & vocabulary) + sum(1 for p in phrases if p in words)
+        return f"{category.get('display_category_name', '')} {english} {HINTS.get(english, '')}"
 
-    return max(candidates, key=score, default=None)
+    return best_category(candidates, f"{product.name} {product.description[:200]}", words)
 
 
 def attributes(required: list[dict[str, Any]], product: ProductSnapshot) -> tuple[list[dict[str, Any]], list[Problem]]:

@@ -6,7 +6,6 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from core.db import utcnow
@@ -14,35 +13,7 @@ from core.publishing import connections
 from core.publishing.models import Listing, ShopConnection
 from core.services.users import set_password
 from core.testing import bearer, csrf_from, login, run_jobs
-from marketplace_adapters.shopee.sandbox import ShopeeSandbox
-
-PARTNER = {"partner_id": 2001887, "partner_key": "shopee-sandbox-partner-key-0001"}
-
-
-@pytest.fixture
-def shopee(factory):
-    with ShopeeSandbox(**PARTNER).running() as sandbox:
-        factory.enable_marketplace("shopee", {"base_url": sandbox.url, "shop_url": sandbox.url, **PARTNER})
-        yield sandbox
-
-
-READY = {"origin": "Hưng Yên", "shelf_life_days": 365,
-         "description": "Mật ong hoa nhãn nguyên chất, thu hoạch tháng ba tại Hưng Yên."}
-
-
-def connect(client, shop, sandbox, shop_name="Mật ong Hưng Yên", shop_id=""):
-    """The household taps "connect", confirms on Shopee's page, and comes back: choso's answer."""
-    page = client.get(f"/dashboard/shops/{shop.id}")
-    assert f'action="/dashboard/shops/{shop.id}/connections/shopee"' in page.get_data(as_text=True)
-    start = client.post(f"/dashboard/shops/{shop.id}/connections/shopee",
-                        data={"csrf_token": csrf_from(page.get_data(as_text=True))})
-    assert start.status_code == 302 and start.headers["Location"].startswith(sandbox.url)
-    assert httpx.get(start.headers["Location"]).status_code == 200  # Shopee's page, signed by choso
-    redirect = dict(httpx.URL(start.headers["Location"]).params)["redirect"]
-    confirmed = httpx.post(f"{sandbox.url}/_authorize",
-                           data={"redirect": redirect, "shop_name": shop_name, "shop_id": shop_id})
-    back = urlsplit(confirmed.headers["Location"])
-    return client.get(f"{back.path}?{back.query}")
+from tests.publishing.own_shops import READY, connect
 
 
 def test_a_household_connects_its_shop_and_sells_there(app, client, db, factory, shopee, farm_product):
@@ -108,7 +79,7 @@ def test_the_worker_refreshes_warns_a_week_ahead_and_pauses_when_it_lapses(app, 
     db.commit()
     with app.app_context():
         done = connections.sweep(db)
-    assert done == {"refreshed": 1, "warned": 1, "lapsed": 0, "failed": 0}
+    assert done == {"refreshed": 1, "warned": 1, "lapsed": 0, "failed": 0, "orders": 0}
     db.refresh(row)
     assert shopee.refreshes == 1 and row.sealed != before and row.warned_at is not None
     run_jobs(app)
@@ -159,3 +130,26 @@ def test_nobody_else_can_finish_a_connection_or_take_a_connected_shop(app, clien
     assert answer.status_code == 302
     assert "đã được kết nối với hộ khác" in stranger.get(answer.headers["Location"]).get_data(as_text=True)
     assert db.scalar(select(ShopConnection).where(ShopConnection.household_id == second.id)) is None
+
+
+def test_a_household_sells_on_tiktok_shop_through_its_own_shop(app, client, db, factory, tiktok, farm_product):
+    product, token = farm_product
+    owner = product.household.owner
+    set_password(db.merge(owner), "mat-khau-tot")
+    db.commit()
+    login(client, owner, "mat-khau-tot")
+    client.patch(f"/api/v1/products/{product.id}", json=READY, headers=bearer(token))
+    came_back = connect(client, product.household, tiktok, shop_name="Mật ong Hưng Yên TikTok", name="tiktok")
+    assert came_back.status_code == 302 and came_back.headers["Location"].endswith("#connections")
+    row = db.scalar(select(ShopConnection).where(ShopConnection.marketplace == "tiktok"))
+    assert row.state == "connected" and row.shop_name == "Mật ong Hưng Yên TikTok"
+    client.post(f"/api/v1/products/{product.id}/listings", json={"marketplaces": ["tiktok"]}, headers=bearer(token))
+    run_jobs(app)
+    listing = db.scalar(select(Listing).where(Listing.marketplace == "tiktok"))
+    db.refresh(listing)
+    assert listing.state == "live", listing.last_error
+    held = tiktok.products[listing.remote_id]
+    assert held["category_id"] == "600103" and len(tiktok.images) == 1
+    client.patch(f"/api/v1/products/{product.id}", json={"stock": 3, "price_vnd": 175000}, headers=bearer(token))
+    run_jobs(app)
+    assert held["skus"][0]["inventory"][0]["quantity"] == 3 and held["skus"][0]["price"]["amount"] == "175000"

@@ -33,6 +33,7 @@ def upgrade() -> None:
     sa.Column('connected_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('refreshed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('warned_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('orders_seen_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['connected_by_id'], ['users.id'],
                             name=op.f('fk_shop_connections_connected_by_id_users'), ondelete='SET NULL'),
