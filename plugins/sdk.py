@@ -270,6 +270,12 @@ class MarketplaceAdapter:
     def unpublish(self, remote_id: str) -> None:
         raise NotImplementedError
 
+    def set_stock(self, remote_id: str, stock: int) -> None:
+        """Optional (SDK 1.6): set only the quantity buyers can order. When all that changed since the last
+        update is the stock (a sale on another channel), choso calls this instead of `update`, so every
+        channel shows choso's one stock number within moments. Default: not available (choso updates)."""
+        raise NotImplementedError(f"{self.name} cannot set stock alone")
+
     def check_connection(self) -> None:
         """Optional (SDK 1.4): prove the settings work — the address answers and the credentials are accepted —
         by one harmless call. choso runs it when staff save the settings with the marketplace switched on, so
@@ -296,6 +302,12 @@ class MarketplaceAdapter:
         """Per-seller marketplaces (SDK 1.6): one order of `self.seller`'s shop, read through the marketplace's
         API (None when it does not exist)."""
         raise NotImplementedError(f"{self.name} cannot read an order")
+
+    def cancel_order(self, order: RemoteOrder, reason: str) -> None:
+        """Per-seller marketplaces (SDK 1.6): cancel an order on the marketplace, which tells its buyer. choso
+        asks when the order would sell more than choso's stock holds (two channels sold the last unit at once;
+        `reason` is then "out_of_stock"). Default: not available (the household sees the order and decides)."""
+        raise NotImplementedError(f"{self.name} cannot cancel an order")
 
     def parse_order_webhook(self, headers: Mapping[str, str], body: bytes) -> RemoteOrder:
         """Verify a signed order notification and read it. Default: this marketplace sends none."""

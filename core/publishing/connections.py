@@ -317,7 +317,7 @@ def bring_orders_home(db: Session, name: str, commune_code: str, notice: OrderNo
     for order_id in notice.order_ids:
         remote = _contained(adapter, name, commune_code, "fetch_order", adapter.fetch_order, order_id,
                             check=_checked_optional_order, passthrough=_MARKETPLACE_ANSWERS)
-        if remote is not None and _record(db, commune_code, name, remote, row.household_id):
+        if remote is not None and _record(db, adapter, commune_code, name, remote, row.household_id):
             recorded += 1
     return recorded
 
@@ -329,17 +329,28 @@ def poll_orders(db: Session, row: ShopConnection, now: datetime) -> int:
     adapter = seller_adapter(db, shop, row.marketplace)
     found = _contained(adapter, row.marketplace, row.commune_code, "fetch_orders", adapter.fetch_orders, since,
                        check=_checked_orders, passthrough=_MARKETPLACE_ANSWERS)
-    recorded = sum(1 for remote in found if _record(db, row.commune_code, row.marketplace, remote,
+    recorded = sum(1 for remote in found if _record(db, adapter, row.commune_code, row.marketplace, remote,
                                                     row.household_id))
     row.orders_seen_at = now
     db.commit()
     return recorded
 
 
-def _record(db: Session, commune_code: str, name: str, remote, household_id: int) -> bool:
+def _record(db: Session, adapter: MarketplaceAdapter, commune_code: str, name: str, remote,
+            household_id: int) -> bool:
     from core.orders.services import record_marketplace_order
 
-    return record_marketplace_order(db, commune_code, name, remote, household_id=household_id) is not None
+    cancel = None
+    if type(adapter).cancel_order is not MarketplaceAdapter.cancel_order:
+        def cancel(order) -> bool:  # two channels sold the last units at once: this one is undone there
+            try:
+                _contained(adapter, name, commune_code, "cancel_order", adapter.cancel_order, order, "out_of_stock",
+                           passthrough=_MARKETPLACE_ANSWERS)
+            except (containment.PluginFailed, *_MARKETPLACE_ANSWERS):
+                return False
+            return True
+    return record_marketplace_order(db, commune_code, name, remote, household_id=household_id,
+                                    cancel=cancel) is not None
 
 
 # --- the worker's rounds -------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ class Listing(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_hash: Mapped[str | None] = mapped_column(String(32))  # hash of what the marketplace last accepted
+    sent_stock: Mapped[int | None]  # the stock in it: a change of stock alone goes by `set_stock`
     # Bumped when a taken-down listing is published again, so its idempotency key is new.
     generation: Mapped[int] = mapped_column(default=1)
     price_override_vnd: Mapped[int | None] = mapped_column(BigInteger)

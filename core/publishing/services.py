@@ -386,6 +386,17 @@ def _sync(db: Session, listing: Listing, changes: list[tuple[Listing, str, str]]
         return  # only the seller's retry or republish moves these on
     _move(listing, states.PUBLISHING, changes)
     db.commit()  # sellers see "publishing" while we wait for the marketplace
+    if _only_stock_changed(listing, snapshot, adapter):
+        # a sale elsewhere: the marketplace gets the new quantity in one call, not a whole update
+        try:
+            _call(db, listing, changes, contained("set_stock", adapter.set_stock, listing.remote_id, snapshot.stock))
+        except RejectedError:
+            pass  # refused alone (the item changed there?): the whole update below settles it
+        else:
+            listing.sent_hash, listing.sent_stock = snapshot.version, snapshot.stock
+            listing.attempts, listing.last_error, listing.next_retry_at = 0, None, None
+            _move(listing, states.LIVE, changes)
+            return
     problems = _call(db, listing, changes, lambda: _validate(adapter, name, snapshot, commune))
     if problems:
         listing.problems = [explain(p) for p in problems]
@@ -406,7 +417,7 @@ def _sync(db: Session, listing: Listing, changes: list[tuple[Listing, str, str]]
         _move(listing, states.REJECTED, changes)
         return
     listing.remote_id, listing.remote_url = remote.remote_id, remote.url
-    listing.sent_hash = snapshot.version
+    listing.sent_hash, listing.sent_stock = snapshot.version, snapshot.stock
     listing.attempts, listing.last_error, listing.problems, listing.next_retry_at = 0, None, [], None
     listing.live_at = listing.live_at or utcnow()
     _move(listing, states.LIVE, changes)
@@ -427,6 +438,17 @@ def _seller_adapter(db: Session, listing: Listing, changes) -> MarketplaceAdapte
         return None
     except containment.PluginFailed as failure:
         _plugin_failed(db, listing, changes, failure)
+
+
+def _only_stock_changed(listing: Listing, snapshot: ProductSnapshot, adapter: MarketplaceAdapter) -> bool:
+    """Whether all that changed since the marketplace last accepted the listing is the stock, and the adapter
+    can set stock alone (SDK 1.6 `set_stock`)."""
+    if not listing.remote_id or listing.sent_hash is None or listing.sent_stock is None:
+        return False
+    if type(adapter).set_stock is MarketplaceAdapter.set_stock:
+        return False
+    before = replace(snapshot, stock=listing.sent_stock, version="")
+    return content_version(before) == listing.sent_hash and snapshot.stock != listing.sent_stock
 
 
 def _call(db: Session, listing: Listing, changes, action):

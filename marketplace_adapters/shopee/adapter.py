@@ -268,6 +268,12 @@ class ShopeeAdapter(MarketplaceAdapter):
         found = self._details([order_id])
         return found[0] if found else None
 
+    def cancel_order(self, order: RemoteOrder, reason: str) -> None:
+        """Shopee cancels and tells the buyer; "out_of_stock" is Shopee's OUT_OF_STOCK reason."""
+        self._call("POST", "/api/v2/order/cancel_order", body={
+            "order_sn": order.remote_id, "cancel_reason": CANCEL_REASONS.get(reason, "OUT_OF_STOCK"),
+            "item_list": [{"item_id": int(line.remote_product_id), "model_id": 0} for line in order.lines]})
+
     def fetch_orders(self, since: datetime) -> list[RemoteOrder]:
         """Orders created since `since`, in windows of at most 15 days as Shopee allows, page by page."""
         now, start, numbers = int(time.time()), int(since.timestamp()), []
@@ -292,6 +298,7 @@ class ShopeeAdapter(MarketplaceAdapter):
 
 
 ORDER_STATUS_PUSH = 3
+CANCEL_REASONS = {"out_of_stock": "OUT_OF_STOCK"}
 ORDER_WINDOW = 15 * 86400  # Shopee lists orders over at most 15 days per call
 
 

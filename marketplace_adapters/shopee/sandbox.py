@@ -87,6 +87,7 @@ class ShopeeSandbox(Sandbox):
         Rule("/api/v2/product/search_item", methods=["GET"], endpoint="search_item"),
         Rule("/api/v2/order/get_order_list", methods=["GET"], endpoint="order_list"),
         Rule("/api/v2/order/get_order_detail", methods=["GET"], endpoint="order_detail"),
+        Rule("/api/v2/order/cancel_order", methods=["POST"], endpoint="cancel_order"),
         Rule("/api/v2/public/get_shops_by_partner", methods=["GET"], endpoint="shops_by_partner"),
         Rule("/product/<int:shop_id>/<remote_id>", methods=["GET"], endpoint="public_item_page"),
         Rule("/_sandbox/authorize", methods=["POST"], endpoint="control_authorize"),
@@ -542,6 +543,27 @@ class ShopeeSandbox(Sandbox):
         with self.lock:
             found = [self.orders[sn] for sn in wanted if sn in self.orders and self.orders[sn]["shop_id"] == shop_id]
         return self._ok({"order_list": found})
+
+    def cancel_order(self, request: Request) -> Response:
+        shop_id, refused = self._signed(request, shop_level=True)
+        if refused:
+            return refused
+        body = request.get_json(force=True, silent=True) or {}
+        if body.get("cancel_reason") not in ("OUT_OF_STOCK", "CUSTOMER_REQUEST", "UNDELIVERABLE_AREA",
+                                             "COD_NOT_SUPPORTED"):
+            return self._error("error_param", "Invalid cancel_reason.", 400)
+        with self.lock:
+            order = self.orders.get(str(body.get("order_sn")))
+            if order is None or order["shop_id"] != shop_id:
+                return self._error("error_not_found", "Order not found.", 404)
+            if order["order_status"] not in ("UNPAID", "READY_TO_SHIP"):
+                return self._error("error_param", "The order can no longer be cancelled.", 400)
+            order.update(order_status="CANCELLED", cancel_reason=body["cancel_reason"], update_time=int(time.time()))
+            for item in order["item_list"]:  # the stock comes back to the item
+                held = self.products.get(str(item["item_id"]))
+                if held is not None:
+                    held["stock"] += item["model_quantity_purchased"]
+        return self._ok({"update_time": order["update_time"]})
 
     def control_reset(self, request: Request) -> Response:
         with self.lock:

@@ -298,6 +298,11 @@ class TikTokAdapter(MarketplaceAdapter):
         orders = self._call("GET", f"/order/{V}/orders", params={"ids": order_id})["orders"]
         return _remote_order(orders[0]) if orders else None
 
+    def cancel_order(self, order: RemoteOrder, reason: str) -> None:
+        """TikTok Shop cancels and tells the buyer (a seller cancellation for want of stock)."""
+        self._call("POST", f"/return_refund/{V}/cancellations", body={
+            "order_id": order.remote_id, "cancel_reason": CANCEL_REASONS.get(reason, CANCEL_REASONS["out_of_stock"])})
+
     def fetch_orders(self, since: datetime) -> list[RemoteOrder]:
         found, token = [], ""
         while True:
@@ -311,6 +316,7 @@ class TikTokAdapter(MarketplaceAdapter):
 
 
 ORDER_STATUS_CHANGE = 1
+CANCEL_REASONS = {"out_of_stock": "seller_cancel_reason_out_of_stock"}
 
 
 def _remote_order(order: dict[str, Any]) -> RemoteOrder:

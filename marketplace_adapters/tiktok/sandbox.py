@@ -73,6 +73,7 @@ class TikTokSandbox(Sandbox):
         Rule(f"/product/{V}/products/activate", methods=["POST"], endpoint="activate"),
         Rule(f"/order/{V}/orders", methods=["GET"], endpoint="get_orders"),
         Rule(f"/order/{V}/orders/search", methods=["POST"], endpoint="search_orders"),
+        Rule(f"/return_refund/{V}/cancellations", methods=["POST"], endpoint="cancel_order"),
         Rule("/view/product/<remote_id>", methods=["GET"], endpoint="public_product_page"),
         Rule("/_sandbox/authorize", methods=["POST"], endpoint="control_authorize"),
         Rule("/_sandbox/revoke", methods=["POST"], endpoint="control_revoke"),
@@ -494,6 +495,24 @@ class TikTokSandbox(Sandbox):
                 held, self.held = self.held, []
             delivered = [httpx.post(self.webhook_url, content=p, headers=h, timeout=10).status_code for p, h in held]
         return json_response({"delivered": delivered})
+
+    def cancel_order(self, request: Request) -> Response:
+        seller, refused = self._signed(request, shop=True)
+        if refused:
+            return refused
+        body = request.get_json(force=True, silent=True) or {}
+        if not str(body.get("cancel_reason", "")).startswith("seller_cancel_reason_"):
+            return self._answer(code=BAD_PARAM, message="invalid cancel_reason", status=400)
+        with self.lock:
+            order = self.orders.get(str(body.get("order_id")))
+            if order is None or order["shop_id"] != seller["shop"]["id"]:
+                return self._answer(code=NOT_FOUND, message="order not found", status=404)
+            order.update(status="CANCELLED", cancel_reason=body["cancel_reason"])
+            for item in order["line_items"]:
+                held = self.products.get(item["product_id"])
+                if held is not None:
+                    held["skus"][0]["inventory"][0]["quantity"] += 1
+        return self._answer({"cancel_id": secrets.token_hex(8), "cancel_status": "CANCELLATION_REQUEST_COMPLETE"})
 
     def control_reset(self, request: Request) -> Response:
         with self.lock:

@@ -51,10 +51,16 @@ def test_a_household_connects_its_shop_and_sells_there(app, client, db, factory,
     assert len(item["image_id_list"]) == 1 and len(shopee.images) == 1  # the photo went to Shopee's media space
     assert httpx.get(listing.remote_url).status_code == 200
 
-    # a sale elsewhere lowers choso's stock; Shopee shows the new number after the update
+    # a sale elsewhere lowers choso's stock; Shopee gets the new number in one call, not a whole update
+    calls = shopee.requests
     client.patch(f"/api/v1/products/{product.id}", json={"stock": 7}, headers=bearer(token))
     run_jobs(app)
-    assert shopee.products[listing.remote_id]["stock"] == 7
+    assert shopee.products[listing.remote_id]["stock"] == 7 and shopee.requests - calls == 1
+    db.refresh(listing)
+    assert listing.state == "live" and listing.sent_stock == 7
+    client.patch(f"/api/v1/products/{product.id}", json={"stock": 6, "price_vnd": 185000}, headers=bearer(token))
+    run_jobs(app)  # more than stock changed: the whole update
+    assert (shopee.products[listing.remote_id]["stock"], shopee.products[listing.remote_id]["price"]) == (6, 185000)
 
 
 def test_the_worker_refreshes_warns_a_week_ahead_and_pauses_when_it_lapses(app, client, db, factory, shopee,

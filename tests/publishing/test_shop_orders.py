@@ -108,3 +108,40 @@ def test_a_forged_or_foreign_notification_records_nothing(app, client, db, facto
         assert httpx.post(shopee.webhook_url, content=stranger, headers=signed).status_code == 200
         db.expire_all()
         assert orders(db, "shopee") == 0  # no household connected shop 9999999
+
+
+def test_two_channels_selling_the_last_unit_at_once_cancel_one_there(app, client, db, factory, farm_product,
+                                                                     shopee, tiktok):
+    from concurrent.futures import ThreadPoolExecutor
+
+    product, token = farm_product
+    shopee_listing = listed(app, client, db, product, token, shopee, "shopee")
+    connect(client, product.household, tiktok, name="tiktok")
+    client.post(f"/api/v1/products/{product.id}/listings", json={"marketplaces": ["tiktok"]}, headers=bearer(token))
+    client.patch(f"/api/v1/products/{product.id}", json={"stock": 1}, headers=bearer(token))
+    run_jobs(app)
+    tiktok_listing = db.scalar(select(Listing).where(Listing.marketplace == "tiktok"))
+    db.refresh(tiktok_listing)
+    assert tiktok_listing.state == "live"
+    with live_server(app) as base:
+        app.config["PUBLIC_URL"] = base
+        for sandbox, name in ((shopee, "shopee"), (tiktok, "tiktok")):
+            sandbox.webhook_url = f"{base}/api/v1/webhooks/marketplaces/{name}/00583"
+            sandbox.hold_pushes = True
+        # a buyer on each marketplace takes the last jar before either hears of the other
+        for sandbox, listing in ((shopee, shopee_listing), (tiktok, tiktok_listing)):
+            httpx.post(f"{sandbox.url}/_sandbox/orders", json={"remote_id": listing.remote_id, "quantity": 1})
+        with ThreadPoolExecutor(2) as pool:  # both notifications reach choso at the same moment
+            answers = list(pool.map(lambda pair: httpx.post(f"{pair[0].url}/_sandbox/{pair[1]}/pushes",
+                                                            json={"hold": False}, timeout=30).json(),
+                                    ((shopee, "shopee"), (tiktok, "tiktok"))))
+    assert [a["delivered"] for a in answers] == [[200], [200]]
+    db.expire_all()
+    recorded = db.scalars(select(Order).where(Order.channel.in_(["shopee", "tiktok"]))).all()
+    assert sorted(o.state for o in recorded) == ["cancelled", "confirmed"]
+    assert db.get(type(product), product.id).stock == 0
+    lost = next(o for o in recorded if o.state == "cancelled")
+    remote_orders = shopee.orders if lost.channel == "shopee" else tiktok.orders
+    cancelled = remote_orders[lost.remote_id]
+    assert (cancelled.get("order_status") or cancelled.get("status")) == "CANCELLED"  # its buyer is told there
+    assert "OUT_OF_STOCK" in cancelled["cancel_reason"].upper()

@@ -1,5 +1,6 @@
 """shop_connections: each household's own shop on a per-seller marketplace (Shopee, TikTok Shop), its
-sealed tokens and when its authorisation lapses
+sealed tokens and when its authorisation lapses; listings.sent_stock, so that a change of stock alone goes
+to a marketplace in one call
 
 Revision ID: 0018
 Revises: 0017
@@ -43,6 +44,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('household_id', 'marketplace', name=op.f('uq_shop_connections_household_id')),
     sa.UniqueConstraint('marketplace', 'remote_shop_id', name=op.f('uq_shop_connections_marketplace'))
     )
+    with op.batch_alter_table('listings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('sent_stock', sa.Integer(), nullable=True))
     with op.batch_alter_table('shop_connections', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_shop_connections_access_expires_at'), ['access_expires_at'],
                               unique=False)
@@ -60,3 +63,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_shop_connections_access_expires_at'))
 
     op.drop_table('shop_connections')
+    with op.batch_alter_table('listings', schema=None) as batch_op:
+        batch_op.drop_column('sent_stock')
