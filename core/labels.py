@@ -74,6 +74,7 @@ AUDIT_ACTIONS = {
     "token.revoke": _l("revoked an API token"), "session.end_others": _l("signed out other devices"),
     "user.password_change": _l("changed the password"),
     "shop_connection.connect": _l("connected a marketplace shop"),
+    "listing.category": _l("chose a marketplace category"),
     "shop_connection.disconnect": _l("disconnected a marketplace shop"),
 }
 CHANNEL_DIRECT = _l("commune catalog")

@@ -36,5 +36,7 @@ def content_version(snapshot: ProductSnapshot) -> str:
     data = asdict(snapshot)
     data.pop("version", None)
     data.pop("status", None)
+    if data.get("category") is None:  # (SDK 1.6) absent unless chosen: hashes from before stay the same
+        data.pop("category", None)
     encoded = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()
     return hashlib.sha256(encoded).hexdigest()[:16]

@@ -75,6 +75,9 @@ class ProductSnapshot:
     status: str = "active"
     images: tuple[ImageRef, ...] = ()
     version: str = ""
+    # SDK 1.6: the marketplace category the household chose for this listing, by the marketplace's own id;
+    # None means the adapter suggests one (from the OCOP group and the name)
+    category: str | None = None
 
 
 @dataclass(frozen=True)
@@ -269,6 +272,16 @@ class MarketplaceAdapter:
 
     def unpublish(self, remote_id: str) -> None:
         raise NotImplementedError
+
+    def categories(self) -> list[tuple[str, str]]:
+        """Optional (SDK 1.6): the categories a product can be listed in, as (id, name in words), for the
+        household to pick from (per-seller marketplaces: with `self.seller` set). Default: none to choose."""
+        return []
+
+    def suggest_category(self, product: ProductSnapshot) -> str | None:
+        """Optional (SDK 1.6): the category id the adapter would use for `product` when the household has not
+        chosen one (`product.category`). Default: None."""
+        return None
 
     def set_stock(self, remote_id: str, stock: int) -> None:
         """Optional (SDK 1.6): set only the quantity buyers can order. When all that changed since the last

@@ -353,6 +353,65 @@ def _record(db: Session, adapter: MarketplaceAdapter, commune_code: str, name: s
                                     cancel=cancel) is not None
 
 
+# --- the category a listing goes in -------------------------------------------------------------------------
+
+CATEGORY_CACHE_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class CategoryChoice:
+    suggested: str | None
+    chosen: str | None
+    options: tuple[tuple[str, str], ...]  # (id, name in words), leaves of the marketplace's tree
+
+    def name_of(self, category_id: str | None) -> str:
+        return next((name for cid, name in self.options if cid == category_id), category_id or "")
+
+
+def category_choice(db: Session, listing: Listing) -> CategoryChoice | None:
+    """The categories the household may choose from for `listing`, and the one the adapter suggests; None
+    when the marketplace offers no choice or cannot be asked now (its failure is recorded against it)."""
+    import time
+
+    services = _services()
+    cls = services.marketplaces().get(listing.marketplace)
+    if cls is None or cls.categories is MarketplaceAdapter.categories:
+        return None
+    shop = listing.product.household
+    key = (listing.commune_code, listing.marketplace)
+    cache = current_app.extensions.setdefault("choso.categories", {})
+    try:
+        adapter = seller_adapter(db, shop, listing.marketplace) if cls.per_seller else \
+            services.adapter_for(db, listing.commune_code, listing.marketplace)
+        held = cache.get(key)
+        if held is None or held[0] < time.monotonic() - CATEGORY_CACHE_SECONDS:
+            options = _contained(adapter, listing.marketplace, listing.commune_code, "categories",
+                                 adapter.categories, check=_checked_options, passthrough=_MARKETPLACE_ANSWERS)
+            held = cache[key] = (time.monotonic(), tuple(options))
+        suggested = _contained(adapter, listing.marketplace, listing.commune_code, "suggest_category",
+                               adapter.suggest_category, services.product_snapshot(listing.product),
+                               check=_checked_optional_id, passthrough=_MARKETPLACE_ANSWERS)
+    except (ConnectionLapsed, containment.PluginFailed, *_MARKETPLACE_ANSWERS):
+        return None
+    return CategoryChoice(suggested, listing.category_override, held[1])
+
+
+def choose_category(db: Session, actor: User, listing: Listing, category_id: str | None) -> None:
+    """The household's choice of category for one listing (None: back to the suggestion); the listing is
+    updated on the marketplace."""
+    if not policy.can_edit_shop(actor, listing.product.household):
+        raise Forbidden(_("You are not allowed to do this."))
+    choice = category_choice(db, listing)
+    if category_id is not None and (choice is None or category_id not in {cid for cid, _ in choice.options}):
+        raise Invalid(_("Choose one of the marketplace's categories."), {"category": [
+            _("Choose one of the marketplace's categories.")]})
+    listing.category_override = category_id
+    audit.record(db, actor, "listing.category", "listing", listing.id, shop=listing.product.household,
+                 details={"marketplace": listing.marketplace, "category": category_id})
+    db.commit()
+    _services().product_changed(db, listing.product)
+
+
 # --- the worker's rounds -------------------------------------------------------------------------------------
 
 def schedule_next(db: Session, *, now: bool = False) -> None:
@@ -486,6 +545,19 @@ def _contained(adapter: MarketplaceAdapter, name: str, commune_code: str, what: 
 def _checked_url(answer: Any) -> str:
     if not isinstance(answer, str) or not answer.startswith(("https://", "http://")) or len(answer) > 4000:
         raise containment.BadAnswer(f"authorization_url returned {answer!r:.80}, not an http(s) address")
+    return answer
+
+
+def _checked_options(answer: Any) -> list[tuple[str, str]]:
+    if not isinstance(answer, list | tuple) or not all(
+            isinstance(o, tuple) and len(o) == 2 and all(isinstance(v, str) and v for v in o) for o in answer):
+        raise containment.BadAnswer("categories returned something other than (id, name) pairs of strings")
+    return [(cid[:64], name[:300]) for cid, name in answer[:5000]]
+
+
+def _checked_optional_id(answer: Any) -> str | None:
+    if answer is not None and (not isinstance(answer, str) or not answer or len(answer) > 64):
+        raise containment.BadAnswer(f"suggest_category returned {answer!r:.80}, not a category id")
     return answer
 
 

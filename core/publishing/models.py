@@ -36,6 +36,7 @@ class Listing(Base):
     generation: Mapped[int] = mapped_column(default=1)
     price_override_vnd: Mapped[int | None] = mapped_column(BigInteger)
     title_override: Mapped[str | None] = mapped_column(String(150))
+    category_override: Mapped[str | None] = mapped_column(String(64))  # the marketplace's category id
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     live_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

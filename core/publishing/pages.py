@@ -70,3 +70,23 @@ def disconnect(shop_id: int, name: str):
         return _back_to(shop.id)
     flash(_("Disconnected. Your listings there wait until you connect a shop again."), "info")
     return _back_to(shop.id)
+
+
+@bp.post("/listings/<int:listing_id>/category")
+def choose_category(listing_id: int):
+    from core.publishing.models import Listing
+
+    db = session()
+    listing = db.get(Listing, listing_id)
+    if listing is None:
+        abort(404)
+    chosen = request.form.get("category") or None
+    try:
+        connections.choose_category(db, current_user, listing, chosen)
+    except Forbidden:
+        abort(403)
+    except ChosoError as exc:
+        flash(str(exc.message), "error")
+    else:
+        flash(_("Category saved; the marketplace is updated."), "info")
+    return redirect(url_for("dashboard.edit_product", product_id=listing.product_id) + "#listings")

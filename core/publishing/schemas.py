@@ -19,6 +19,7 @@ class ListingSchema(BaseSchema):
     next_retry_at = fields.DateTime(allow_none=True)
     price_override_vnd = fields.Integer(allow_none=True)
     title_override = fields.String(allow_none=True)
+    category_override = fields.String(allow_none=True)
     updated_at = fields.DateTime()
 
 
@@ -30,3 +31,6 @@ class PublishSchema(BaseSchema):
 class OverrideSchema(BaseSchema):
     price_override_vnd = Dong(allow_none=True)
     title_override = text(150, allow_none=True)
+    category_override = fields.String(allow_none=True, validate=validate.Regexp(r"^[0-9A-Za-z_.-]{1,64}$"),
+                                      metadata={"description": "the marketplace's category id (GET …/categories "
+                                                               "lists them); null goes back to the suggestion"})

@@ -178,10 +178,10 @@ def marketplace_names(db: Session, commune_code: str, asked: list[str] | None = 
 
 def snapshot_for(listing: Listing) -> ProductSnapshot:
     snap = product_snapshot(listing.product)
-    if listing.price_override_vnd is None and not listing.title_override:
+    if listing.price_override_vnd is None and not listing.title_override and not listing.category_override:
         return snap
     snap = replace(snap, price_vnd=listing.price_override_vnd or snap.price_vnd,
-                   name=listing.title_override or snap.name, version="")
+                   name=listing.title_override or snap.name, category=listing.category_override, version="")
     return replace(snap, version=content_version(snap))
 
 

@@ -76,6 +76,10 @@ def override_listing(listing_id: int):
     listing = _listing(listing_id)
     require(policy.can_edit_shop(require_user(), listing.product.household))
     data = load(OverrideSchema(partial=True), json_body())
+    if "category_override" in data:  # only one of the marketplace's categories, as on the product page
+        from core.publishing import connections
+
+        connections.choose_category(session(), require_user(), listing, data.pop("category_override"))
     for key, value in data.items():
         setattr(listing, key, value)
     session().commit()

@@ -291,11 +291,16 @@ def _marketplace_rows(product: Product) -> list[dict]:
     enabled = integrations.enabled_names(session(), product.commune_code, "marketplace")
     listings = {row.marketplace: row for row in session().scalars(
         select(Listing).where(Listing.product_id == product.id))}
+    from core.publishing import connections
+
     rows = []
     for name, cls in publishing.marketplaces().items():
         if name in enabled or name in listings:
-            rows.append({"name": name, "display_name": cls.display_name, "listing": listings.get(name),
-                         "enabled": name in enabled})
+            listing = listings.get(name)
+            editable = listing is not None and policy.can_edit_shop(current_user, product.household)
+            rows.append({"name": name, "display_name": cls.display_name, "listing": listing,
+                         "enabled": name in enabled,
+                         "categories": connections.category_choice(session(), listing) if editable else None})
     return rows
 
 

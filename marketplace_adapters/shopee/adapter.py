@@ -174,8 +174,21 @@ class ShopeeAdapter(MarketplaceAdapter):
                                               params={"language": "vi"})["response"]["category_list"]
             return self._categories
 
+    def categories(self) -> list[tuple[str, str]]:
+        tree = self._categories_tree()
+        return [(str(c["category_id"]), mapping.path_of(tree, c)) for c in tree if not c.get("has_children")]
+
+    def suggest_category(self, product: ProductSnapshot) -> str | None:
+        found = mapping.suggest_category(self._categories_tree(), product)
+        return str(found["category_id"]) if found else None
+
     def _item(self, product: ProductSnapshot, sku: str, image_ids: list[str]) -> dict[str, Any]:
-        category = mapping.suggest_category(self._categories_tree(), product)
+        tree = self._categories_tree()
+        chosen = [c for c in tree if str(c["category_id"]) == product.category and not c.get("has_children")]
+        if product.category and not chosen:
+            raise RejectedError("the chosen Shopee category is gone", [Problem(
+                "category", "Shopee không còn danh mục đã chọn; hãy chọn lại danh mục.", "category_unknown")])
+        category = chosen[0] if chosen else mapping.suggest_category(tree, product)
         if category is None:
             raise RejectedError("no Shopee category", [Problem("product_group", "Shopee: no category fits")])
         required = self._call("GET", "/api/v2/product/get_attributes",

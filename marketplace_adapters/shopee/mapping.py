@@ -111,3 +111,13 @@ def to_item(product: ProductSnapshot, *, category_id: int, image_ids: list[str],
         "item_status": "NORMAL",
         "item_sku": sku,
     }
+
+
+def path_of(categories: list[dict[str, Any]], category: dict[str, Any]) -> str:
+    """"Thực phẩm và đồ uống › Mật ong": the category's place in the tree, in the buyers' language."""
+    by_id = {c["category_id"]: c for c in categories}
+    names = [category.get("display_category_name") or category.get("original_category_name", "")]
+    while category.get("parent_category_id") in by_id:
+        category = by_id[category["parent_category_id"]]
+        names.insert(0, category.get("display_category_name") or category.get("original_category_name", ""))
+    return " › ".join(names)

@@ -199,9 +199,24 @@ class TikTokAdapter(MarketplaceAdapter):
                 self._cache[key] = fetch()
             return self._cache[key]
 
+    def _tree(self) -> list[dict[str, Any]]:
+        return self._cached("categories", lambda: self._call("GET", f"/product/{V}/categories")["categories"])
+
+    def categories(self) -> list[tuple[str, str]]:
+        tree = self._tree()
+        return [(str(c["id"]), mapping.path_of(tree, c)) for c in tree if c.get("is_leaf")]
+
+    def suggest_category(self, product: ProductSnapshot) -> str | None:
+        found = mapping.suggest_category(self._tree(), product)
+        return str(found["id"]) if found else None
+
     def _product(self, product: ProductSnapshot, sku: str) -> dict[str, Any]:
-        categories = self._cached("categories", lambda: self._call("GET", f"/product/{V}/categories")["categories"])
-        category = mapping.suggest_category(categories, product)
+        categories = self._tree()
+        chosen = [c for c in categories if str(c["id"]) == product.category and c.get("is_leaf")]
+        if product.category and not chosen:
+            raise RejectedError("the chosen TikTok Shop category is gone", [Problem(
+                "category", "TikTok Shop không còn danh mục đã chọn; hãy chọn lại danh mục.", "category_unknown")])
+        category = chosen[0] if chosen else mapping.suggest_category(categories, product)
         if category is None:
             raise RejectedError("no TikTok Shop category", [Problem("product_group", "TikTok Shop: no category fits")])
         available = self._call("GET", f"/product/{V}/categories/{category['id']}/attributes")["attributes"]

@@ -94,3 +94,12 @@ def to_product(product: ProductSnapshot, *, category_id: str, image_uris: list[s
                   "price": {"amount": str(product.price_vnd), "currency": "VND"},
                   "inventory": [{"warehouse_id": warehouse_id, "quantity": max(0, product.stock)}]}],
     }
+
+
+def path_of(categories: list[dict[str, Any]], category: dict[str, Any]) -> str:
+    by_id = {c["id"]: c for c in categories}
+    names = [category.get("local_name", "")]
+    while category.get("parent_id") in by_id:
+        category = by_id[category["parent_id"]]
+        names.insert(0, category.get("local_name", ""))
+    return " › ".join(names)

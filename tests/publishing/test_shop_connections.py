@@ -159,3 +159,33 @@ def test_a_household_sells_on_tiktok_shop_through_its_own_shop(app, client, db, 
     client.patch(f"/api/v1/products/{product.id}", json={"stock": 3, "price_vnd": 175000}, headers=bearer(token))
     run_jobs(app)
     assert held["skus"][0]["inventory"][0]["quantity"] == 3 and held["skus"][0]["price"]["amount"] == "175000"
+
+
+def test_the_household_sees_the_suggested_category_and_may_choose_another(app, client, db, factory, shopee,
+                                                                          farm_product):
+    product, token = farm_product
+    set_password(db.merge(product.household.owner), "mat-khau-tot")
+    db.commit()
+    login(client, product.household.owner, "mat-khau-tot")
+    client.patch(f"/api/v1/products/{product.id}", json=READY, headers=bearer(token))
+    connect(client, product.household, shopee)
+    client.post(f"/api/v1/products/{product.id}/listings", json={"marketplaces": ["shopee"]}, headers=bearer(token))
+    run_jobs(app)
+    listing = db.scalar(select(Listing).where(Listing.marketplace == "shopee"))
+    db.refresh(listing)
+    assert shopee.products[listing.remote_id]["category_id"] == 100782
+    page = client.get(f"/dashboard/products/{product.id}").get_data(as_text=True)
+    assert "Gợi ý: Thực phẩm và đồ uống › Mật ong" in page  # the suggestion, in words
+    # a made-up category is refused; a real one is kept and sent
+    bad = client.post(f"/dashboard/listings/{listing.id}/category",
+                      data={"category": "999", "csrf_token": csrf_from(page)}, follow_redirects=True)
+    assert "Hãy chọn một danh mục của sàn" in bad.get_data(as_text=True)
+    client.post(f"/dashboard/listings/{listing.id}/category",
+                data={"category": "100783", "csrf_token": csrf_from(page)})
+    run_jobs(app)
+    assert shopee.products[listing.remote_id]["category_id"] == 100783
+    db.refresh(listing)
+    assert listing.category_override == "100783" and listing.state == "live"
+    # the API keeps the same rule: only the marketplace's own categories
+    refused = client.patch(f"/api/v1/listings/{listing.id}", json={"category_override": "999"}, headers=bearer(token))
+    assert refused.status_code == 422 and "category" in refused.get_json()["error"]["fields"]

@@ -1,6 +1,6 @@
 """shop_connections: each household's own shop on a per-seller marketplace (Shopee, TikTok Shop), its
 sealed tokens and when its authorisation lapses; listings.sent_stock, so that a change of stock alone goes
-to a marketplace in one call
+to a marketplace in one call; listings.category_override, the category a household chose
 
 Revision ID: 0018
 Revises: 0017
@@ -46,6 +46,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('listings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('sent_stock', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('category_override', sa.String(length=64), nullable=True))
     with op.batch_alter_table('shop_connections', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_shop_connections_access_expires_at'), ['access_expires_at'],
                               unique=False)
@@ -64,4 +65,5 @@ def downgrade() -> None:
 
     op.drop_table('shop_connections')
     with op.batch_alter_table('listings', schema=None) as batch_op:
+        batch_op.drop_column('category_override')
         batch_op.drop_column('sent_stock')
