@@ -11,9 +11,9 @@ import httpx
 from plugins import Problem, RejectedError, TransientError
 
 
-def call(http: httpx.Client, method: str, path: str, *, marketplace: str,
-         problems: Callable[[httpx.Response], list[Problem]], **kwargs) -> httpx.Response:
-    """One request; 429/5xx/network trouble raise TransientError, 4xx raise RejectedError with problems."""
+def send(http: httpx.Client, method: str, path: str, *, marketplace: str, **kwargs) -> httpx.Response:
+    """One request; no answer in time, a dropped connection, 429 and 5xx raise TransientError (with the
+    marketplace's Retry-After when it gives one). Any other answer is the caller's to read."""
     try:
         response = http.request(method, path, **kwargs)
     except httpx.HTTPError as exc:
@@ -22,6 +22,13 @@ def call(http: httpx.Client, method: str, path: str, *, marketplace: str,
         retry = response.headers.get("Retry-After")
         raise TransientError(f"{marketplace} answered {response.status_code}",
                              retry_after=float(retry) if retry and retry.replace(".", "", 1).isdigit() else None)
+    return response
+
+
+def call(http: httpx.Client, method: str, path: str, *, marketplace: str,
+         problems: Callable[[httpx.Response], list[Problem]], **kwargs) -> httpx.Response:
+    """One request; 429/5xx/network trouble raise TransientError, 4xx raise RejectedError with problems."""
+    response = send(http, method, path, marketplace=marketplace, **kwargs)
     if response.status_code >= 400:
         try:
             found = problems(response)

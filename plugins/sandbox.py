@@ -54,6 +54,9 @@ class Sandbox:
         self.forced: deque[dict[str, Any]] = deque()
         self.webhook_url: str | None = None
         self.webhook_secret = secrets.token_hex(16)
+        # notifications held back (`hold_pushes`), to be delivered late or never: what polling must find
+        self.hold_pushes = False
+        self.held: list[tuple[bytes, dict[str, str]]] = []
         self.requests = 0
         self._window: deque[float] = deque()
         self._server = None
@@ -67,6 +70,7 @@ class Sandbox:
             Rule("/_sandbox/orders", methods=["POST"], endpoint="control_order"),
             Rule("/_sandbox/webhook-sample", methods=["POST"], endpoint="control_webhook_sample"),
             Rule("/_sandbox/reset", methods=["POST"], endpoint="control_reset"),
+            Rule("/_sandbox/pushes", methods=["POST"], endpoint="control_release"),
             Rule("/p/<remote_id>", methods=["GET"], endpoint="public_page"),
         ]
         self.url_map = Map(controls + [r.empty() for r in self.rules])
@@ -222,6 +226,7 @@ class Sandbox:
             self.products.clear()
             self.idempotency.clear()
             self.forced.clear()
+            self.held.clear()
             self.requests = 0
         return json_response({"ok": True})
 
@@ -229,15 +234,29 @@ class Sandbox:
         """Place an order for a product, as a buyer on the marketplace would, and notify choso."""
         body = request.get_json(force=True)
         with self.lock:
-            product = self.products.get(body["remote_id"])
+            product = self.products.get(str(body["remote_id"]))
             if product is None or not product.get("active", True):
                 return json_response({"error": "no such product"}, 404)
         order = self.make_order(product, int(body.get("quantity", 1)), body)
         delivered = None
         if self.webhook_url:
             payload, headers = self.order_webhook(order)
-            delivered = httpx.post(self.webhook_url, content=payload, headers=headers, timeout=10).status_code
+            if self.hold_pushes:
+                with self.lock:
+                    self.held.append((payload, headers))
+            else:
+                delivered = httpx.post(self.webhook_url, content=payload, headers=headers, timeout=10).status_code
         return json_response({"order": order, "webhook_status": delivered}, 201)
+
+    def control_release(self, request: Request) -> Response:
+        """Hold notifications back (`{"hold": true}`), or deliver the ones held (`{"hold": false}`)."""
+        self.hold_pushes = bool(request.get_json(force=True).get("hold"))
+        delivered = []
+        if not self.hold_pushes:
+            with self.lock:
+                held, self.held = self.held, []
+            delivered = [httpx.post(self.webhook_url, content=p, headers=h, timeout=10).status_code for p, h in held]
+        return json_response({"delivered": delivered})
 
     def control_webhook_sample(self, request: Request) -> Response:
         """A signed order notification for a product, returned instead of delivered (the contract kit checks
@@ -312,6 +331,12 @@ class SandboxControl:
         """Per-seller marketplaces (SDK 1.6): the seller withdraws the authorisation (the sandbox answers
         /_sandbox/revoke)."""
         self.http.post("/_sandbox/revoke", json={"shop_id": shop_id}).raise_for_status()
+
+    def hold_notifications(self, hold: bool = True) -> list[int]:
+        """Hold order notifications back, or (hold=False) deliver those held; returns their HTTP statuses."""
+        r = self.http.post("/_sandbox/pushes", json={"hold": hold})
+        r.raise_for_status()
+        return r.json()["delivered"]
 
     def authorize(self, authorization_url: str, **seller: Any) -> str:
         """Per-seller marketplaces (SDK 1.6): the seller's consent on the marketplace's authorisation page,

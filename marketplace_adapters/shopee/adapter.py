@@ -15,10 +15,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
 from marshmallow import Schema, fields, validate
 
-from marketplace_adapters.common import http_client
+from marketplace_adapters.common import http_client, send
 from marketplace_adapters.shopee import mapping, signing
 from marketplace_adapters.shopee.sandbox import ShopeeSandbox
 from plugins import (
@@ -89,14 +88,7 @@ class ShopeeAdapter(MarketplaceAdapter):
     def _call(self, method: str, path: str, *, shop: bool = True, params: dict | None = None,
               body: dict | None = None, files: dict | None = None) -> dict[str, Any]:
         query = {**(params or {}), **self._query(path, shop=shop)}
-        try:
-            response = self.http.request(method, path, params=query, json=body, files=files)
-        except httpx.HTTPError as exc:
-            raise TransientError(f"Shopee did not answer: {type(exc).__name__}") from exc
-        if response.status_code == 429 or response.status_code >= 500:
-            retry = response.headers.get("Retry-After", "")
-            raise TransientError(f"Shopee answered {response.status_code}",
-                                 retry_after=float(retry) if retry.replace(".", "", 1).isdigit() else None)
+        response = send(self.http, method, path, marketplace="Shopee", params=query, json=body, files=files)
         try:
             data = response.json()
         except ValueError as exc:

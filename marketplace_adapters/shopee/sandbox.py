@@ -19,7 +19,6 @@ from html import escape
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-import httpx
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
@@ -93,7 +92,6 @@ class ShopeeSandbox(Sandbox):
         Rule("/_sandbox/authorize", methods=["POST"], endpoint="control_authorize"),
         Rule("/_sandbox/revoke", methods=["POST"], endpoint="control_revoke"),
         Rule("/_sandbox/shopee/expire", methods=["POST"], endpoint="control_expire"),
-        Rule("/_sandbox/shopee/pushes", methods=["POST"], endpoint="control_release"),
     ]
 
     def __init__(self, *, partner_id: int = 2001887, partner_key: str = "shopee-sandbox-partner-key-0001",
@@ -108,8 +106,6 @@ class ShopeeSandbox(Sandbox):
         self.refresh: dict[str, tuple[int, float]] = {}
         self.images: dict[str, bytes] = {}
         self.orders: dict[str, dict[str, Any]] = {}
-        self.held: list[tuple[bytes, dict[str, str]]] = []
-        self.hold_pushes = False
         self.refreshes = 0
 
     @property
@@ -467,34 +463,6 @@ class ShopeeSandbox(Sandbox):
         return body, {"Content-Type": "application/json",
                       "Authorization": signing.push_signature(self.partner_key, url, body)}
 
-    def control_order(self, request: Request) -> Response:
-        body = request.get_json(force=True)
-        with self.lock:
-            product = self.products.get(str(body["remote_id"]))
-        if product is None or not product.get("active", True):
-            return json_response({"error": "no such product"}, 404)
-        order = self.make_order(product, int(body.get("quantity", 1)), body)
-        delivered = None
-        if self.webhook_url:
-            payload, headers = self.order_webhook(order)
-            if self.hold_pushes:
-                with self.lock:
-                    self.held.append((payload, headers))
-            else:
-                delivered = httpx.post(self.webhook_url, content=payload, headers=headers, timeout=10).status_code
-        return json_response({"order": order, "webhook_status": delivered}, 201)
-
-    def control_release(self, request: Request) -> Response:
-        """Hold pushes back (`{"hold": true}`), or deliver the ones held (`{"hold": false}`)."""
-        body = request.get_json(force=True)
-        self.hold_pushes = bool(body.get("hold"))
-        delivered = []
-        if not self.hold_pushes:
-            with self.lock:
-                held, self.held = self.held, []
-            delivered = [httpx.post(self.webhook_url, content=p, headers=h, timeout=10).status_code for p, h in held]
-        return json_response({"delivered": delivered})
-
     def control_revoke(self, request: Request) -> Response:
         body = request.get_json(force=True)
         with self.lock:
@@ -569,5 +537,4 @@ class ShopeeSandbox(Sandbox):
         with self.lock:
             self.images.clear()
             self.orders.clear()
-            self.held.clear()
         return super().control_reset(request)

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import httpx
 from marshmallow import Schema, fields, validate
 
-from marketplace_adapters.common import http_client
+from marketplace_adapters.common import http_client, send
 from marketplace_adapters.tiktok import mapping, signing
 from marketplace_adapters.tiktok.sandbox import TikTokSandbox
 from plugins import (
@@ -97,18 +97,11 @@ class TikTokAdapter(MarketplaceAdapter):
         headers = {"x-tts-access-token": self.seller.access_token}
         if body is not None:
             headers["content-type"] = "application/json"
-        try:
-            response = self.http.request(method, path, params=query, headers=headers,
-                                         content=content if body is not None else None, files=files, data=data)
-        except httpx.HTTPError as exc:
-            raise TransientError(f"TikTok Shop did not answer: {type(exc).__name__}") from exc
+        response = send(self.http, method, path, marketplace="TikTok Shop", params=query, headers=headers,
+                        content=content if body is not None else None, files=files, data=data)
         return self._read(response)
 
     def _read(self, response: httpx.Response) -> dict[str, Any]:
-        if response.status_code == 429 or response.status_code >= 500:
-            retry = response.headers.get("Retry-After", "")
-            raise TransientError(f"TikTok Shop answered {response.status_code}",
-                                 retry_after=float(retry) if retry.replace(".", "", 1).isdigit() else None)
         try:
             envelope = response.json()
         except ValueError as exc:
@@ -151,10 +144,7 @@ class TikTokAdapter(MarketplaceAdapter):
 
     def _token(self, path: str, **params: str) -> dict[str, Any]:
         query = {"app_key": self.settings["app_key"], "app_secret": self.settings["app_secret"], **params}
-        try:
-            response = self.auth.get(path, params=query)
-        except httpx.HTTPError as exc:
-            raise TransientError(f"TikTok Shop did not answer: {type(exc).__name__}") from exc
+        response = send(self.auth, "GET", path, marketplace="TikTok Shop", params=query)
         try:
             return self._read(response)
         except ConnectionLapsed as lapsed:

@@ -19,7 +19,6 @@ from html import escape
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-import httpx
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
@@ -77,7 +76,6 @@ class TikTokSandbox(Sandbox):
         Rule("/view/product/<remote_id>", methods=["GET"], endpoint="public_product_page"),
         Rule("/_sandbox/authorize", methods=["POST"], endpoint="control_authorize"),
         Rule("/_sandbox/revoke", methods=["POST"], endpoint="control_revoke"),
-        Rule("/_sandbox/tiktok/pushes", methods=["POST"], endpoint="control_release"),
     ]
 
     def __init__(self, *, app_key: str = "6abcsandbox01", app_secret: str = "tiktok-sandbox-app-secret-0001",
@@ -92,9 +90,7 @@ class TikTokSandbox(Sandbox):
         self.access: dict[str, tuple[str, float]] = {}
         self.refresh: dict[str, tuple[str, float]] = {}
         self.images: dict[str, bytes] = {}
-        self.held: list[tuple[bytes, dict[str, str]]] = []
         self.orders: dict[str, dict[str, Any]] = {}
-        self.hold_pushes = False
         self.refreshes = 0
 
     # one server stands for the API, the token service, the authorisation page and the buyers' site
@@ -470,32 +466,6 @@ class TikTokSandbox(Sandbox):
         return body, {"Content-Type": "application/json",
                       "Authorization": signing.webhook_signature(self.app_key, self.app_secret, body)}
 
-    def control_order(self, request: Request) -> Response:
-        body = request.get_json(force=True)
-        with self.lock:
-            product = self.products.get(str(body["remote_id"]))
-        if product is None or not product.get("active", True):
-            return json_response({"error": "no such product"}, 404)
-        order = self.make_order(product, int(body.get("quantity", 1)), body)
-        delivered = None
-        if self.webhook_url:
-            payload, headers = self.order_webhook(order)
-            if self.hold_pushes:
-                with self.lock:
-                    self.held.append((payload, headers))
-            else:
-                delivered = httpx.post(self.webhook_url, content=payload, headers=headers, timeout=10).status_code
-        return json_response({"order": order, "webhook_status": delivered}, 201)
-
-    def control_release(self, request: Request) -> Response:
-        self.hold_pushes = bool(request.get_json(force=True).get("hold"))
-        delivered = []
-        if not self.hold_pushes:
-            with self.lock:
-                held, self.held = self.held, []
-            delivered = [httpx.post(self.webhook_url, content=p, headers=h, timeout=10).status_code for p, h in held]
-        return json_response({"delivered": delivered})
-
     def cancel_order(self, request: Request) -> Response:
         seller, refused = self._signed(request, shop=True)
         if refused:
@@ -517,6 +487,5 @@ class TikTokSandbox(Sandbox):
     def control_reset(self, request: Request) -> Response:
         with self.lock:
             self.images.clear()
-            self.held.clear()
             self.orders.clear()
         return super().control_reset(request)

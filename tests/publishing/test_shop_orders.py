@@ -71,7 +71,7 @@ def test_an_order_comes_home_once_by_notification_and_by_polling(request, app, c
         assert done["orders"] == 2  # both orders seen by the poll (the first was already recorded)
         db.expire_all()
         assert orders(db, name) == 2 and db.get(type(product), product.id).stock == 5
-        released = httpx.post(f"{sandbox.url}/_sandbox/{name}/pushes", json={"hold": False}).json()["delivered"]
+        released = httpx.post(f"{sandbox.url}/_sandbox/pushes", json={"hold": False}).json()["delivered"]
         assert released == [200]
         db.expire_all()
         assert orders(db, name) == 2 and db.get(type(product), product.id).stock == 5
@@ -132,7 +132,7 @@ def test_two_channels_selling_the_last_unit_at_once_cancel_one_there(app, client
         for sandbox, listing in ((shopee, shopee_listing), (tiktok, tiktok_listing)):
             httpx.post(f"{sandbox.url}/_sandbox/orders", json={"remote_id": listing.remote_id, "quantity": 1})
         with ThreadPoolExecutor(2) as pool:  # both notifications reach choso at the same moment
-            answers = list(pool.map(lambda pair: httpx.post(f"{pair[0].url}/_sandbox/{pair[1]}/pushes",
+            answers = list(pool.map(lambda pair: httpx.post(f"{pair[0].url}/_sandbox/pushes",
                                                             json={"hold": False}, timeout=30).json(),
                                     ((shopee, "shopee"), (tiktok, "tiktok"))))
     assert [a["delivered"] for a in answers] == [[200], [200]]
