@@ -57,6 +57,7 @@ class Sandbox:
         # notifications held back (`hold_pushes`), to be delivered late or never: what polling must find
         self.hold_pushes = False
         self.held: list[tuple[bytes, dict[str, str]]] = []
+        self.orders: dict[str, dict[str, Any]] = {}  # every order placed, for sandboxes that list them
         self.requests = 0
         self._window: deque[float] = deque()
         self._server = None
@@ -227,6 +228,7 @@ class Sandbox:
             self.idempotency.clear()
             self.forced.clear()
             self.held.clear()
+            self.orders.clear()
             self.requests = 0
         return json_response({"ok": True})
 
@@ -270,9 +272,13 @@ class Sandbox:
         return json_response({"body": payload.decode(), "headers": headers})
 
     def make_order(self, product: dict[str, Any], quantity: int, body: dict[str, Any]) -> dict[str, Any]:
-        return {"id": self.new_id("order-"), "product_id": product["id"], "quantity": quantity,
-                "buyer": body.get("buyer", "Khách sandbox"), "phone": body.get("phone", "0912345678"),
-                "address": body.get("address", ""), "placed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        order = {"id": self.new_id("order-"), "product_id": product["id"], "quantity": quantity,
+                 "buyer": body.get("buyer", "Khách sandbox"), "phone": body.get("phone", "0912345678"),
+                 "address": body.get("address", ""), "state": "placed",
+                 "placed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        with self.lock:
+            self.orders[order["id"]] = order
+        return order
 
     def public_page(self, request: Request, remote_id: str) -> Response:
         with self.lock:

@@ -258,6 +258,18 @@ class MarketplaceContract:
         assert caught.value.problems
         assert control.products() == []
 
+    def test_an_order_a_lost_notification_missed_is_found_and_can_be_cancelled(self, adapter, control):
+        if type(adapter).fetch_orders is MarketplaceAdapter.fetch_orders:
+            pytest.skip(f"{adapter.name} cannot list orders")
+        listing = adapter.publish(self.good_product(), "contract-orders-1")
+        placed = control.order(listing.remote_id, quantity=2)["order"]  # no notification reaches anyone
+        recent = adapter.fetch_orders(datetime.now(UTC) - timedelta(hours=1))
+        assert all(isinstance(o, RemoteOrder) and o.placed_at.tzinfo is not None for o in recent)
+        found = [o for o in recent if any(line.remote_product_id == listing.remote_id for line in o.lines)]
+        assert len(found) == 1 and [line.quantity for line in found[0].lines] == [2], placed
+        if type(adapter).cancel_order is not MarketplaceAdapter.cancel_order:
+            adapter.cancel_order(found[0], "out_of_stock")  # accepted by the marketplace
+
     # --- per-seller marketplaces (SDK 1.6) ------------------------------------------------------------
 
     def _per_seller(self, adapter: MarketplaceAdapter) -> None:

@@ -336,21 +336,57 @@ def poll_orders(db: Session, row: ShopConnection, now: datetime) -> int:
     return recorded
 
 
+COMMUNE_ORDERS_LOOKBACK = timedelta(hours=6)  # per-commune marketplaces: each round looks this far back
+
+
+def poll_commune_orders(db: Session) -> int:
+    """Marketplaces configured per commune (Postmart, Voso) that can list orders are asked for the last hours'
+    orders each round: an order whose webhook was lost comes home anyway, once."""
+    from core.models.integrations import IntegrationSetting
+
+    services = _services()
+    since = utcnow() - COMMUNE_ORDERS_LOOKBACK
+    recorded = 0
+    enabled = db.execute(select(IntegrationSetting.commune_code, IntegrationSetting.name).where(
+        IntegrationSetting.kind == "marketplace", IntegrationSetting.enabled.is_(True))).all()
+    for commune_code, name in enabled:
+        cls = services.marketplaces().get(name)
+        if cls is None or cls.per_seller or cls.fetch_orders is MarketplaceAdapter.fetch_orders:
+            continue
+        try:
+            adapter = services.adapter_for(db, commune_code, name)
+            found = _contained(adapter, name, commune_code, "fetch_orders", adapter.fetch_orders, since,
+                               check=_checked_orders, passthrough=_MARKETPLACE_ANSWERS)
+        except (Invalid, NotFound, containment.PluginFailed, *_MARKETPLACE_ANSWERS) as failure:
+            log.warning("orders of %s in %s not polled: %s", name, commune_code, failure)
+            continue
+        recorded += sum(1 for remote in found if _record(db, adapter, commune_code, name, remote, None))
+    return recorded
+
+
+def cancel_for(adapter: MarketplaceAdapter, name: str, commune_code: str):
+    """What `record_marketplace_order` calls to undo an oversold order on its marketplace, or None when the
+    adapter cannot cancel (SDK 1.6 `cancel_order`)."""
+    if type(adapter).cancel_order is MarketplaceAdapter.cancel_order:
+        return None
+
+    def cancel(order) -> bool:  # two channels sold the last units at once: this one is undone there
+        try:
+            _contained(adapter, name, commune_code, "cancel_order", adapter.cancel_order, order, "out_of_stock",
+                       passthrough=_MARKETPLACE_ANSWERS)
+        except (containment.PluginFailed, *_MARKETPLACE_ANSWERS):
+            return False
+        return True
+
+    return cancel
+
+
 def _record(db: Session, adapter: MarketplaceAdapter, commune_code: str, name: str, remote,
-            household_id: int) -> bool:
+            household_id: int | None) -> bool:
     from core.orders.services import record_marketplace_order
 
-    cancel = None
-    if type(adapter).cancel_order is not MarketplaceAdapter.cancel_order:
-        def cancel(order) -> bool:  # two channels sold the last units at once: this one is undone there
-            try:
-                _contained(adapter, name, commune_code, "cancel_order", adapter.cancel_order, order, "out_of_stock",
-                           passthrough=_MARKETPLACE_ANSWERS)
-            except (containment.PluginFailed, *_MARKETPLACE_ANSWERS):
-                return False
-            return True
     return record_marketplace_order(db, commune_code, name, remote, household_id=household_id,
-                                    cancel=cancel) is not None
+                                    cancel=cancel_for(adapter, name, commune_code)) is not None
 
 
 # --- the category a listing goes in -------------------------------------------------------------------------
@@ -427,6 +463,7 @@ def schedule_at_start(db: Session) -> None:
 @handler(SWEEP_JOB)
 def _sweep(db: Session, payload: dict[str, Any]) -> None:
     sweep(db)
+    poll_commune_orders(db)
     schedule_next(db)
 
 

@@ -31,7 +31,9 @@ def marketplace_order_webhook(name: str, commune: str):
                            counted_as=("marketplace", name, commune)) from exc
     except (ValueError, KeyError, TypeError) as exc:
         raise ChosoError(_("The notification could not be read.")) from exc
-    order = record_marketplace_order(db, commune, name, remote)
+    from core.publishing.connections import cancel_for
+
+    order = record_marketplace_order(db, commune, name, remote, cancel=cancel_for(adapter, name, commune))
     return jsonify({"ok": True, "order_id": order.id if order else None})
 
 

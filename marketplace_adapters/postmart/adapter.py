@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 
 import httpx
 from marshmallow import Schema, fields, validate
@@ -97,15 +97,29 @@ class PostmartAdapter(MarketplaceAdapter):
         expected = signing.webhook_signature(self.settings["partner_key"], body)
         if not signing.valid(expected, headers.get("X-Postmart-Signature")):
             raise PermissionError("bad Postmart webhook signature")
-        order = json.loads(body)["order"]
-        return RemoteOrder(
+        return _remote_order(json.loads(body)["order"])
+
+    def fetch_orders(self, since: datetime) -> list[RemoteOrder]:
+        """Orders created since `since`: what a lost webhook did not bring."""
+        stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        found = self._request("POST", "/open/v1/orders/search", {"since": stamp}).json()["data"]["orders"]
+        return [_remote_order(order) for order in found]
+
+    def cancel_order(self, order: RemoteOrder, reason: str) -> None:
+        """Postmart cancels and tells the buyer; choso asks when another channel sold the last unit first."""
+        self._request("POST", f"/open/v1/orders/{order.remote_id}/cancel",
+                      {"reason": {"out_of_stock": "OUT_OF_STOCK"}.get(reason, "OUT_OF_STOCK")})
+
+
+def _remote_order(order: dict) -> RemoteOrder:
+    return RemoteOrder(
             remote_id=str(order["order_code"]),
-            placed_at=datetime.fromisoformat(order["created_at"].replace("Z", "+00:00")),
-            lines=tuple(RemoteOrderLine(str(i["product_id"]), int(i["qty"]), int(i["unit_price"]))
-                        for i in order["items"]),
-            buyer_name=order["buyer"].get("name", ""), buyer_phone=order["buyer"].get("phone", ""),
-            address=order["buyer"].get("address", ""),
-        )
+        placed_at=datetime.fromisoformat(order["created_at"].replace("Z", "+00:00")),
+        lines=tuple(RemoteOrderLine(str(i["product_id"]), int(i["qty"]), int(i["unit_price"]))
+                    for i in order["items"]),
+        buyer_name=order["buyer"].get("name", ""), buyer_phone=order["buyer"].get("phone", ""),
+        address=order["buyer"].get("address", ""),
+    )
 
 
 def _problems(response: httpx.Response) -> list[Problem]:

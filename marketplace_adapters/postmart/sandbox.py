@@ -26,6 +26,8 @@ class PostmartSandbox(Sandbox):
         Rule("/open/v1/products/<remote_id>", methods=["GET"], endpoint="get_product"),
         Rule("/open/v1/products/<remote_id>", methods=["PUT"], endpoint="update_product"),
         Rule("/open/v1/products/<remote_id>", methods=["DELETE"], endpoint="delete_product"),
+        Rule("/open/v1/orders/search", methods=["POST"], endpoint="search_orders"),
+        Rule("/open/v1/orders/<code>/cancel", methods=["POST"], endpoint="cancel_order"),
     ]
 
     def __init__(self, *, partner_id: str = "choso-sandbox", partner_key: str = "postmart-sandbox-key",
@@ -125,12 +127,44 @@ class PostmartSandbox(Sandbox):
             self.products[remote_id]["active"] = False
         return json_response({"code": "OK"})
 
-    def order_webhook(self, order: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+    def _order(self, order: dict[str, Any]) -> dict[str, Any]:
         product = self.products[order["product_id"]]
-        payload = {"event": "order.created", "order": {
-            "order_code": order["id"], "created_at": order["placed_at"],
-            "items": [{"product_id": order["product_id"], "qty": order["quantity"], "unit_price": product["price"]}],
-            "buyer": {"name": order["buyer"], "phone": order["phone"], "address": order["address"]}}}
+        return {"order_code": order["id"], "created_at": order["placed_at"], "status": order.get("state", "placed"),
+                "items": [{"product_id": order["product_id"], "qty": order["quantity"],
+                           "unit_price": product["price"]}],
+                "buyer": {"name": order["buyer"], "phone": order["phone"], "address": order["address"]}}
+
+    def search_orders(self, request: Request) -> Response:
+        """Orders created at or after `since` (ISO 8601), oldest first: what a lost webhook did not bring."""
+        body, refused = self._signed_body(request)
+        if refused:
+            return refused
+        since = str(body.get("since", ""))
+        with self.lock:
+            found = [self._order(o) for o in sorted(self.orders.values(), key=lambda o: o["placed_at"])
+                     if o["placed_at"] >= since]
+        return json_response({"code": "OK", "data": {"orders": found}})
+
+    def cancel_order(self, request: Request, code: str) -> Response:
+        body, refused = self._signed_body(request)
+        if refused:
+            return refused
+        with self.lock:
+            order = self.orders.get(code)
+            if order is None:
+                return _error(404, "NOT_FOUND", "Không có đơn hàng này")
+            if body.get("reason") not in ("OUT_OF_STOCK", "BUYER_REQUEST"):
+                return _error(400, "BAD_REASON", "Lý do hủy không hợp lệ")
+            order["state"], order["cancel_reason"] = "cancelled", body["reason"]
+        return json_response({"code": "OK", "data": self._order(order)})
+
+    def _signed_body(self, request: Request) -> tuple[dict[str, Any], Response | None]:
+        if refused := self._unauthorised(request):
+            return {}, refused
+        return request.get_json(force=True, silent=True) or {}, None
+
+    def order_webhook(self, order: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+        payload = {"event": "order.created", "order": self._order(order)}
         body = json.dumps(payload, ensure_ascii=False).encode()
         return body, {"Content-Type": "application/json",
                       "X-Postmart-Signature": signing.webhook_signature(self.partner_key, body)}

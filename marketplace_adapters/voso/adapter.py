@@ -8,7 +8,8 @@ import json
 import threading
 import time
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 import httpx
 from marshmallow import Schema, fields, validate
@@ -116,14 +117,28 @@ class VosoAdapter(MarketplaceAdapter):
         if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > 300 or not hmac.compare_digest(
                 expected, given):
             raise PermissionError("bad Voso webhook signature")
-        data = json.loads(body)["data"]
-        customer = data.get("customer", {})
-        return RemoteOrder(
-            remote_id=str(data["id"]), placed_at=datetime.fromisoformat(data["created_at"].replace("Z", "+00:00")),
-            lines=tuple(RemoteOrderLine(str(line["listing_id"]), int(line["quantity"]), int(line["price"]))
-                        for line in data["lines"]),
-            buyer_name=customer.get("full_name", ""), buyer_phone=customer.get("phone", ""),
-            address=customer.get("address", ""))
+        return _remote_order(json.loads(body)["data"])
+
+    def fetch_orders(self, since: datetime) -> list[RemoteOrder]:
+        """Orders created since `since`: what a lost webhook did not bring."""
+        stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        found = self._request("GET", f"/api/v2/orders?{urlencode({'created_after': stamp})}").json()["data"]
+        return [_remote_order(order) for order in found]
+
+    def cancel_order(self, order: RemoteOrder, reason: str) -> None:
+        """Voso cancels and tells the buyer; choso asks when another channel sold the last unit first."""
+        self._request("POST", f"/api/v2/orders/{order.remote_id}/cancel",
+                      {"reason": {"out_of_stock": "out_of_stock"}.get(reason, "out_of_stock")})
+
+
+def _remote_order(data: dict) -> RemoteOrder:
+    customer = data.get("customer", {})
+    return RemoteOrder(
+        remote_id=str(data["id"]), placed_at=datetime.fromisoformat(data["created_at"].replace("Z", "+00:00")),
+        lines=tuple(RemoteOrderLine(str(line["listing_id"]), int(line["quantity"]), int(line["price"]))
+                    for line in data["lines"]),
+        buyer_name=customer.get("full_name", ""), buyer_phone=customer.get("phone", ""),
+        address=customer.get("address", ""))
 
 
 def _problems(response: httpx.Response) -> list[Problem]:

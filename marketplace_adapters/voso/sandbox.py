@@ -26,6 +26,8 @@ class VosoSandbox(Sandbox):
         Rule("/api/v2/listings/<remote_id>", methods=["GET"], endpoint="get_listing"),
         Rule("/api/v2/listings/<remote_id>", methods=["PATCH"], endpoint="update_listing"),
         Rule("/api/v2/listings/<remote_id>", methods=["DELETE"], endpoint="delete_listing"),
+        Rule("/api/v2/orders", methods=["GET"], endpoint="list_orders"),
+        Rule("/api/v2/orders/<order_id>/cancel", methods=["POST"], endpoint="cancel_order"),
     ]
 
     def __init__(self, *, client_id: str = "choso-sandbox", client_secret: str = "voso-sandbox-secret",
@@ -130,13 +132,38 @@ class VosoSandbox(Sandbox):
             self.products[remote_id]["active"] = False
         return Response(status=204)
 
-    def order_webhook(self, order: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+    def _order(self, order: dict[str, Any]) -> dict[str, Any]:
         listing = self.products[order["product_id"]]
-        payload = {"type": "ORDER_PLACED", "data": {
-            "id": order["id"], "created_at": order["placed_at"],
-            "lines": [{"listing_id": order["product_id"], "quantity": order["quantity"],
-                       "price": listing["sale_price"]}],
-            "customer": {"full_name": order["buyer"], "phone": order["phone"], "address": order["address"]}}}
+        return {"id": order["id"], "created_at": order["placed_at"], "status": order.get("state", "placed"),
+                "lines": [{"listing_id": order["product_id"], "quantity": order["quantity"],
+                           "price": listing["sale_price"]}],
+                "customer": {"full_name": order["buyer"], "phone": order["phone"], "address": order["address"]}}
+
+    def list_orders(self, request: Request) -> Response:
+        if refused := self._unauthorised(request):
+            return refused
+        since = request.args.get("created_after", "")
+        with self.lock:
+            found = [self._order(o) for o in sorted(self.orders.values(), key=lambda o: o["placed_at"])
+                     if o["placed_at"] >= since]
+        return json_response({"data": found})
+
+    def cancel_order(self, request: Request, order_id: str) -> Response:
+        if refused := self._unauthorised(request):
+            return refused
+        reason = (request.get_json(force=True, silent=True) or {}).get("reason")
+        with self.lock:
+            order = self.orders.get(order_id)
+            if order is None:
+                return json_response({"error": "not_found"}, 404)
+            if reason not in ("out_of_stock", "buyer_request"):
+                return json_response({"error": "validation_error", "errors": {"reason": ["Lý do không hợp lệ."]}},
+                                     400)
+            order["state"], order["cancel_reason"] = "cancelled", reason
+        return json_response(self._order(order))
+
+    def order_webhook(self, order: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+        payload = {"type": "ORDER_PLACED", "data": self._order(order)}
         body = json.dumps(payload, ensure_ascii=False).encode()
         timestamp = str(int(time.time()))
         signature = hmac.new(self.webhook_secret.encode(), timestamp.encode() + b"." + body,
