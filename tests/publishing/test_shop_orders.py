@@ -53,6 +53,10 @@ def test_an_order_comes_home_once_by_notification_and_by_polling(request, app, c
         assert orders(db, name) == 1 and db.get(type(product), product.id).stock == 7
         order = db.scalar(select(Order).where(Order.channel == name))
         assert order.buyer_name == "Chị Lan" and order.items[0].quantity == 3
+        # the household sees it with its own orders: the marketplace, its order number, the state
+        listed_page = client.get("/dashboard/orders").get_data(as_text=True)
+        shown = {"shopee": "Shopee", "tiktok": "TikTok Shop"}[name]
+        assert shown in listed_page and order.remote_id in listed_page and "đã xác nhận" in listed_page
         # the same notification again changes nothing
         body, headers = sandbox.order_webhook(placed["order"] if name == "tiktok" else placed["order"])
         again = httpx.post(sandbox.webhook_url, content=body, headers=headers)
