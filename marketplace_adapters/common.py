@@ -68,5 +68,11 @@ def best_category(candidates: Iterable[Category], product_text: str,
     return best
 
 
-def as_str(value: Any) -> str:
-    return "" if value is None else str(value)
+def lineage(categories: list[dict[str, Any]], category: dict[str, Any], *, id_key: str,
+            parent_key: str) -> list[dict[str, Any]]:
+    """The category and its parents in a marketplace's category tree, the top one first."""
+    by_id = {c[id_key]: c for c in categories}
+    chain = [category]
+    while chain[0].get(parent_key) in by_id and len(chain) <= len(by_id):  # a looped tree ends, not hangs
+        chain.insert(0, by_id[chain[0][parent_key]])
+    return chain

@@ -262,10 +262,7 @@ def pause(db: Session, household_id: int, name: str, reason: str) -> list:
     for listing in _listings(db, household_id, name):
         if listing.state in (states.QUEUED, states.OUT_OF_SYNC, states.PUBLISHING) or (
                 listing.state == states.LIVE and listing.desired != "live"):
-            if listing.state == states.LIVE:
-                services._move(listing, states.OUT_OF_SYNC, changes)
-            services._move(listing, states.PAUSED, changes)
-            listing.last_error, listing.next_retry_at = reason[:2000], None
+            services.pause(listing, reason, changes)
     db.flush()
     return changes
 
@@ -413,22 +410,31 @@ def category_choice(db: Session, listing: Listing) -> CategoryChoice | None:
     cls = services.marketplaces().get(listing.marketplace)
     if cls is None or cls.categories is MarketplaceAdapter.categories:
         return None
-    shop = listing.product.household
+    if cls.per_seller:  # asked through the household's own shop: none to offer while it is not connected
+        row = row_of(db, listing.product.household_id, listing.marketplace)
+        if row is None or row.state != CONNECTED:
+            return None
     key = (listing.commune_code, listing.marketplace)
+    snapshot = services.product_snapshot(listing.product)
     cache = current_app.extensions.setdefault("choso.categories", {})
-    try:
-        adapter = seller_adapter(db, shop, listing.marketplace) if cls.per_seller else \
-            services.adapter_for(db, listing.commune_code, listing.marketplace)
-        held = cache.get(key)
-        if held is None or held[0] < time.monotonic() - CATEGORY_CACHE_SECONDS:
-            options = _contained(adapter, listing.marketplace, listing.commune_code, "categories",
-                                 adapter.categories, check=_checked_options, passthrough=_MARKETPLACE_ANSWERS)
-            held = cache[key] = (time.monotonic(), tuple(options))
-        suggested = _contained(adapter, listing.marketplace, listing.commune_code, "suggest_category",
-                               adapter.suggest_category, services.product_snapshot(listing.product),
-                               check=_checked_optional_id, passthrough=_MARKETPLACE_ANSWERS)
-    except (ConnectionLapsed, containment.PluginFailed, *_MARKETPLACE_ANSWERS):
-        return None
+    held = cache.get(key)
+    if held is None or held[0] < time.monotonic() - CATEGORY_CACHE_SECONDS:
+        held = None
+    if held is None or snapshot.version not in held[2]:
+        # the marketplace is asked only for what this process has not kept: the page renders without a call
+        try:
+            adapter = seller_adapter(db, listing.product.household, listing.marketplace) if cls.per_seller else \
+                services.adapter_for(db, listing.commune_code, listing.marketplace)
+            if held is None:
+                options = _contained(adapter, listing.marketplace, listing.commune_code, "categories",
+                                     adapter.categories, check=_checked_options, passthrough=_MARKETPLACE_ANSWERS)
+                held = cache[key] = (time.monotonic(), tuple(options), {})
+            held[2][snapshot.version] = _contained(
+                adapter, listing.marketplace, listing.commune_code, "suggest_category", adapter.suggest_category,
+                snapshot, check=_checked_optional_id, passthrough=_MARKETPLACE_ANSWERS)
+        except (ConnectionLapsed, containment.PluginFailed, *_MARKETPLACE_ANSWERS):
+            return None
+    suggested = held[2][snapshot.version]
     return CategoryChoice(suggested, listing.category_override, held[1])
 
 

@@ -423,6 +423,15 @@ def _sync(db: Session, listing: Listing, changes: list[tuple[Listing, str, str]]
     _move(listing, states.LIVE, changes)
 
 
+def pause(listing: Listing, reason: str, changes: list[tuple[Listing, str, str]]) -> None:
+    """The listing waits for its household to connect (or reconnect) its own shop, saying why."""
+    if listing.state == states.LIVE:
+        _move(listing, states.OUT_OF_SYNC, changes)
+    if listing.state != states.PAUSED:
+        _move(listing, states.PAUSED, changes)
+    listing.last_error, listing.next_retry_at = reason[:2000], None
+
+
 def _seller_adapter(db: Session, listing: Listing, changes) -> MarketplaceAdapter | None:
     """The adapter acting for the listing's household, or None with the listing paused until it connects."""
     from core.publishing import connections
@@ -430,11 +439,7 @@ def _seller_adapter(db: Session, listing: Listing, changes) -> MarketplaceAdapte
     try:
         return connections.seller_adapter(db, listing.product.household, listing.marketplace)
     except ConnectionLapsed:
-        if listing.state == states.LIVE:
-            _move(listing, states.OUT_OF_SYNC, changes)
-        if listing.state != states.PAUSED:
-            _move(listing, states.PAUSED, changes)
-        listing.last_error, listing.next_retry_at = connections.lapsed_reason(listing.marketplace), None
+        pause(listing, connections.lapsed_reason(listing.marketplace), changes)
         return None
     except containment.PluginFailed as failure:
         _plugin_failed(db, listing, changes, failure)
@@ -466,9 +471,7 @@ def _call(db: Session, listing: Listing, changes, action):
         if row is not None and row.state == connections.CONNECTED:
             connections.lapse(db, row, listing.product.household, str(lapsed))
         db.refresh(listing)
-        if listing.state != states.PAUSED:
-            _move(listing, states.PAUSED, changes)
-            listing.last_error = connections.lapsed_reason(listing.marketplace)
+        pause(listing, connections.lapsed_reason(listing.marketplace), changes)
         raise RetryStopped() from lapsed
     except TransientError as exc:  # a rate limit, a 5xx, a timeout: said in words, the marketplace's detail kept
         if isinstance(exc, AccessExpired):  # refreshed before the next try

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marketplace_adapters.common import best_category, fold
+from marketplace_adapters.common import best_category, fold, lineage
 from plugins import Problem, ProductSnapshot
 
 NAME_MIN, NAME_MAX = 10, 120
@@ -58,16 +58,10 @@ def problems(product: ProductSnapshot) -> list[Problem]:
 def suggest_category(categories: list[dict[str, Any]], product: ProductSnapshot) -> dict[str, Any] | None:
     """The leaf category that fits the product best: under its OCOP group's top category, the leaf whose names
     and hints share most words with the product's name (the first leaf there when none do)."""
-    by_id = {c["category_id"]: c for c in categories}
-
-    def root(category: dict[str, Any]) -> dict[str, Any]:
-        while category.get("parent_category_id") in by_id:
-            category = by_id[category["parent_category_id"]]
-        return category
-
     leaves = [c for c in categories if not c.get("has_children")]
     root_name = GROUP_ROOTS.get(product.product_group, "")
-    candidates = [c for c in leaves if fold(root(c).get("original_category_name", "")) == root_name] or leaves
+    candidates = [c for c in leaves if fold(_lineage(categories, c)[0].get("original_category_name", ""))
+                  == root_name] or leaves
 
     def words(category: dict[str, Any]) -> str:
         english = fold(category.get("original_category_name", ""))
@@ -115,9 +109,9 @@ def to_item(product: ProductSnapshot, *, category_id: int, image_ids: list[str],
 
 def path_of(categories: list[dict[str, Any]], category: dict[str, Any]) -> str:
     """"Thực phẩm và đồ uống › Mật ong": the category's place in the tree, in the buyers' language."""
-    by_id = {c["category_id"]: c for c in categories}
-    names = [category.get("display_category_name") or category.get("original_category_name", "")]
-    while category.get("parent_category_id") in by_id:
-        category = by_id[category["parent_category_id"]]
-        names.insert(0, category.get("display_category_name") or category.get("original_category_name", ""))
-    return " › ".join(names)
+    return " › ".join(c.get("display_category_name") or c.get("original_category_name", "")
+                      for c in _lineage(categories, category))
+
+
+def _lineage(categories: list[dict[str, Any]], category: dict[str, Any]) -> list[dict[str, Any]]:
+    return lineage(categories, category, id_key="category_id", parent_key="parent_category_id")

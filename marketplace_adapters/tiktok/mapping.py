@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marketplace_adapters.common import best_category, fold
+from marketplace_adapters.common import best_category, fold, lineage
 from plugins import Problem, ProductSnapshot
 
 TITLE_MAX = 255
@@ -50,16 +50,9 @@ def problems(product: ProductSnapshot) -> list[Problem]:
 
 
 def suggest_category(categories: list[dict[str, Any]], product: ProductSnapshot) -> dict[str, Any] | None:
-    by_id = {c["id"]: c for c in categories}
-
-    def root(category: dict[str, Any]) -> dict[str, Any]:
-        while category.get("parent_id") in by_id:
-            category = by_id[category["parent_id"]]
-        return category
-
     leaves = [c for c in categories if c.get("is_leaf")]
     root_name = GROUP_ROOTS.get(product.product_group, "")
-    candidates = [c for c in leaves if fold(root(c).get("local_name", "")) == root_name] or leaves
+    candidates = [c for c in leaves if fold(_lineage(categories, c)[0].get("local_name", "")) == root_name] or leaves
     return best_category(candidates, f"{product.name} {product.description[:200]}",
                          lambda c: f"{c.get('local_name', '')} {HINTS.get(fold(c.get('local_name', '')), '')}")
 
@@ -97,9 +90,8 @@ def to_product(product: ProductSnapshot, *, category_id: str, image_uris: list[s
 
 
 def path_of(categories: list[dict[str, Any]], category: dict[str, Any]) -> str:
-    by_id = {c["id"]: c for c in categories}
-    names = [category.get("local_name", "")]
-    while category.get("parent_id") in by_id:
-        category = by_id[category["parent_id"]]
-        names.insert(0, category.get("local_name", ""))
-    return " › ".join(names)
+    return " › ".join(c.get("local_name", "") for c in _lineage(categories, category))
+
+
+def _lineage(categories: list[dict[str, Any]], category: dict[str, Any]) -> list[dict[str, Any]]:
+    return lineage(categories, category, id_key="id", parent_key="parent_id")

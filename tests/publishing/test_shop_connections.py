@@ -189,3 +189,50 @@ def test_the_household_sees_the_suggested_category_and_may_choose_another(app, c
     # the API keeps the same rule: only the marketplace's own categories
     refused = client.patch(f"/api/v1/listings/{listing.id}", json={"category_override": "999"}, headers=bearer(token))
     assert refused.status_code == 422 and "category" in refused.get_json()["error"]["fields"]
+
+
+def test_a_helper_may_connect_for_its_household_and_the_owner_hears_of_it_staff_may_not(app, client, db, factory,
+                                                                                       shopee, mailbox):
+    shop = factory.shop()
+    shop.owner.email = "chu-ho@example.vn"
+    helper, staff = factory.user("helper"), factory.user("staff")
+    for user in (helper, staff):
+        set_password(db.merge(user), "mat-khau-tro-giup")
+    db.commit()
+    factory.assign_helper(helper, shop)
+    # commune staff decide who may act for a household, but never connect a marketplace shop for it
+    staff_client = app.test_client()
+    login(staff_client, staff, "mat-khau-tro-giup")
+    page = staff_client.get(f"/dashboard/shops/{shop.id}").get_data(as_text=True)
+    assert staff_client.post(f"/dashboard/shops/{shop.id}/connections/shopee",
+                             data={"csrf_token": csrf_from(page)}).status_code == 403
+    login(client, helper, "mat-khau-tro-giup")
+    assert connect(client, shop, shopee, shop_name="Shop của người giúp").status_code == 302
+    run_jobs(app)
+    told = [m for m in mailbox if "chu-ho@example.vn" in m["To"]]
+    assert told and "Shop của người giúp" in told[0].get_content()  # whose shop now sells for the household
+
+
+def test_another_household_cannot_change_a_listing_or_disconnect_a_shop(app, client, db, factory, shopee,
+                                                                        farm_product):
+    product, token = farm_product
+    set_password(db.merge(product.household.owner), "mat-khau-tot")
+    other = factory.shop()
+    set_password(db.merge(other.owner), "mat-khau-khac")
+    db.commit()
+    login(client, product.household.owner, "mat-khau-tot")
+    client.patch(f"/api/v1/products/{product.id}", json=READY, headers=bearer(token))
+    connect(client, product.household, shopee)
+    client.post(f"/api/v1/products/{product.id}/listings", json={"marketplaces": ["shopee"]}, headers=bearer(token))
+    run_jobs(app)
+    listing = db.scalar(select(Listing).where(Listing.marketplace == "shopee"))
+    stranger = app.test_client()
+    login(stranger, other.owner, "mat-khau-khac")
+    page = stranger.get(f"/dashboard/shops/{other.id}").get_data(as_text=True)
+    assert stranger.post(f"/dashboard/listings/{listing.id}/category",
+                         data={"category": "100783", "csrf_token": csrf_from(page)}).status_code == 403
+    assert stranger.post(f"/dashboard/shops/{product.household_id}/connections/shopee/disconnect",
+                         data={"csrf_token": csrf_from(page)}).status_code == 403
+    db.expire_all()
+    assert db.get(Listing, listing.id).category_override is None
+    assert db.scalar(select(ShopConnection)).state == "connected"
