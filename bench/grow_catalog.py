@@ -5,11 +5,12 @@ Runs against the instance named by the environment (CHOSO_INSTANCE_PATH / DATABA
 
 import sys
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from core.app import create_app
+from core.catalog_cache import recount
 from core.db import database
-from core.models import Product, ProductImage
+from core.models import CatalogVersion, Product, ProductImage
 
 
 def grow(target: int) -> int:
@@ -30,6 +31,11 @@ def grow(target: int) -> int:
         for i in range(0, len(rows), 1000):
             conn.execute(insert(Product.__table__), rows[i:i + 1000])
             conn.execute(insert(ProductImage.__table__), pics[i:i + 1000])
+        # rows inserted below the ORM bump no catalog version and count nothing: do both here
+        communes = {row["commune_code"] for row in rows}
+        conn.execute(update(CatalogVersion).where(CatalogVersion.commune_code.in_(communes))
+                     .values(version=CatalogVersion.version + 1))
+        recount(conn, communes)
         return len(base) + len(rows)
 
 

@@ -123,9 +123,10 @@ def _template_globals(app: Flask) -> None:
     from core.auth.current import page_user
     from core.publishing.problems import describe
     from core.snapshots import public_url
+    from core.web.cards import catalog_cards, ocop_badge
 
     app.jinja_env.globals.update(locale=lambda: str(get_locale()), viewer=page_user, describe_problem=describe,
-                                 public_url=public_url,
+                                 public_url=public_url, catalog_cards=catalog_cards, ocop_badge=ocop_badge,
                                  # a form that moves money carries a key of its own: sent twice, it acts once
                                  new_key=lambda: secrets.token_urlsafe(16))
     app.jinja_env.filters["when"] = lambda value: format_datetime(value, "short") if value else ""

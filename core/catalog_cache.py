@@ -1,7 +1,8 @@
 """Public catalog responses cached per process, invalidated by a per-commune catalog version.
 
 Every flush that touches a shop, product or photo bumps its commune's row in `catalog_versions`, inside
-the same transaction; a cached response is served only while the version it was built from is current.
+the same transaction, and counts again how many products its public catalog lists (`on_sale`); a cached
+response is served only while the version it was built from is current.
 So anonymous catalog reads cost one primary-key lookup, and a seller's change shows on the next request,
 in every process (the version lives in the database, not in the cache).
 
@@ -26,7 +27,7 @@ from urllib.parse import parse_qsl
 from flask import Flask, current_app, make_response, request
 from flask import session as http_session
 from flask_babel import get_locale
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import bindparam, event, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from werkzeug.http import parse_cookie, parse_etags
@@ -53,9 +54,51 @@ def _bump_versions(db: Session, _flush_context, _instances) -> None:
     if not communes:
         return
     db.info.setdefault("catalog_touched", set()).update(communes)
+    db.info.setdefault("catalog_flushing", set()).update(communes)
     stmt = upsert(db, CatalogVersion).values([{"commune_code": c, "version": 1} for c in sorted(communes)])
     db.execute(stmt.on_conflict_do_update(index_elements=["commune_code"],
                                           set_={"version": CatalogVersion.version + 1}))
+
+
+def _count_on_sale(db: Session, _flush_context) -> None:
+    """After the flush wrote the change: count the touched communes' public catalogs again. The version bump
+    before it holds the commune's row (PostgreSQL: row lock; SQLite: the write lock) until commit, so a
+    concurrent change to the same commune waits, and its own count, a later statement, sees this one."""
+    communes = db.info.pop("catalog_flushing", None)
+    if communes:
+        recount(db.connection(), communes)
+
+
+def recount(conn, communes) -> None:
+    """Count these communes' public catalogs again (after a change made below the ORM, e.g. a bulk insert)."""
+    for code in sorted(communes):
+        conn.execute(_SET_ON_SALE, {"code": code, "on_sale": count_on_sale(conn, code)})
+
+
+def count_on_sale(conn, code: str) -> int:
+    """How many products a commune's public catalog lists: its active products, less those of shops that are
+    not open (few or none, so counted through the products' household index rather than a join)."""
+    listed = conn.scalar(_ON_SALE, {"commune": code}) or 0
+    closed = list(conn.scalars(_CLOSED_SHOPS, {"commune": code}))
+    if closed:
+        listed -= conn.scalar(_ON_SALE_IN_SHOPS, {"commune": code, "shops": closed}) or 0
+    return listed
+
+
+def on_sale(conn, code: str) -> int:
+    """The public catalog's count as the last change to the commune left it."""
+    return conn.scalar(_ON_SALE_KEPT, {"code": code}) or 0
+
+
+_ON_SALE_WHERE = (Product.commune_code == bindparam("commune")) & (Product.status == "active")
+_ON_SALE = select(func.count()).select_from(Product).where(_ON_SALE_WHERE)
+_CLOSED_SHOPS = select(HouseholdBusiness.id).where(HouseholdBusiness.commune_code == bindparam("commune"),
+                                                   HouseholdBusiness.status != "active")
+_ON_SALE_IN_SHOPS = select(func.count()).select_from(Product).where(
+    _ON_SALE_WHERE, Product.household_id.in_(bindparam("shops", expanding=True)))
+_SET_ON_SALE = (update(CatalogVersion).where(CatalogVersion.commune_code == bindparam("code"))
+                .values(on_sale=bindparam("on_sale")))
+_ON_SALE_KEPT = select(CatalogVersion.on_sale).where(CatalogVersion.commune_code == bindparam("code"))
 
 
 class ResponseCache:
@@ -123,12 +166,18 @@ def init_app(app: Flask) -> None:
     sessions = database(app).sessions
     versions = Versions(database(app).engine, app.config.get("CATALOG_VERSION_SECONDS", 1.0))
     event.listen(sessions, "before_flush", _bump_versions)
+    event.listen(sessions, "after_flush", _count_on_sale)
     event.listen(sessions, "after_commit", versions.forget)
-    event.listen(sessions, "after_rollback", lambda db: db.info.pop("catalog_touched", None))
+    event.listen(sessions, "after_rollback", _forget_flushes)
     cache = ResponseCache(app.config.get("CATALOG_CACHE_SIZE", 256))
     app.extensions["choso.catalog_cache"] = cache
     app.extensions["choso.catalog_versions"] = versions
     app.wsgi_app = FastPath(app, cache, versions)
+
+
+def _forget_flushes(db: Session) -> None:
+    db.info.pop("catalog_touched", None)
+    db.info.pop("catalog_flushing", None)
 
 
 def _anonymous() -> bool:

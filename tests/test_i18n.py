@@ -44,3 +44,21 @@ def test_amounts_and_times_follow_the_language(app):
         assert "7:30" in app.jinja_env.filters["when"](datetime(2026, 1, 2, 0, 30, tzinfo=UTC))
     with app.test_request_context("/"):
         assert app.jinja_env.filters["vnd"](1234567) == "1.234.567 ₫"
+
+
+def test_templates_follow_a_language_forced_inside_a_request(app):
+    """Templates look their translations up once per request (core.i18n.current_translations); an e-mail
+    written in its recipient's language inside someone else's request still gets that language, and the page
+    after it the reader's own."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    with app.test_request_context("/"):
+        page = "{{ _('Search') }} {{ ngettext('%(num)d product', '%(num)d products', 2) }} {{ ocop_badge(3) }}"
+        assert render_template_string(page).startswith("Tìm 2 sản phẩm")
+        with force_locale("en"):
+            english = render_template_string(page)
+            assert english.startswith("Search 2 products") and 'title="OCOP 3 stars"' in english
+            assert app.jinja_env.filters["vnd"](1234567) == "1,234,567 ₫"
+        assert render_template_string(page).startswith("Tìm 2 sản phẩm")
+        assert app.jinja_env.filters["vnd"](1234567) == "1.234.567 ₫"

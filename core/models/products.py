@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, utcnow
@@ -98,3 +98,6 @@ class CatalogVersion(Base):
 
     commune_code: Mapped[str] = mapped_column(String(5), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+    # how many products the commune's public catalog lists (active, of an open shop), counted again by every
+    # flush that bumps the version, so catalog pages read it instead of counting thousands of products
+    on_sale: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

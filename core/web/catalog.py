@@ -35,7 +35,7 @@ _PAGE_QUERY = ProductQuerySchema(exclude=("commune", "status"))  # loading keeps
 @cached_public(lambda code: code)
 def commune(code: str):
     db = session()
-    place = db.get(Commune, code)
+    place = communes.place(db, code)
     if place is None:
         abort(404)
     try:
@@ -46,7 +46,7 @@ def commune(code: str):
                "stars": args["stars"]}
     total = products.catalog_total(db, None, **filters)
     per_page = 24
-    items = products.catalog_records(db, None, per_page, (args["page"] - 1) * per_page, **filters)
+    items = products.catalog_cards(db, None, per_page, (args["page"] - 1) * per_page, **filters)
     return render_template("catalog/index.html", place=place, items=items, args=args, groups=OCOP_GROUPS,
                            meta=page_meta(args["page"], per_page, total))
 
@@ -71,5 +71,7 @@ def shop(shop_id: int, slug: str | None = None):
         abort(404)
     if not (policy.is_public(found) or policy.can_view_private(page_user(), found)):
         abort(404)
-    items = db.scalars(products.catalog_query(None, household=found.id).limit(100)).unique().all()
-    return render_template("catalog/shop.html", shop=found, items=items, groups=OCOP_GROUPS)
+    items = products.catalog_cards(db, None, 100, household=found.id)
+    pictured = next((item for item in items if item.cover_thumb), None)
+    photo = products.cover_path(db, pictured.id) if pictured else None
+    return render_template("catalog/shop.html", shop=found, items=items, photo=photo, groups=OCOP_GROUPS)

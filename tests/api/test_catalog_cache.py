@@ -115,3 +115,60 @@ def test_a_change_made_by_another_process_shows_within_the_set_seconds(app, clie
     time.sleep(0.35)
     later = client.get(url)
     assert later.headers["X-Cache"] == "miss" and later.get_json()["items"][0]["price_vnd"] == 99000
+
+
+def _public_total(client, page: str = "/api/v1/products?commune=00583&per_page=1") -> int:
+    return client.get(page).get_json()["meta"]["total"]
+
+
+def test_the_public_count_follows_every_change_that_shows_or_hides_a_product(client, factory, db):
+    """The count a catalog page shows is kept beside the version (catalog_versions.on_sale), not recounted
+    per request: every way a product joins or leaves the public catalog moves it, and it always equals the
+    number of products actually listed."""
+    shop = factory.shop()
+    other = factory.shop()
+    factory.product(other)
+    owner = bearer(factory.token(shop.owner))
+    staff = bearer(factory.token(factory.user("staff")))
+
+    def listed() -> int:
+        return len(client.get("/api/v1/products?commune=00583&per_page=100").get_json()["items"])
+
+    assert _public_total(client) == listed() == 1
+    made = [client.post("/api/v1/products", headers=owner, json={
+        "household_id": shop.id, "name": f"Mật ong {n}", "product_group": "food", "price_vnd": 100_000,
+        "stock": 5, "unit": "chai", "status": "active"}) for n in range(3)]
+    assert [r.status_code for r in made] == [201] * 3
+    assert _public_total(client) == listed() == 4
+    client.patch(f"/api/v1/products/{made[0].get_json()['id']}", json={"status": "draft"}, headers=owner)
+    assert _public_total(client) == listed() == 3
+    client.patch(f"/api/v1/households/{shop.id}", json={"status": "suspended"}, headers=staff)
+    assert _public_total(client) == listed() == 1
+    client.patch(f"/api/v1/households/{shop.id}", json={"status": "active"}, headers=staff)
+    assert _public_total(client) == listed() == 3
+    # the HTML page says the same number
+    assert "3 sản phẩm" in client.get("/c/00583").get_data(as_text=True)
+
+
+def test_products_added_at_once_over_http_are_all_counted(app, factory, db):
+    """Ten households' products created in parallel (real HTTP, both databases): the kept count is exact,
+    because each change counts again only after the commune's version row is its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from core.testing_server import live_server
+
+    shops = [factory.shop() for _ in range(10)]
+    tokens = [bearer(factory.token(shop.owner)) for shop in shops]
+    with live_server(app) as base:
+        def create(n: int) -> int:
+            return httpx.post(f"{base}/api/v1/products", headers=tokens[n], timeout=60, json={
+                "household_id": shops[n].id, "name": f"Chè {n}", "product_group": "food",
+                "price_vnd": 50_000, "stock": 3, "unit": "gói", "status": "active"}).status_code
+
+        with ThreadPoolExecutor(10) as pool:
+            codes = list(pool.map(create, range(10)))
+        assert codes == [201] * 10
+        answer = httpx.get(f"{base}/api/v1/products?commune=00583&per_page=100", timeout=60).json()
+    assert answer["meta"]["total"] == len(answer["items"]) == 10

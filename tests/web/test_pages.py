@@ -208,3 +208,37 @@ def test_webp_thumbnails_are_made_for_photos_saved_before_them(client, factory, 
         assert storage().exists(images.webp_name(thumb, 400))  # made once, kept as files
     assert client.get("/uploads/../../etc/passwd-thumb-200.webp").status_code == 404
     assert client.get("/uploads/products/999/none-thumb-200.webp").status_code == 404
+
+
+def test_catalog_cards_link_exactly_where_the_router_would(app):
+    """Cards build product links without the router (core.web.cards.product_href); the same path for any
+    slug, a mounted prefix included."""
+    from types import SimpleNamespace
+
+    from flask import url_for
+
+    from core.web.cards import product_href
+
+    for script_root in ("", "/cho"):
+        with app.test_request_context("/", base_url=f"http://localhost{script_root}"):
+            for slug in ("mat-ong-rung", "item", "trà-xanh", "a b/c?d", "茶"):
+                product = SimpleNamespace(id=4217, slug=slug)
+                assert product_href(product) == url_for("catalog.product", product_id=4217, slug=slug)
+
+
+def test_names_on_catalog_cards_are_text_never_markup(client, factory, db, product_with_photo):
+    """Cards are written in Python (core.web.cards): a product or shop named like markup shows as text on the
+    commune and shop pages, with the photo and link intact."""
+    evil = '"><img src=x onerror=alert(1)>&<script>alert(2)</script>'
+    shop = factory.shop(name=f"Shop {evil}")
+    factory.product(shop, name=f"Mật ong {evil}", ocop_stars=4)
+    pictured, _token = product_with_photo
+    pictured.name = f"Chè {evil}"
+    db.commit()
+    for page in ("/c/00583", f"/s/{shop.id}"):
+        html = client.get(page).get_data(as_text=True)
+        assert "<script>alert" not in html and "<img src=x" not in html and 'onerror=alert(1)>' not in html
+        assert "Mật ong &#34;&gt;&lt;img src=x onerror=alert(1)&gt;&amp;&lt;script&gt;" in html
+        assert 'title="OCOP 4 sao"' in html or 'title="OCOP 4 stars"' in html
+    commune_page = client.get("/c/00583").get_data(as_text=True)
+    assert 'srcset="/uploads/' in commune_page and "-200.webp 200w" in commune_page
