@@ -8,7 +8,7 @@ from pathlib import Path
 
 from babel.numbers import format_decimal
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
-from flask_babel import Babel, get_locale, get_translations
+from flask_babel import Babel, Domain, get_domain, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -122,29 +122,39 @@ def _group_symbol(locale: str) -> str:
     return format_decimal(1000, locale=locale)[1]
 
 
+class RequestDomain(Domain):
+    """flask-babel's message domain, finding the translations once per request and language.
+
+    flask-babel looks them up through half a dozen context-local reads on every call (about 10 µs), and a
+    page translates dozens of strings. They are kept beside flask-babel's own request state, keyed by its
+    locale object, so `force_locale` (e-mails in the recipient's language) switches and switches back."""
+
+    def get_translations(self):
+        state = g.get("_flask_babel") if has_app_context() else None
+        kept = getattr(state, "choso_translations", None)
+        if kept is not None and kept[0] is getattr(state, "babel_locale", None):
+            return kept[1]
+        translations = super().get_translations()
+        state = g.get("_flask_babel") if has_app_context() else None
+        if state is not None and getattr(state, "babel_locale", None) is not None:
+            state.choso_translations = (state.babel_locale, translations)
+        return translations
+
+
 def current_translations():
-    """The current language's translations, looked up once per request and language. flask-babel finds them
-    through half a dozen context-local reads on every call (about 10 µs), and a page translates dozens of
-    strings. Kept beside flask-babel's own state, keyed by its locale object, so `force_locale` (e-mails in
-    the recipient's language) switches and switches back."""
-    state = g.get("_flask_babel") if has_app_context() else None
-    kept = getattr(state, "choso_translations", None)
-    if kept is not None and kept[0] is getattr(state, "babel_locale", None):
-        return kept[1]
-    translations = get_translations()
-    state = g.get("_flask_babel") if has_app_context() else None
-    if state is not None and getattr(state, "babel_locale", None) is not None:
-        state.choso_translations = (state.babel_locale, translations)
-    return translations
+    """The translations of the current request's language (or the install's default outside requests)."""
+    return get_domain().get_translations()
 
 
 def init_app(app: Flask) -> None:
-    Babel(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS))
+    babel = Babel(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS))
+    domain = babel.domain_instance = RequestDomain()  # the "messages" domain, as flask-babel's own
+    # templates ask the domain directly: flask-babel's own callables first look the domain up per string
     app.jinja_env.install_gettext_callables(
-        gettext=lambda s: current_translations().ugettext(s),
-        ngettext=lambda s, p, n: current_translations().ungettext(s, p, n),
-        pgettext=lambda c, s: current_translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: current_translations().unpgettext(c, s, p, n),
+        gettext=lambda s: domain.get_translations().ugettext(s),
+        ngettext=lambda s, p, n: domain.get_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: domain.get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: domain.get_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
     app.jinja_env.filters["vnd"] = money

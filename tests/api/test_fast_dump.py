@@ -72,7 +72,7 @@ def test_a_schema_with_dump_hooks_is_dumped_by_marshmallow():
     assert fast.dumper(Hooked)(SimpleNamespace(a=2)) == {"a": 4}
 
 
-def test_a_catalog_page_of_light_records_is_the_page_of_products(factory, db):
+def test_a_catalog_page_of_light_records_or_cards_is_the_page_of_products(factory, db):
     from core.services import products
 
     shop, other = factory.shop(), factory.shop()
@@ -88,4 +88,7 @@ def test_a_catalog_page_of_light_records_is_the_page_of_products(factory, db):
         objects = db.scalars(products.catalog_query(None, **filters).limit(4).offset(1)).unique().all()
         records = products.catalog_records(db, None, 4, 1, **filters)
         assert [fast.dumper(ProductSchema)(r) for r in records] == [ProductSchema().dump(p) for p in objects]
-        assert [r.cover and r.cover.path for r in records] == [p.cover and p.cover.path for p in objects]
+        cards = products.catalog_cards(db, None, 4, 1, **filters)
+        assert [(c.id, c.slug, c.name, c.price_vnd, c.ocop_stars, c.shop_name, c.cover_thumb) for c in cards] == [
+            (p.id, p.slug, p.name, p.price_vnd, p.ocop_stars, p.household.name, p.cover and p.cover.thumb_path)
+            for p in objects]
