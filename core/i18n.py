@@ -12,6 +12,8 @@ from flask_babel import Babel, Domain, get_domain, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
 
 LOCALES = ("vi", "en")
 LANG_COOKIE = "choso_lang"
@@ -157,6 +159,14 @@ def init_app(app: Flask) -> None:
         npgettext=lambda c, s, p, n: domain.get_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+
+    @pass_context
+    def gettext(context, string: str, **variables) -> str:
+        # as Jinja's newstyle gettext (always a format string), without its alias-then-wrapper pair of calls
+        translated = domain.get_translations().ugettext(string)
+        return (Markup(translated) if context.eval_ctx.autoescape else translated) % variables  # noqa: S704 (our catalog)
+
+    app.jinja_env.globals.update(_=gettext, gettext=gettext)
     app.jinja_env.filters["vnd"] = money
 
     @app.before_request
