@@ -1,22 +1,17 @@
 """Schemas of the payments API (fees, bills, transactions, receipts, QR check)."""
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import ValidationError, fields, validate, validates
+from marshmallow import fields, validate
 
 from core.schemas.common import AccountNumber, BaseSchema, Dong, PageSchema, Period, Phone, RowId, WholeNumber, text
+from core.schemas.households import bank_bin
 from payments.bills.states import STATES
-from payments.vietqr.banks import bank_by_bin
 
 
 class CollectionAccountSchema(BaseSchema):
-    bank_bin = fields.String(required=True)
+    bank_bin = bank_bin(required=True)
     account_number = AccountNumber(required=True)
     account_name = text(80, min_length=2, required=True)
-
-    @validates("bank_bin")
-    def _bin(self, value: str, **_) -> None:
-        if bank_by_bin(value) is None:
-            raise ValidationError(_l("Unknown bank: choose a bank from the NAPAS list."))
 
 
 class FeeTypeSchema(BaseSchema):

@@ -50,12 +50,15 @@ def get_product(product_id: int):
     return jsonify(ProductSchema().dump(products.get_product(session(), product_id, api_user())))
 
 
+_PRODUCT_EDIT = ProductSchema(partial=True, exclude=("household_id",))  # a product never changes shop
+
+
 @bp.patch("/products/<int:product_id>")
 @authenticated
-@operation("Edit a product", body=ProductSchema, response=ProductSchema, auth=True)
+@operation("Edit a product", body=_PRODUCT_EDIT, response=ProductSchema, auth=True)
 def update_product(product_id: int):
     product = products.get_product(session(), product_id, api_user())
-    data = load(ProductSchema(partial=True, exclude=("household_id",)), json_body())
+    data = load(_PRODUCT_EDIT, json_body())
     return jsonify(ProductSchema().dump(products.update_product(session(), require_user(), product, data)))
 
 

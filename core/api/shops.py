@@ -54,12 +54,18 @@ def get_household(shop_id: int):
     return jsonify(HouseholdSchema().dump(_visible_shop(shop_id)))
 
 
+# what an edit may send, for the document and the check alike (a shop never moves commune or owner here)
+_HOUSEHOLD_EDIT = HouseholdSchema(partial=True, exclude=("commune_code", "owner_phone"))
+_NEW_BANK_ACCOUNT = BankAccountSchema(exclude=("verified",))  # only commune staff verify, by editing it
+_BANK_ACCOUNT_EDIT = BankAccountSchema(partial=True)
+
+
 @bp.patch("/households/<int:shop_id>")
 @authenticated
-@operation("Edit a shop; staff may change its status", body=HouseholdSchema, response=HouseholdSchema, auth=True)
+@operation("Edit a shop; staff may change its status", body=_HOUSEHOLD_EDIT, response=HouseholdSchema, auth=True)
 def update_household(shop_id: int):
     shop = _visible_shop(shop_id)
-    data = load(HouseholdSchema(partial=True, exclude=("commune_code", "owner_phone")), json_body())
+    data = load(_HOUSEHOLD_EDIT, json_body())
     return jsonify(HouseholdSchema().dump(shops.update_shop(session(), require_user(), shop, data)))
 
 
@@ -74,12 +80,12 @@ def list_bank_accounts(shop_id: int):
 
 @bp.post("/households/<int:shop_id>/bank-accounts")
 @authenticated
-@operation("Add a bank account (bank by NAPAS BIN)", body=BankAccountSchema, response=BankAccountSchema,
+@operation("Add a bank account (bank by NAPAS BIN)", body=_NEW_BANK_ACCOUNT, response=BankAccountSchema,
            auth=True, status=201)
 def add_bank_account(shop_id: int):
     shop = _visible_shop(shop_id)
     require(policy.can_edit_shop(require_user(), shop))
-    data = load(BankAccountSchema(exclude=("verified",)), json_body())
+    data = load(_NEW_BANK_ACCOUNT, json_body())
     return jsonify(BankAccountSchema().dump(bank_accounts.add(session(), require_user(), shop, data))), 201
 
 
@@ -92,11 +98,11 @@ def _account(account_id: int) -> BankAccount:
 
 @bp.patch("/bank-accounts/<int:account_id>")
 @authenticated
-@operation("Edit a bank account; staff mark it verified", body=BankAccountSchema, response=BankAccountSchema,
+@operation("Edit a bank account; staff mark it verified", body=_BANK_ACCOUNT_EDIT, response=BankAccountSchema,
            auth=True)
 def update_bank_account(account_id: int):
     account = _account(account_id)
-    data = load(BankAccountSchema(partial=True), json_body())
+    data = load(_BANK_ACCOUNT_EDIT, json_body())
     return jsonify(BankAccountSchema().dump(bank_accounts.update(session(), require_user(), account, data)))
 
 

@@ -16,11 +16,12 @@ docs_bp = Blueprint("api_docs", __name__, url_prefix="/api")
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
 
-def operation(summary: str, *, query: type[Schema] | None = None, body: type[Schema] | None = None,
+def operation(summary: str, *, query: type[Schema] | None = None, body: type[Schema] | Schema | None = None,
               response: type[Schema] | None = None, many: bool = False, auth: bool = False,
               signed: bool = False, status: int = 200, content: str = "application/json") -> Callable:
     """Describe an API view for the OpenAPI document; the schemas are the ones the view validates with.
-    `auth`: a bearer token; `signed`: a webhook, authenticated by its sender's signature or key."""
+    `auth`: a bearer token; `signed`: a webhook, authenticated by its sender's signature or key. A `body` given
+    as a schema instance (an edit's `partial`, fields left out) is documented as that instance loads."""
 
     def attach(view: Callable) -> Callable:
         view.__openapi__ = {"summary": summary, "query": query, "body": body, "response": response,
@@ -60,7 +61,8 @@ def _operation(spec: APISpec, meta: dict[str, Any], path_params: dict[str, bool]
         op["parameters"].append({"in": "query", "schema": meta["query"]})
     if meta["content"] == "multipart/form-data":
         op["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
-            "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}}
+            "type": "object", "required": ["file"],
+            "properties": {"file": {"type": "string", "format": "binary"}}}}}}
     elif meta["body"]:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": meta["body"]}}}
     ok: dict[str, Any] = {"description": "OK"}
@@ -80,9 +82,19 @@ def _operation(spec: APISpec, meta: dict[str, Any], path_params: dict[str, bool]
     return op
 
 
+def _schema_name(schema: type[Schema] | Schema) -> str:
+    """A component's name: the schema's, and for an instance that loads less (an edit, a field left out)
+    `…Edit` or `…Input`, so generated clients get a class name that says which it is."""
+    cls = schema if isinstance(schema, type) else type(schema)
+    name = cls.__name__.removesuffix("Schema")
+    if isinstance(schema, Schema) and (schema.partial or schema.exclude or schema.only):
+        return name + ("Edit" if schema.partial else "Input")
+    return name
+
+
 def build_spec(app) -> dict[str, Any]:
     spec = APISpec(title="choso API", version="1", openapi_version="3.0.3",
-                   plugins=[MarshmallowPlugin()],
+                   plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
                    info={"description": "Catalog of OCOP and farm products of household businesses."})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", {"type": "object", "properties": {"error": {"type": "object", "properties": {

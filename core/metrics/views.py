@@ -44,7 +44,8 @@ class MetricsSchema(BaseSchema):
 
 class TargetSchema(BaseSchema):
     target = fields.Float(required=True, validate=validate.Range(min=0))
-    near = fields.Float(load_default=None, validate=validate.Range(min=0))
+    near = fields.Float(load_default=None, validate=validate.Range(min=0), metadata={
+        "description": "the level read as 'near the target': below target (else 422)"})
 
 
 def visible_communes(code: str | None, province: str | None) -> list[str]:

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.auth import policy
-from core.errors import Forbidden, Invalid, Unavailable
+from core.errors import Conflict, Forbidden, Invalid, Unavailable
 from core.i18n import money
 from core.models import HouseholdBusiness, Product, User
 from core.orders import history, states
@@ -57,7 +57,7 @@ def refund(db: Session, actor: User, part: OrderPart, quantities: dict[int, int]
         return _return_late_payment(db, actor, part, payment, reason, idempotency_key)
     if part.state not in states.REFUNDABLE or payment is None:
         db.rollback()
-        raise Invalid(_("Only a paid order can be refunded."))
+        raise Conflict(_("Only a paid order can be refunded."))
     items = {item.id: item for item in part.items}
     amount, problems = 0, {}
     for item_id, quantity in quantities.items():

@@ -44,24 +44,27 @@ def place(db: Session, commune_code: str, lines: list[Line], buyer: dict[str, An
     if not lines:
         raise Invalid(_("The cart is empty."), {"lines": [_("The cart is empty.")]})
     wanted: dict[int, Line] = {}
+    prices_seen: dict[int, set[int]] = {}
     for line in lines:
         if line.quantity <= 0:
             msg = _("Quantities are whole numbers from 1.")
             raise Invalid(msg, {"lines": [msg]})
-        if line.product_id in wanted:
-            raise Invalid(_("Each product appears once in an order."))
-        wanted[line.product_id] = line
+        # a product in several lines (a cart merged from two tabs, a client adding twice) is one line
+        earlier = wanted.get(line.product_id)
+        quantity = line.quantity + (earlier.quantity if earlier else 0)
+        wanted[line.product_id] = Line(line.product_id, quantity, line.price_vnd)
+        prices_seen.setdefault(line.product_id, set()).add(line.price_vnd)
     products = {p.id: p for p in db.scalars(select(Product).where(Product.id.in_(wanted)))}
     problems = {}
-    for pid, line in wanted.items():
+    for pid in wanted:
         product = products.get(pid)
         if product is None or product.status != "active" or product.commune_code != commune_code:
             problems[str(pid)] = [_("This product is not on sale.")]
-        elif product.price_vnd != line.price_vnd:
+        elif prices_seen[pid] != {product.price_vnd}:
             problems[str(pid)] = [_("The price changed to %(price)s đồng; check the cart again.",
                                     price=f"{product.price_vnd:,}".replace(",", "."))]
-    if problems:
-        raise Invalid(_("Some products cannot be ordered as they are."), problems)
+    if problems:  # the catalog changed under the buyer's cart: the request was fine when it was made
+        raise Conflict(_("Some products cannot be ordered as they are."), problems)
     order = Order(commune_code=commune_code, channel="direct", state=states.PENDING_PAYMENT, total_vnd=0,
                   buyer_name=buyer.get("name", "")[:120], buyer_phone=buyer.get("phone", "")[:15],
                   buyer_email=(buyer.get("email") or "")[:254], address=buyer.get("address", "")[:300],

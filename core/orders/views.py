@@ -11,7 +11,7 @@ from core.api import Unauthorized, bp, json_body, load, require_user
 from core.api.spec import operation
 from core.auth import policy
 from core.db import session
-from core.errors import ChosoError, Forbidden, NotFound
+from core.errors import ChosoError, Conflict, Forbidden, NotFound
 from core.models import Commune, HouseholdBusiness
 from core.orders import figures, history, payments, refunds, reservations, services, states
 from core.orders.models import OrderPart
@@ -29,8 +29,10 @@ class PlaceOrderSchema(BaseSchema):
     commune_code = fields.String(required=True, metadata={
         "pattern": r"^[0-9]{5}$", "description": "the official code of a commune choso serves (GET /api/v1/communes)"})
     lines = fields.List(fields.Nested(LineSchema), required=True, validate=validate.Length(min=1), metadata={
-        "description": "each product once, on sale in commune_code, at its current price_vnd (else 422, per "
-                       "product id); a quantity beyond the stock left is 409"})
+        "description": "products on sale in commune_code at their current price_vnd; a product named in several "
+                       "lines is ordered once with the quantities added. A product no longer on sale or at another "
+                       "price now (the catalog changed meanwhile) is 409 with a message per product id, and so is "
+                       "a quantity beyond the stock left"})
     name = text(120, required=True, min_length=2)
     phone = Phone(required=True)
     email = fields.Email(load_default="")
@@ -100,7 +102,9 @@ class MoveSchema(BaseSchema):
 
 class RefundBodySchema(BaseSchema):
     items = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^\d+$")),
-                        values=fields.Integer(validate=validate.Range(min=0, max=10_000)), required=True)
+                        values=fields.Integer(validate=validate.Range(min=0, max=10_000)), required=True, metadata={
+                            "description": "quantity to give back per item id of this part (digits), at most what "
+                                           "was bought less what was given back already (else 422 on items)"})
     reason = text(300, load_default="")
 
 
@@ -203,7 +207,7 @@ def move_part(part_id: int):
     data = load(MoveSchema(), json_body())
     if states.HOUSEHOLD_MOVES.get(part.state) != data["state"]:
         msg = _("This order cannot move on from here.")
-        raise ChosoError(msg, {"state": [msg]})
+        raise Conflict(msg, {"state": [msg]})
     user = require_user()
     history.move(session(), part, data["state"], actor_id=user.id, actor_label=user.label)
     session().commit()

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from core import containment, events
 from core.auth import policy
 from core.db import utcnow
-from core.errors import Invalid, NotFound
+from core.errors import Conflict, Invalid, NotFound
 from core.jobs.queue import RetryLater, enqueue, handler
 from core.models import Product, User
 from core.publishing import states
@@ -218,7 +218,7 @@ def request_publish(db: Session, actor: User, product: Product, names: list[str]
 def _request_publish(db: Session, actor: User, product: Product, names: list[str]) -> dict[str, list[Problem]]:
     require(policy.can_edit_shop(actor, product.household))
     if product.status != "active":
-        raise Invalid(_("Only products on sale can be published; set the status to “on sale” first."))
+        raise Conflict(_("Only products on sale can be published; set the status to “on sale” first."))
     found: dict[str, list[Problem]] = {}
     changes: list[tuple[Listing, str, str]] = []
     for name in names:

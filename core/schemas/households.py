@@ -7,7 +7,8 @@ from marshmallow import ValidationError, fields, validate, validates
 
 from core.models.households import HOUSEHOLD_STATUSES
 from core.schemas.common import BaseSchema, PageSchema, Phone, text
-from payments.vietqr.banks import bank_by_bin
+from core.text import fold
+from payments.vietqr.banks import all_banks, bank_by_bin
 
 # Household business registration numbers mix the issuing office's letters and a serial.
 _REGISTRATION = re.compile(r"^[0-9A-Z][0-9A-Z\-]{5,18}$")
@@ -16,6 +17,28 @@ _REGISTRATION = re.compile(r"^[0-9A-Z][0-9A-Z\-]{5,18}$")
 _TAX_CODE = re.compile(r"^(\d{10}(-\d{3})?|\d{12})$")
 _ACCOUNT = re.compile(r"^[0-9A-Za-z]{4,19}$")
 _HOLDER = re.compile(r"^[A-Z ]{2,80}$")
+
+
+def _holder_letters() -> str:
+    """The characters a holder's name may use, as a regular-expression class: those that the check below
+    (accents off, upper case) reads as one letter A-Z: Vietnamese letters with their marks, đ and Đ."""
+    letters = [chr(cp) for cp in range(0x41, 0x1EFA) if re.fullmatch("[A-Z]", fold(chr(cp)).upper())]
+    ranges, start = [], letters[0]
+    for before, after in zip(letters, [*letters[1:], None], strict=True):
+        if after is None or ord(after) != ord(before) + 1:
+            ranges.append(start if start == before else f"{start}-{before}")
+            start = after
+    return "".join(ranges)
+
+
+# The same rule for the API document: at least two such letters, single spaces between words.
+HOLDER_PATTERN = f"^ *[{_holder_letters()}]( ?[{_holder_letters()}])+ *$"
+
+
+def bank_bin(**kw) -> fields.String:
+    """A NAPAS member bank by its BIN (six digits), one of the banks choso knows (the document lists them)."""
+    return fields.String(validate=validate.OneOf([b["bin"] for b in all_banks()],
+                                                 error=_l("Unknown bank: choose a bank from the NAPAS list.")), **kw)
 
 
 class OwnerSchema(BaseSchema):
@@ -60,26 +83,16 @@ class HouseholdQuerySchema(PageSchema):
 class BankAccountSchema(BaseSchema):
     id = fields.Integer(dump_only=True)
     household_id = fields.Integer(dump_only=True)
-    bank_bin = fields.String(required=True)
+    bank_bin = bank_bin(required=True)
     bank_name = fields.Function(lambda a: (bank_by_bin(a.bank_bin) or {}).get("short_name"), dump_only=True)
-    account_number = fields.String(required=True)
-    account_name = fields.String(required=True)
+    account_number = fields.String(required=True, validate=validate.Regexp(
+        _ACCOUNT, error=_l("An account number has 4 to 19 letters or digits, no spaces.")))
+    account_name = fields.String(required=True, validate=validate.Length(max=80), metadata={
+        "pattern": HOLDER_PATTERN, "description": "as the bank shows it: letters (accents allowed) and spaces"})
     verified = fields.Boolean()
-
-    @validates("bank_bin")
-    def _bin(self, value: str, **_) -> None:
-        if bank_by_bin(value) is None:
-            raise ValidationError(_l("Unknown bank: choose a bank from the NAPAS list."))
-
-    @validates("account_number")
-    def _account(self, value: str, **_) -> None:
-        if not _ACCOUNT.match(value):
-            raise ValidationError(_l("An account number has 4 to 19 letters or digits, no spaces."))
 
     @validates("account_name")
     def _holder(self, value: str, **_) -> None:
-        from core.text import fold
-
         if not _HOLDER.match(fold(value).upper()):
             raise ValidationError(_l("Write the holder's name as the bank shows it, letters only."))
 

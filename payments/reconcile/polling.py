@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from core import contained_plugins, containment
 from core.db import utcnow
-from core.errors import Invalid
+from core.errors import Conflict, Invalid
 from core.events import fire, plugins
 from core.jobs.queue import enqueue, handler
 from core.mail import smtp_send
@@ -91,7 +91,7 @@ def _lister(db: Session, commune_code: str, name: str):
     """The source, contained, when it is switched on and can list transactions; else Invalid saying why."""
     settings = integrations.settings_for(db, commune_code, "payment_source", name)
     if settings is None or name not in plugins().payment_sources:
-        raise Invalid(_("This bank service is not switched on for the commune."))
+        raise Conflict(_("This bank service is not switched on for the commune."))
     source = _handler(commune_code, name, settings)
     if not source.can_list():
         raise Invalid(_("%(name)s cannot fetch transactions with these settings: enter its API key on the "
@@ -102,7 +102,7 @@ def _lister(db: Session, commune_code: str, name: str):
 def can_poll(db: Session, commune_code: str, name: str) -> bool:
     try:
         _lister(db, commune_code, name)
-    except (Invalid, containment.PluginFailed):
+    except (Invalid, Conflict, containment.PluginFailed):
         return False
     return True
 
@@ -197,7 +197,7 @@ def _sweep(db: Session, payload: dict[str, Any]) -> None:
 def _poll_job(db: Session, payload: dict[str, Any]) -> None:
     try:
         poll(db, payload["commune"], payload["source"])
-    except (SourceAuthError, containment.PluginFailed, Invalid):
+    except (SourceAuthError, containment.PluginFailed, Invalid, Conflict):
         # Recorded on the source's status for staff; the next sweep tries again. Retrying at once would only
         # knock on a refused key again.
         db.rollback()

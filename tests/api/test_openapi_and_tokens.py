@@ -37,3 +37,31 @@ def test_a_token_made_on_the_account_page_works_until_revoked(client, factory, d
     assert row.token_hash != token and token.startswith(row.prefix)
     post_form(client, "/account/tokens", f"/account/tokens/{row.id}/revoke", {})
     assert anon.get("/api/v1/me", headers=bearer(token)).status_code == 401
+
+
+def test_what_the_document_says_of_a_bank_account_is_what_choso_checks():
+    """The holder's name pattern and the bank list in the document are the rules the check applies: any name
+    the pattern allows is accepted, the documented banks are exactly the NAPAS list choso knows."""
+    import re
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from core.schemas.households import HOLDER_PATTERN, BankAccountSchema
+    from payments.vietqr.banks import all_banks
+
+    schema = BankAccountSchema()
+    assert schema.fields["bank_bin"].validate.choices == [b["bin"] for b in all_banks()]
+
+    @given(st.from_regex(HOLDER_PATTERN, fullmatch=True).filter(lambda name: len(name) <= 80))
+    @settings(max_examples=300, deadline=None, database=None)
+    def accepted(name):
+        assert "account_name" not in schema.validate(
+            {"bank_bin": "970436", "account_number": "0011001234567", "account_name": name})
+
+    accepted()
+    for name in ("Nguyễn Văn Ánh", "TRAN THI DUNG", "Lê Đức"):
+        assert re.fullmatch(HOLDER_PATTERN, name) and "account_name" not in schema.validate(
+            {"bank_bin": "970436", "account_number": "0011001234567", "account_name": name})
+    for refused in ("A", "Lê 3", "Ø Ø", "ß ss"):
+        assert not re.fullmatch(HOLDER_PATTERN, refused)

@@ -30,7 +30,7 @@ def test_the_household_moves_its_part_through_confirmed_shipped_delivered(client
     owner = bearer(factory.token(market.tea_shop.owner))
     url = f"/api/v1/order-parts/{part['id']}/state"
     skip = client.post(url, headers=owner, json={"state": "delivered"})
-    assert skip.status_code == 400 and skip.get_json()["error"]["fields"]["state"]
+    assert skip.status_code == 409 and skip.get_json()["error"]["fields"]["state"]
     for state in ("confirmed", "shipped", "delivered"):
         r = client.post(url, headers=owner, json={"state": state})
         assert r.status_code == 200 and r.get_json()["state"] == state
@@ -99,7 +99,7 @@ def test_an_unpaid_part_cannot_be_refunded_and_a_bank_transfer_is_returned_by_ha
     owner = bearer(factory.token(market.honey_shop.owner))
     unpaid = client.post(f"/api/v1/order-parts/{part['id']}/refunds", headers=owner,
                          json={"items": {str(part["items"][0]["id"]): 1}})
-    assert unpaid.status_code == 422
+    assert unpaid.status_code == 409  # the request is fine; the part is not paid (yet)
     client.post(f"/api/v1/orders/{token_of(order)}/parts/{part['id']}/payments", json={"method": "vietqr"})
     sepay_transfer(client, 7001, 360_000, part["reference"], account="10987654321")
     r = client.post(f"/api/v1/order-parts/{part['id']}/refunds", headers=owner,
@@ -128,7 +128,7 @@ def test_a_transfer_after_the_part_was_cancelled_is_returned_whole_without_touch
     receipts = db.scalars(select(Receipt).where(Receipt.order_part_id == part["id"]).order_by(Receipt.id)).all()
     assert [r.amount_vnd for r in receipts] == [360_000, 0] and receipts[1].cancels_id == receipts[0].id
     again = client.post(f"/api/v1/order-parts/{part['id']}/refunds", headers=owner, json={"items": {}})
-    assert again.status_code == 422  # nothing left to give back
+    assert again.status_code == 409  # nothing left to give back: the part is refunded
 
 
 def test_the_household_returns_a_late_transfer_from_its_order_page(client, market, factory, db):

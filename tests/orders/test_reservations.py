@@ -43,11 +43,27 @@ def test_bad_orders_are_refused_and_change_nothing(client, factory, db):
     empty = client.post("/api/v1/orders", json={"commune_code": "00583", **BUYER, "lines": []})
     assert empty.status_code == 422
     changed = order(client, product, 1, price=80000)
-    assert changed.status_code == 422 and "90.000" in str(changed.get_json()["error"]["fields"])
+    assert changed.status_code == 409 and "90.000" in str(changed.get_json()["error"]["fields"])
     too_many = order(client, product, 3)
     assert too_many.status_code == 409 and "Chỉ còn 2" in too_many.get_json()["error"]["message"]
     assert stock(db, product) == 2
     assert db.scalar(select(func.count()).select_from(Order)) == 0
+
+
+def test_a_product_named_in_two_lines_is_ordered_once_with_both_quantities(client, factory, db):
+    """What the API document allows is accepted (issue 18.3): a product in several lines at its price is one
+    line with the quantities added; lines at two prices are refused as a changed price, nothing reserved."""
+    product = factory.product(stock=5, price_vnd=90000)
+    line = {"product_id": product.id, "price_vnd": 90000}
+    r = client.post("/api/v1/orders", json={"commune_code": "00583", **BUYER, "lines": [
+        {**line, "quantity": 1}, {**line, "quantity": 2}]})
+    assert r.status_code == 201 and r.get_json()["total_vnd"] == 270000
+    assert [item["quantity"] for part in r.get_json()["parts"] for item in part["items"]] == [3]
+    assert stock(db, product) == 2
+    mixed = client.post("/api/v1/orders", json={"commune_code": "00583", **BUYER, "lines": [
+        {**line, "quantity": 1}, {**line, "quantity": 1, "price_vnd": 80000}]})
+    assert mixed.status_code == 409 and "90.000" in str(mixed.get_json()["error"]["fields"])
+    assert stock(db, product) == 2
 
 
 def test_unpaid_orders_give_their_stock_back_when_time_runs_out(client, app, factory, db):
