@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from babel.numbers import format_decimal
-from flask import Flask, current_app, g, has_app_context, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel, Domain, get_domain, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -102,12 +102,25 @@ def money(amount: int | None) -> str:
         return ""
     # Whole numbers need only the language's grouping symbol; babel's full number formatting parses its
     # pattern on every call, and a catalog page prints dozens of prices.
-    return f"{int(amount):,} ₫".replace(",", _group_symbol(_locale_code()))
+    return f"{int(amount):,} ₫".replace(",", grouping())
+
+
+def grouping() -> str:
+    """The current language's thousands separator ("." in Vietnamese, "," in English)."""
+    return _group_symbol(_locale_code())
+
+
+def _babel_state():
+    # flask-babel's per-request state, read through one context-local look-up (None outside a request/app)
+    try:
+        return g.get("_flask_babel")
+    except RuntimeError:
+        return None
 
 
 def _locale_code() -> str:
     # flask-babel's get_locale walks the same context-local reads as its gettext; the chosen one is kept
-    state = g.get("_flask_babel") if has_app_context() else None
+    state = _babel_state()
     locale = getattr(state, "babel_locale", None)
     kept = getattr(state, "choso_locale_code", None)
     if kept is not None and kept[0] is locale:
@@ -132,12 +145,12 @@ class RequestDomain(Domain):
     locale object, so `force_locale` (e-mails in the recipient's language) switches and switches back."""
 
     def get_translations(self):
-        state = g.get("_flask_babel") if has_app_context() else None
+        state = _babel_state()
         kept = getattr(state, "choso_translations", None)
         if kept is not None and kept[0] is getattr(state, "babel_locale", None):
             return kept[1]
         translations = super().get_translations()
-        state = g.get("_flask_babel") if has_app_context() else None
+        state = _babel_state()
         if state is not None and getattr(state, "babel_locale", None) is not None:
             state.choso_translations = (state.babel_locale, translations)
         return translations

@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app, request, url_for
 from markupsafe import Markup, escape
 
-from core.i18n import current_translations, money
+from core.i18n import current_translations, grouping
 
 _ID, _SLUG = 9_876_543, "choso-slug-marker"
 
@@ -61,6 +61,7 @@ def catalog_cards(cards: list, empty: str) -> Markup:
         return Markup('<ul class="grid"><li>%s</li></ul>') % empty
     parts = ['<ul class="grid">']
     before, between, after = _product_path(request.script_root)
+    translations, separator = current_translations(), grouping()  # once for the page, not per card
     for n, card in enumerate(cards, 1):
         name = escape(card.name)
         if card.cover_thumb:
@@ -73,9 +74,10 @@ def catalog_cards(cards: list, empty: str) -> Markup:
         else:
             picture = '<div class="noimg"></div>'
         href = escape(f"{before}{int(card.id)}{between}{_quote(card.slug)}{after}")
+        price = f"{int(card.price_vnd):,}".replace(",", separator)  # as core.i18n.money writes it
+        badge = _badge(translations, int(card.ocop_stars)) if card.ocop_stars else ""
         parts.append(
             f'<li class="card"><a href="{href}">{picture}<strong>{name}</strong></a>'
-            f' <span class="price">{escape(money(card.price_vnd))}</span> {ocop_badge(card.ocop_stars)}'
-            f' <small>{escape(card.shop_name)}</small></li>')
+            f' <span class="price">{price} ₫</span> {badge} <small>{escape(card.shop_name)}</small></li>')
     parts.append("</ul>")
     return Markup("".join(parts))  # noqa: S704 (every value above is escaped)

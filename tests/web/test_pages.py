@@ -229,9 +229,9 @@ def test_catalog_cards_link_exactly_where_the_router_would(app):
 def test_names_on_catalog_cards_are_text_never_markup(client, factory, db, product_with_photo):
     """Cards are written in Python (core.web.cards): a product or shop named like markup shows as text on the
     commune and shop pages, with the photo and link intact."""
-    evil = '"><img src=x onerror=alert(1)>&<script>alert(2)</script>'
+    evil = '"><img src=x onerror=alert(1)>&<script>alert(2)</script>, 1,5'
     shop = factory.shop(name=f"Shop {evil}")
-    factory.product(shop, name=f"Mật ong {evil}", ocop_stars=4)
+    factory.product(shop, name=f"Mật ong {evil}", ocop_stars=4, price_vnd=1_250_000)
     pictured, _token = product_with_photo
     pictured.name = f"Chè {evil}"
     db.commit()
@@ -240,5 +240,6 @@ def test_names_on_catalog_cards_are_text_never_markup(client, factory, db, produ
         assert "<script>alert" not in html and "<img src=x" not in html and 'onerror=alert(1)>' not in html
         assert "Mật ong &#34;&gt;&lt;img src=x onerror=alert(1)&gt;&amp;&lt;script&gt;" in html
         assert 'title="OCOP 4 sao"' in html or 'title="OCOP 4 stars"' in html
+        assert "&lt;/script&gt;, 1,5</strong>" in html and "1.250.000 ₫" in html  # the price's dots only
     commune_page = client.get("/c/00583").get_data(as_text=True)
     assert 'srcset="/uploads/' in commune_page and "-200.webp 200w" in commune_page
