@@ -24,7 +24,7 @@ from collections.abc import Callable
 from functools import wraps
 from urllib.parse import parse_qsl
 
-from flask import Flask, current_app, make_response, request
+from flask import Flask, current_app, has_app_context, make_response, request
 from flask import session as http_session
 from flask_babel import get_locale
 from sqlalchemy import bindparam, event, func, select, update
@@ -86,7 +86,11 @@ def count_on_sale(conn, code: str) -> int:
 
 
 def on_sale(conn, code: str) -> int:
-    """The public catalog's count as the last change to the commune left it."""
+    """The public catalog's count as the last change to the commune left it, read with the commune's version
+    (so exactly as fresh: at once in the process that changed it, within a second in the others)."""
+    versions = current_app.extensions.get("choso.catalog_versions") if has_app_context() else None
+    if versions is not None:
+        return versions.on_sale(code)
     return conn.scalar(_ON_SALE_KEPT, {"code": code}) or 0
 
 
@@ -145,17 +149,24 @@ class Versions:
 
     def __init__(self, engine: Engine, seconds: float) -> None:
         self.engine, self.seconds = engine, seconds
-        self._known: dict[str, tuple[int, float]] = {}
+        self._known: dict[str, tuple[int, int, float]] = {}
 
     def current(self, code: str) -> int:
+        return self._read(code)[0]
+
+    def on_sale(self, code: str) -> int:
+        """The commune's public catalog count, as fresh as its version (read with it)."""
+        return self._read(code)[1]
+
+    def _read(self, code: str) -> tuple[int, int, float]:
         now = time.monotonic()
         known = self._known.get(code)
-        if known is not None and now - known[1] < self.seconds:
-            return known[0]
+        if known is not None and now - known[2] < self.seconds:
+            return known
         with self.engine.connect() as conn:
-            version = conn.execute(_VERSION, {"code": code}).scalar() or 0
-        self._known[code] = (version, now)
-        return version
+            row = conn.execute(_VERSION, {"code": code}).first()
+        self._known[code] = known = (row.version, row.on_sale, now) if row else (0, 0, now)
+        return known
 
     def forget(self, db: Session) -> None:
         for code in db.info.pop("catalog_touched", ()):
@@ -185,7 +196,8 @@ def _anonymous() -> bool:
             and not http_session.get("_flashes"))
 
 
-_VERSION = select(CatalogVersion.version).where(CatalogVersion.commune_code == bindparam("code"))
+_VERSION = select(CatalogVersion.version, CatalogVersion.on_sale).where(
+    CatalogVersion.commune_code == bindparam("code"))
 
 
 _CACHEABLE = "choso.cacheable"  # set by cached_public on a response FastPath may keep: (commune, version, endpoint)
