@@ -74,7 +74,7 @@ def peer_seconds(rows) -> float:
     import segno
     from fpdf import FPDF
 
-    from payments.receipts.pdf import font_file
+    from payments.fonts import font_file
 
     start = time.perf_counter()
     pdf = FPDF(format="A4")

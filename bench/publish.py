@@ -199,8 +199,8 @@ def sell_and_wait(app, args) -> dict:
     from core.db import database
     from core.models import Product
     from core.orders.services import record_marketplace_order
+    from core.publishing.adapters import snapshot_for
     from core.publishing.models import Listing
-    from core.publishing.services import snapshot_for
     from plugins.sdk import RemoteOrder, RemoteOrderLine
 
     with app.app_context():

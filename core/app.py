@@ -99,7 +99,7 @@ def _security_headers(app: Flask) -> None:
 def _error_pages(app: Flask) -> None:
     def page(code: int, message: str):
         if request.path.startswith("/api/"):
-            from core.api import error_response
+            from core.api.base import error_response
 
             return error_response(code, message)
         return render_template("error.html", code=code, message=message), code

@@ -33,7 +33,7 @@ from core.limits import image_limit
 from core.metrics import exports
 from core.models import BankAccount, Commune
 from core.schemas.common import MAX_ID, load_checked
-from core.web import staff_commune
+from core.web.forms import staff_commune
 from payments import qrcheck, schemas
 from payments.bills import printing
 from payments.bills import services as bills

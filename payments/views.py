@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from core import contained_plugins
-from core.api import Unauthorized, bp, json_body, load, page, query, require_user
+from core.api.base import Unauthorized, bp, json_body, load, page, query, require_user
 from core.api.spec import operation
 from core.db import session
 from core.errors import ChosoError, Conflict, Invalid, NotFound

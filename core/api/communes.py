@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_babel import gettext as _
 
-from core.api import bp, page, query, require_user
+from core.api.base import bp, page, query, require_user
 from core.api.spec import operation
 from core.db import session
 from core.errors import NotFound

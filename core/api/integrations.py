@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from marshmallow import fields
 
 from core import containment
-from core.api import bp, json_body, load, require_user
+from core.api.base import bp, json_body, load, require_user
 from core.api.spec import operation
 from core.db import session
 from core.errors import Forbidden, NotFound

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_babel import gettext as _
 
-from core.api import authenticated, bp, json_body, load, query, require_user
+from core.api.base import authenticated, bp, json_body, load, query, require_user
 from core.api.spec import operation
 from core.auth.current import api_user
 from core.catalog_cache import cached_public

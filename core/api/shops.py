@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, jsonify, request
 from flask_babel import gettext as _
 
-from core.api import authenticated, bp, json_body, load, page, query, require_user
+from core.api.base import authenticated, bp, json_body, load, page, query, require_user
 from core.api.spec import operation
 from core.auth import policy
 from core.auth.current import api_user

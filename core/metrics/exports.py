@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.spreadsheets import csv_bytes, xlsx_bytes
-from payments.receipts.pdf import font_file
+from payments.fonts import font_file
 
 # fpdf2 (and openpyxl, in core.spreadsheets) are imported where a file is written: together they take a second
 # to import, which every web process, worker and `choso` command would otherwise pay at start-up.

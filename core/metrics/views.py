@@ -6,7 +6,7 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 from marshmallow import fields, validate
 
-from core.api import bp, json_body, load, require_user
+from core.api.base import bp, json_body, load, require_user
 from core.api.spec import operation
 from core.auth import policy
 from core.db import session

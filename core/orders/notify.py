@@ -18,13 +18,17 @@ from core.i18n import money
 from core.jobs.queue import handler
 from core.mail import smtp_send
 from core.models import HouseholdBusiness
+from core.snapshots import public_url
 
 NEW_ORDER_JOB = "orders.notify_household"
 
 
-def new_order_message(part: Any, household: HouseholdBusiness, recipient: str) -> EmailMessage:
-    from core.orders.pages import household_order_url
+def household_order_url(part: Any) -> str:
+    """Where the household opens this part of an order (`orders.household_order`), as a link for a message."""
+    return public_url(f"/dashboard/orders/{part.id}")
 
+
+def new_order_message(part: Any, household: HouseholdBusiness, recipient: str) -> EmailMessage:
     order = part.order
     message = EmailMessage()
     message["From"] = current_app.config.get("MAIL_FROM", "choso@localhost")

@@ -20,22 +20,17 @@ from core.errors import ChosoError
 from core.i18n import money
 from core.limits import image_limit
 from core.models import Commune, HouseholdBusiness, Product, Province
-from core.orders import cart, figures, history, payments, refunds, reservations, services, states
+from core.orders import cart, figures, fulfilment, payments, refunds, reservations, services, states
 from core.orders.models import Order, OrderEvent, OrderPart, OrderPayment
 from core.schemas.common import BaseSchema, Phone, text
 from core.services import communes
-from core.snapshots import public_url
 from core.text import fold
-from core.web import form_data
-from core.web import validate as validate_form
+from core.web.forms import form_data
+from core.web.forms import validate as validate_form
 from payments.providers.stripe_card import stripe_js_url
 from payments.receipts.models import Receipt
 
 bp = Blueprint("orders", __name__)
-
-
-def household_order_url(part: OrderPart) -> str:
-    return public_url(f"/dashboard/orders/{part.id}")
 
 
 def _int(value: str | None, default: int = 0) -> int:
@@ -314,11 +309,7 @@ def household_order(part_id: int):
                 else:
                     flash(_("Refunded; the items are back in stock."), "info")
             else:
-                target = states.HOUSEHOLD_MOVES.get(part.state)
-                if target is None or request.form.get("to") != target:
-                    raise ChosoError(_("This order cannot move on from here."))
-                history.move(db, part, target, actor_id=current_user.id, actor_label=current_user.label)
-                db.commit()
+                fulfilment.move_on(db, part.id, request.form.get("to", ""), current_user)
                 flash(_("Saved."), "info")
         except ChosoError as exc:
             db.rollback()

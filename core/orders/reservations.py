@@ -145,7 +145,7 @@ def _stock_changed(db: Session, items: list[OrderItem]) -> None:
 
 def products_changed(db: Session, product_ids: list[int]) -> None:
     """Listings on marketplaces follow the new stock."""
-    from core.publishing.services import product_changed
+    from core.publishing.moves import product_changed
 
     for product_id in dict.fromkeys(product_ids):
         product = db.get(Product, product_id)

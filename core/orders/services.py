@@ -98,7 +98,7 @@ def record_marketplace_order(db: Session, commune_code: str, marketplace: str, r
         return _existing(db, marketplace, remote.remote_id)
     if refused and not cancel(remote):
         log.warning("%s order %s was oversold and could not be cancelled there", marketplace, remote.remote_id)
-    from core.publishing.services import product_changed
+    from core.publishing.moves import product_changed
 
     for product in touched:
         product_changed(db, product)

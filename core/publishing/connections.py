@@ -38,11 +38,11 @@ from core.jobs.queue import enqueue, handler
 from core.mail import smtp_send
 from core.models import HouseholdBusiness, User
 from core.models.households import HelperAssignment
-from core.publishing import states
+from core.publishing import adapters, moves, states
 from core.publishing.models import Listing, ShopConnection
 from core.secret_box import seal, unseal
 from core.services import audit
-from core.snapshots import public_url
+from core.snapshots import product_snapshot, public_url
 from plugins.sdk import (
     ConnectionLapsed,
     MarketplaceAdapter,
@@ -76,17 +76,10 @@ class ShopConnectionChange:
     changed_by: str
 
 
-def _services():
-    from core.publishing import services
-
-    return services
-
-
 def per_seller_names(db: Session, commune_code: str) -> list[str]:
     """The per-seller marketplaces the commune has switched on, whose shops households connect themselves."""
-    services = _services()
-    return [name for name in services.marketplace_names(db, commune_code)
-            if getattr(services.marketplaces().get(name), "per_seller", False)]
+    return [name for name in adapters.marketplace_names(db, commune_code)
+            if getattr(adapters.marketplaces().get(name), "per_seller", False)]
 
 
 def row_of(db: Session, household_id: int, name: str) -> ShopConnection | None:
@@ -116,7 +109,7 @@ def start(db: Session, actor: User, shop: HouseholdBusiness, name: str) -> str:
     if name not in per_seller_names(db, shop.commune_code):
         raise Invalid(_("%(name)s is not switched on for this commune; ask the commune staff.", name=name))
     state = _serializer().dumps({"h": shop.id, "m": name, "u": actor.id, "n": secrets.token_urlsafe(8)})
-    adapter = _services().adapter_for(db, shop.commune_code, name)
+    adapter = adapters.adapter_for(db, shop.commune_code, name)
     return _contained(adapter, name, shop.commune_code, "authorization_url", adapter.authorization_url,
                       _redirect_url(name, state), check=_checked_url)
 
@@ -135,7 +128,7 @@ def finish(db: Session, actor: User, name: str, args: dict[str, str]) -> ShopCon
     if state["u"] != actor.id:
         raise Forbidden(_("Only the person who started connecting this shop can finish it."))
     _require_connect(actor, shop)
-    adapter = _services().adapter_for(db, shop.commune_code, name)
+    adapter = adapters.adapter_for(db, shop.commune_code, name)
     back = {k: v for k, v in args.items() if k != "state"}
     connection = _contained(adapter, name, shop.commune_code, "complete_authorization",
                             adapter.complete_authorization, back, _redirect_url(name, args["state"]),
@@ -165,7 +158,7 @@ def finish(db: Session, actor: User, name: str, args: dict[str, str]) -> ShopCon
         db.rollback()
         raise Invalid(_("This %(name)s shop is already connected to another household. Each household "
                         "connects its own shop.", name=_shown(name))) from exc
-    _services()._announce(resumed)
+    moves.announce(resumed)
     _tell(db, row, shop, "connected", actor)
     return row
 
@@ -180,7 +173,7 @@ def disconnect(db: Session, actor: User, shop: HouseholdBusiness, name: str) -> 
                  details={"marketplace": name, "marketplace_shop": row.remote_shop_id})
     paused = pause(db, shop.id, name, _("The household disconnected its %(name)s shop.", name=_shown(name)))
     db.commit()
-    _services()._announce(paused)
+    moves.announce(paused)
     _tell(db, row, shop, "disconnected", actor)
 
 
@@ -211,9 +204,8 @@ def seller_adapter(db: Session, shop: HouseholdBusiness, name: str) -> Marketpla
     row = row_of(db, shop.id, name)
     if row is None or row.state != CONNECTED:
         raise ConnectionLapsed("not connected")
-    services = _services()
-    cls = services.marketplaces()[name]
-    adapter = services.fresh_adapter(db, shop.commune_code, name, cls)
+    cls = adapters.marketplaces()[name]
+    adapter = adapters.fresh_adapter(db, shop.commune_code, name, cls)
     adapter.seller = _connection(row)
     if row.access_expires_at <= utcnow() + timedelta(minutes=2):
         refresh(db, row, adapter)
@@ -225,9 +217,8 @@ def refresh(db: Session, row: ShopConnection, adapter: MarketplaceAdapter | None
     """New tokens for `row` through the marketplace; a refusal that only the seller can fix lapses it."""
     shop = db.get(HouseholdBusiness, row.household_id)
     name = row.marketplace
-    services = _services()
     if adapter is None:
-        adapter = services.fresh_adapter(db, row.commune_code, name, services.marketplaces()[name])
+        adapter = adapters.fresh_adapter(db, row.commune_code, name, adapters.marketplaces()[name])
     try:
         fresh = _contained(adapter, name, row.commune_code, "refresh_connection", adapter.refresh_connection,
                            _connection(row), check=_checked_connection, passthrough=(ConnectionLapsed,))
@@ -243,7 +234,7 @@ def lapse(db: Session, row: ShopConnection, shop: HouseholdBusiness, detail: str
     row.state, row.last_error = LAPSED, detail[:2000]
     paused = pause(db, shop.id, row.marketplace, lapsed_reason(row.marketplace))
     db.commit()
-    _services()._announce(paused)
+    moves.announce(paused)
     _tell(db, row, shop, "lapsed", None)
 
 
@@ -257,24 +248,22 @@ def lapsed_reason(name: str) -> str:
 def pause(db: Session, household_id: int, name: str, reason: str) -> list:
     """Listings of the household on `name` that would need the marketplace wait, saying why. Returns the state
     changes, to announce once committed."""
-    services = _services()
     changes: list = []
     for listing in _listings(db, household_id, name):
         if listing.state in (states.QUEUED, states.OUT_OF_SYNC, states.PUBLISHING) or (
                 listing.state == states.LIVE and listing.desired != "live"):
-            services.pause(listing, reason, changes)
+            moves.pause(listing, reason, changes)
     db.flush()
     return changes
 
 
 def resume(db: Session, household_id: int, name: str) -> list:
-    services = _services()
     changes: list = []
     for listing in _listings(db, household_id, name):
         if listing.state == states.PAUSED:
-            services._move(listing, states.OUT_OF_SYNC if listing.remote_id else states.QUEUED, changes)
+            moves.move(listing, states.OUT_OF_SYNC if listing.remote_id else states.QUEUED, changes)
             listing.last_error, listing.attempts = None, 0
-            services._queue(db, listing)
+            moves.queue(db, listing)
     return changes
 
 
@@ -341,17 +330,16 @@ def poll_commune_orders(db: Session) -> int:
     orders each round: an order whose webhook was lost comes home anyway, once."""
     from core.models.integrations import IntegrationSetting
 
-    services = _services()
     since = utcnow() - COMMUNE_ORDERS_LOOKBACK
     recorded = 0
     enabled = db.execute(select(IntegrationSetting.commune_code, IntegrationSetting.name).where(
         IntegrationSetting.kind == "marketplace", IntegrationSetting.enabled.is_(True))).all()
     for commune_code, name in enabled:
-        cls = services.marketplaces().get(name)
+        cls = adapters.marketplaces().get(name)
         if cls is None or cls.per_seller or cls.fetch_orders is MarketplaceAdapter.fetch_orders:
             continue
         try:
-            adapter = services.adapter_for(db, commune_code, name)
+            adapter = adapters.adapter_for(db, commune_code, name)
             found = _contained(adapter, name, commune_code, "fetch_orders", adapter.fetch_orders, since,
                                check=_checked_orders, passthrough=_MARKETPLACE_ANSWERS)
         except (Invalid, NotFound, containment.PluginFailed, *_MARKETPLACE_ANSWERS) as failure:
@@ -406,8 +394,7 @@ def category_choice(db: Session, listing: Listing) -> CategoryChoice | None:
     when the marketplace offers no choice or cannot be asked now (its failure is recorded against it)."""
     import time
 
-    services = _services()
-    cls = services.marketplaces().get(listing.marketplace)
+    cls = adapters.marketplaces().get(listing.marketplace)
     if cls is None or cls.categories is MarketplaceAdapter.categories:
         return None
     if cls.per_seller:  # asked through the household's own shop: none to offer while it is not connected
@@ -415,7 +402,7 @@ def category_choice(db: Session, listing: Listing) -> CategoryChoice | None:
         if row is None or row.state != CONNECTED:
             return None
     key = (listing.commune_code, listing.marketplace)
-    snapshot = services.product_snapshot(listing.product)
+    snapshot = product_snapshot(listing.product)
     cache = current_app.extensions.setdefault("choso.categories", {})
     held = cache.get(key)
     if held is None or held[0] < time.monotonic() - CATEGORY_CACHE_SECONDS:
@@ -424,7 +411,7 @@ def category_choice(db: Session, listing: Listing) -> CategoryChoice | None:
         # the marketplace is asked only for what this process has not kept: the page renders without a call
         try:
             adapter = seller_adapter(db, listing.product.household, listing.marketplace) if cls.per_seller else \
-                services.adapter_for(db, listing.commune_code, listing.marketplace)
+                adapters.adapter_for(db, listing.commune_code, listing.marketplace)
             if held is None:
                 options = _contained(adapter, listing.marketplace, listing.commune_code, "categories",
                                      adapter.categories, check=_checked_options, passthrough=_MARKETPLACE_ANSWERS)
@@ -451,7 +438,7 @@ def choose_category(db: Session, actor: User, listing: Listing, category_id: str
     audit.record(db, actor, "listing.category", "listing", listing.id, shop=listing.product.household,
                  details={"marketplace": listing.marketplace, "category": category_id})
     db.commit()
-    _services().product_changed(db, listing.product)
+    moves.product_changed(db, listing.product)
 
 
 # --- the worker's rounds -------------------------------------------------------------------------------------
@@ -514,7 +501,7 @@ def sweep(db: Session, now: datetime | None = None) -> dict[str, int]:
 # --- telling the household ---------------------------------------------------------------------------------
 
 def _shown(name: str) -> str:
-    return _services()._shown(name)
+    return adapters.shown_name(name)
 
 
 def _tell(db: Session, row: ShopConnection, shop: HouseholdBusiness, change: str, actor: User | None) -> None:
@@ -578,9 +565,8 @@ def _notify(db: Session, payload: dict[str, Any]) -> None:
 
 def _contained(adapter: MarketplaceAdapter, name: str, commune_code: str, what: str, fn, *args, check=None,
                passthrough: tuple = ()):
-    services = _services()
-    return containment.call(services.plugin_of(name), f"marketplace {name}: {what}", fn, *args,
-                            display=services.display_name(type(adapter)), commune_code=commune_code,
+    return containment.call(adapters.plugin_of(name), f"marketplace {name}: {what}", fn, *args,
+                            display=adapters.display_name(type(adapter)), commune_code=commune_code,
                             deadline=containment.deadline_for(getattr(adapter, "call_timeout", None)),
                             check=check, passthrough=passthrough)
 
@@ -612,13 +598,13 @@ def _checked_notice(answer: Any) -> OrderNotice:
 
 
 def _checked_optional_order(answer: Any):
-    return None if answer is None else _services().checked_order(answer)
+    return None if answer is None else adapters.checked_order(answer)
 
 
 def _checked_orders(answer: Any) -> list:
     if not isinstance(answer, list | tuple):
         raise containment.BadAnswer(f"fetch_orders returned {type(answer).__name__}, not a list of RemoteOrder")
-    return [_services().checked_order(order) for order in answer]
+    return [adapters.checked_order(order) for order in answer]
 
 
 def _checked_connection(answer: Any) -> SellerConnection:

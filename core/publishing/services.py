@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
@@ -18,191 +18,39 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import containment, events
+from core import containment
 from core.auth import policy
 from core.db import utcnow
 from core.errors import Conflict, Invalid, NotFound
-from core.jobs.queue import RetryLater, enqueue, handler
+from core.jobs.queue import RetryLater, handler
 from core.models import Product, User
 from core.publishing import states
+from core.publishing.adapters import (
+    _validate,
+    adapter_for,
+    checked_remote,
+    display_name,
+    plugin_of,
+    shown_name,
+    snapshot_for,
+)
 from core.publishing.models import Listing
+from core.publishing.moves import JOB, announce, move, pause, queue
 from core.publishing.problems import explain
-from core.services import audit, integrations
+from core.services import audit
 from core.services.shops import require
-from core.snapshots import content_version, product_snapshot, public_url
+from core.snapshots import content_version, product_snapshot
 from plugins.sdk import (
     AccessExpired,
     ConnectionLapsed,
-    ListingSnapshot,
     MarketplaceAdapter,
     Problem,
     ProductSnapshot,
     RejectedError,
-    RemoteListing,
-    RemoteOrder,
-    RemoteOrderLine,
     TransientError,
 )
 
-JOB = "listing.sync"
-
-
-def listing_snapshot(listing: Listing) -> ListingSnapshot:
-    return ListingSnapshot(listing.id, listing.product_id, listing.marketplace, listing.state, listing.remote_id,
-                           listing.remote_url, tuple(listing.problems or ()), listing.last_error)
-
-
-# --- adapters ------------------------------------------------------------------------------------------
-
-def marketplaces() -> dict[str, type[MarketplaceAdapter]]:
-    return events.plugins().marketplaces
-
-
-def adapter_for(db: Session, commune_code: str, name: str) -> MarketplaceAdapter:
-    cls = marketplaces().get(name)
-    if cls is None:
-        raise NotFound(_("No marketplace called %(name)s is installed.", name=name))
-    settings = integrations.settings_for(db, commune_code, "marketplace", name)
-    if settings is None:
-        raise Invalid(_("%(name)s is not switched on for this commune; ask the commune staff.",
-                        name=cls.display_name))
-    cache = current_app.extensions.setdefault("choso.adapters", {})
-    key = (commune_code, name, tuple(sorted((k, str(v)) for k, v in settings.items())))
-    if key not in cache:
-        cache[key] = _started(cls, name, settings, commune_code)
-    return cache[key]
-
-
-def fresh_adapter(db: Session, commune_code: str, name: str, cls: type[MarketplaceAdapter]) -> MarketplaceAdapter:
-    """A new adapter, never shared: per-seller adapters carry one household's connection (SDK 1.6)."""
-    settings = integrations.settings_for(db, commune_code, "marketplace", name)
-    if settings is None:
-        raise Invalid(_("%(name)s is not switched on for this commune; ask the commune staff.",
-                        name=cls.display_name))
-    return _started(cls, name, settings, commune_code)
-
-
-def _started(cls: type[MarketplaceAdapter], name: str, settings: dict, commune_code: str) -> MarketplaceAdapter:
-    adapter = containment.call(plugin_of(name), f"marketplace {name}: start", cls, settings,
-                               display=display_name(cls), commune_code=commune_code)
-    if isinstance(adapter, MarketplaceAdapter):
-        adapter.image_reader = read_image
-    return adapter
-
-
-def read_image(image) -> bytes:
-    """A product photo's bytes from choso's own storage (SDK 1.6 `image_bytes`): marketplaces that take
-    uploads get the file without choso fetching itself over the network."""
-    from core.storage import storage
-
-    prefix = public_url("/uploads/")
-    if not image.url.startswith(prefix):
-        raise ValueError("not one of choso's photos")
-    return storage().local_path(image.url[len(prefix):]).read_bytes()
-
-
-def plugin_of(name: str) -> str:
-    """The plugin that registered marketplace `name` (failures are counted against it)."""
-    return events.plugins().owners.get(("marketplace", name), name)
-
-
-def display_name(cls: type[MarketplaceAdapter]) -> str:
-    return containment.display_name(cls, str(getattr(cls, "name", "?")))
-
-
-# --- what plugins answer, checked before choso acts on it ----------------------------------------------
-
-def checked_problems(answer: Any) -> list[Problem]:
-    if not isinstance(answer, list | tuple) or not all(
-            isinstance(p, Problem) and isinstance(p.field, str) and isinstance(p.message, str) and p.message
-            for p in answer):
-        raise containment.BadAnswer(f"validate returned {_shape(answer)}, not a list of Problem")
-    return list(answer)
-
-
-def checked_remote(answer: Any) -> RemoteListing:
-    if not isinstance(answer, RemoteListing):
-        raise containment.BadAnswer(f"returned {_shape(answer)}, not a RemoteListing")
-    if not isinstance(answer.remote_id, str) or not answer.remote_id.strip() or len(answer.remote_id) > 200:
-        raise containment.BadAnswer(f"returned a RemoteListing whose remote_id is {answer.remote_id!r}")
-    url = answer.url
-    if not isinstance(url, str) or len(url) > 2000 or url and not url.startswith(("https://", "http://")):
-        raise containment.BadAnswer(f"returned a RemoteListing whose url is {url!r}, not an http(s) address")
-    return answer
-
-
-def checked_order(answer: Any) -> RemoteOrder:
-    if not isinstance(answer, RemoteOrder):
-        raise containment.BadAnswer(f"returned {_shape(answer)} for an order, not a RemoteOrder")
-    if not isinstance(answer.remote_id, str) or not answer.remote_id.strip():
-        raise containment.BadAnswer(f"returned a RemoteOrder whose remote_id is {answer.remote_id!r}")
-    if not isinstance(answer.placed_at, datetime) or answer.placed_at.tzinfo is None:
-        raise containment.BadAnswer(f"returned placed_at {answer.placed_at!r}, not an aware datetime")
-    for line in answer.lines:
-        if not isinstance(line, RemoteOrderLine) or isinstance(line.quantity, bool) \
-                or not isinstance(line.quantity, int) or line.quantity < 1 \
-                or not isinstance(line.unit_price_vnd, int) or line.unit_price_vnd < 0:
-            raise containment.BadAnswer(f"returned an order line {line!r} that is not a positive quantity at "
-                                        f"a whole price in đồng")
-    return answer
-
-
-def parse_order(adapter: MarketplaceAdapter, name: str, commune_code: str, headers, body: bytes) -> RemoteOrder:
-    """A marketplace's order notification, read by its adapter: contained, bounded, its answer checked. A bad
-    signature (PermissionError), an unreadable body (ValueError, KeyError, TypeError) and a marketplace that
-    sends none (NotImplementedError) are the adapter's own answers and reach the caller as they are."""
-    return containment.call(plugin_of(name), f"marketplace {name}: parse_order_webhook", adapter.parse_order_webhook,
-                            headers, body, display=display_name(type(adapter)), commune_code=commune_code,
-                            deadline=containment.deadline_for(getattr(adapter, "call_timeout", None)),
-                            check=checked_order,
-                            passthrough=(PermissionError, ValueError, KeyError, TypeError, NotImplementedError))
-
-
-def _shape(answer: Any) -> str:
-    text = repr(answer)
-    return f"{type(answer).__name__} {text[:80]}{'…' if len(text) > 80 else ''}"
-
-
-def _validate(adapter: MarketplaceAdapter, name: str, snapshot: ProductSnapshot, commune_code: str) -> list[Problem]:
-    # validate is meant to be a local check: a short deadline, so a seller never waits on it for long
-    deadline = min(5.0, containment.deadline_for(getattr(adapter, "call_timeout", None)))
-    return containment.call(plugin_of(name), f"marketplace {name}: validate", adapter.validate, snapshot,
-                            display=display_name(type(adapter)), deadline=deadline, check=checked_problems,
-                            commune_code=commune_code)
-
-
-def marketplace_names(db: Session, commune_code: str, asked: list[str] | None = None) -> list[str]:
-    """The marketplaces asked for, or every marketplace the commune has switched on."""
-    return list(asked) if asked else sorted(integrations.enabled_names(db, commune_code, "marketplace"))
-
-
-def snapshot_for(listing: Listing) -> ProductSnapshot:
-    snap = product_snapshot(listing.product)
-    if listing.price_override_vnd is None and not listing.title_override and not listing.category_override:
-        return snap
-    snap = replace(snap, price_vnd=listing.price_override_vnd or snap.price_vnd,
-                   name=listing.title_override or snap.name, category=listing.category_override, version="")
-    return replace(snap, version=content_version(snap))
-
-
 # --- what sellers ask for ------------------------------------------------------------------------------
-
-def _move(listing: Listing, new: str, changes: list[tuple[Listing, str, str]]) -> None:
-    if listing.state == new:
-        return
-    states.check(listing.state, new)
-    changes.append((listing, listing.state, new))
-    listing.state = new
-
-
-def _announce(changes: list[tuple[Listing, str, str]]) -> None:
-    for listing, old, new in changes:
-        events.fire("listing_state_changed", listing=listing_snapshot(listing), old_state=old, new_state=new)
-
-
-def _queue(db: Session, listing: Listing) -> None:
-    enqueue(db, JOB, {"listing_id": listing.id}, key=f"listing:{listing.id}")
-
 
 def request_publish(db: Session, actor: User, product: Product, names: list[str]) -> dict[str, list[Problem]]:
     """Queue publication to each marketplace; returns the problems found up front (those are not queued)."""
@@ -247,18 +95,18 @@ def _request_publish(db: Session, actor: User, product: Product, names: list[str
         elif listing.state == states.UNPUBLISHED:
             listing.generation += 1
             listing.remote_id = listing.remote_url = listing.sent_hash = None
-            _move(listing, states.QUEUED, changes)
+            move(listing, states.QUEUED, changes)
         elif listing.state in (states.REJECTED, states.FAILED):
-            _move(listing, states.QUEUED, changes)
+            move(listing, states.QUEUED, changes)
         listing.desired = "live"
         listing.attempts = 0
         listing.requested_at = utcnow()
         listing.problems, listing.last_error, listing.next_retry_at = [], None, None
-        _queue(db, listing)
+        queue(db, listing)
         audit.record(db, actor, "listing.publish", "listing", listing.id, shop=product.household,
                      details={"marketplace": name})
     db.commit()
-    _announce(changes)
+    announce(changes)
     return found
 
 
@@ -277,49 +125,23 @@ def request_unpublish(db: Session, actor: User | None, listing: Listing) -> List
     listing.desired = "unpublished"
     changes: list[tuple[Listing, str, str]] = []
     if listing.remote_id is None and listing.state in (states.QUEUED, states.REJECTED, states.FAILED):
-        _move(listing, states.UNPUBLISHED, changes)  # nothing is on the marketplace to take down
+        move(listing, states.UNPUBLISHED, changes)  # nothing is on the marketplace to take down
     else:
-        _queue(db, listing)
+        queue(db, listing)
     db.commit()
-    _announce(changes)
+    announce(changes)
     return listing
 
 
 def retry(db: Session, listing: Listing) -> Listing:
     changes: list[tuple[Listing, str, str]] = []
     if listing.state in (states.FAILED, states.REJECTED):
-        _move(listing, states.QUEUED, changes)
+        move(listing, states.QUEUED, changes)
     listing.attempts, listing.next_retry_at = 0, None
-    _queue(db, listing)
+    queue(db, listing)
     db.commit()
-    _announce(changes)
+    announce(changes)
     return listing
-
-
-def product_changed(db: Session, product: Product) -> None:
-    """After a product edit: live listings go out of sync and get an update; archiving takes them down."""
-    listings = list(db.scalars(select(Listing).where(Listing.product_id == product.id)))
-    if not listings:
-        return
-    changes: list[tuple[Listing, str, str]] = []
-    for listing in listings:
-        if product.status != "active":
-            if listing.desired == "live" and listing.state != states.UNPUBLISHED:
-                listing.desired = "unpublished"
-                if listing.remote_id is None and listing.state != states.PUBLISHING:
-                    _move(listing, states.UNPUBLISHED, changes)
-                else:
-                    _queue(db, listing)
-            continue
-        if listing.desired != "live":
-            continue
-        if listing.state == states.LIVE and listing.sent_hash != snapshot_for(listing).version:
-            _move(listing, states.OUT_OF_SYNC, changes)
-            _queue(db, listing)
-        elif listing.state in (states.PUBLISHING, states.QUEUED, states.OUT_OF_SYNC):
-            _queue(db, listing)  # the running job may have sent the old content; check again after it
-    db.commit()
-    _announce(changes)
 
 
 # --- what workers do -----------------------------------------------------------------------------------
@@ -343,7 +165,7 @@ def sync_listing(db: Session, payload: dict[str, Any]) -> None:
         pass  # the listing is marked failed with its reason; the job is over
     finally:
         db.commit()
-        _announce(changes)
+        announce(changes)
 
 
 def _sync(db: Session, listing: Listing, changes: list[tuple[Listing, str, str]]) -> None:
@@ -352,8 +174,8 @@ def _sync(db: Session, listing: Listing, changes: list[tuple[Listing, str, str]]
     except (Invalid, NotFound) as exc:
         if listing.state != states.UNPUBLISHED:
             listing.last_error = str(exc.message)
-            _move(listing, states.PUBLISHING, changes)
-            _move(listing, states.FAILED, changes)
+            move(listing, states.PUBLISHING, changes)
+            move(listing, states.FAILED, changes)
         return
     except containment.PluginFailed as failure:  # the plugin could not even start: try again later
         _plugin_failed(db, listing, changes, failure)
@@ -362,7 +184,7 @@ def _sync(db: Session, listing: Listing, changes: list[tuple[Listing, str, str]]
         if adapter is None:
             return
         if listing.state == states.PAUSED:  # connected again: the listing goes on from where it waited
-            _move(listing, states.OUT_OF_SYNC if listing.remote_id else states.QUEUED, changes)
+            move(listing, states.OUT_OF_SYNC if listing.remote_id else states.QUEUED, changes)
     name, commune = listing.marketplace, listing.commune_code
     plugin, shown = plugin_of(name), display_name(type(adapter))
     deadline = containment.deadline_for(getattr(adapter, "call_timeout", None))
@@ -376,7 +198,7 @@ def _sync(db: Session, listing: Listing, changes: list[tuple[Listing, str, str]]
             return
         if listing.remote_id:
             _call(db, listing, changes, contained("unpublish", adapter.unpublish, listing.remote_id))
-        _move(listing, states.UNPUBLISHED, changes)
+        move(listing, states.UNPUBLISHED, changes)
         listing.problems, listing.last_error, listing.attempts = [], None, 0
         return
     snapshot = snapshot_for(listing)
@@ -384,7 +206,7 @@ def _sync(db: Session, listing: Listing, changes: list[tuple[Listing, str, str]]
         return
     if listing.state in (states.REJECTED, states.FAILED, states.UNPUBLISHED):
         return  # only the seller's retry or republish moves these on
-    _move(listing, states.PUBLISHING, changes)
+    move(listing, states.PUBLISHING, changes)
     db.commit()  # sellers see "publishing" while we wait for the marketplace
     if _only_stock_changed(listing, snapshot, adapter):
         # a sale elsewhere: the marketplace gets the new quantity in one call, not a whole update
@@ -395,12 +217,12 @@ def _sync(db: Session, listing: Listing, changes: list[tuple[Listing, str, str]]
         else:
             listing.sent_hash, listing.sent_stock = snapshot.version, snapshot.stock
             listing.attempts, listing.last_error, listing.next_retry_at = 0, None, None
-            _move(listing, states.LIVE, changes)
+            move(listing, states.LIVE, changes)
             return
     problems = _call(db, listing, changes, lambda: _validate(adapter, name, snapshot, commune))
     if problems:
         listing.problems = [explain(p) for p in problems]
-        _move(listing, states.REJECTED, changes)
+        move(listing, states.REJECTED, changes)
         return
     try:
         if listing.remote_id:
@@ -414,22 +236,13 @@ def _sync(db: Session, listing: Listing, changes: list[tuple[Listing, str, str]]
         listing.problems = [explain(p) for p in refused.problems] or [
             explain(Problem("marketplace", str(refused)))]
         listing.last_error = str(refused)
-        _move(listing, states.REJECTED, changes)
+        move(listing, states.REJECTED, changes)
         return
     listing.remote_id, listing.remote_url = remote.remote_id, remote.url
     listing.sent_hash, listing.sent_stock = snapshot.version, snapshot.stock
     listing.attempts, listing.last_error, listing.problems, listing.next_retry_at = 0, None, [], None
     listing.live_at = listing.live_at or utcnow()
-    _move(listing, states.LIVE, changes)
-
-
-def pause(listing: Listing, reason: str, changes: list[tuple[Listing, str, str]]) -> None:
-    """The listing waits for its household to connect (or reconnect) its own shop, saying why."""
-    if listing.state == states.LIVE:
-        _move(listing, states.OUT_OF_SYNC, changes)
-    if listing.state != states.PAUSED:
-        _move(listing, states.PAUSED, changes)
-    listing.last_error, listing.next_retry_at = reason[:2000], None
+    move(listing, states.LIVE, changes)
 
 
 def _seller_adapter(db: Session, listing: Listing, changes) -> MarketplaceAdapter | None:
@@ -481,13 +294,8 @@ def _call(db: Session, listing: Listing, changes, action):
             if row is not None:
                 row.access_expires_at = utcnow()
         reason = _("%(name)s is busy or did not answer (%(detail)s); choso tries again by itself.",
-                   name=_shown(listing.marketplace), detail=str(exc)[:200])
+                   name=shown_name(listing.marketplace), detail=str(exc)[:200])
         return _retry_later(db, listing, changes, exc, reason, exc.retry_after)
-
-
-def _shown(name: str) -> str:
-    cls = marketplaces().get(name)
-    return display_name(cls) if cls else name
 
 
 def _plugin_failed(db: Session, listing: Listing, changes, failure: containment.PluginFailed):
@@ -496,8 +304,8 @@ def _plugin_failed(db: Session, listing: Listing, changes, failure: containment.
     if failure.kind == "bad_answer":
         listing.last_error = failure.for_people
         listing.attempts += 1
-        _move(listing, states.PUBLISHING, changes)
-        _move(listing, states.FAILED, changes)
+        move(listing, states.PUBLISHING, changes)
+        move(listing, states.FAILED, changes)
         raise RetryStopped() from failure
     _retry_later(db, listing, changes, failure, failure.for_people, None)
 
@@ -508,16 +316,16 @@ def _retry_later(db: Session, listing: Listing, changes, exc: Exception, reason:
     listing.last_error = reason[:2000]
     limit = int(current_app.config.get("PUBLISH_MAX_ATTEMPTS", 8))
     if listing.attempts >= limit:
-        _move(listing, states.PUBLISHING, changes)
-        _move(listing, states.FAILED, changes)
+        move(listing, states.PUBLISHING, changes)
+        move(listing, states.FAILED, changes)
         raise RetryStopped() from exc
     at = utcnow() + timedelta(seconds=_backoff(listing, retry_after))
     listing.next_retry_at = at
     back = states.OUT_OF_SYNC if listing.remote_id else states.QUEUED
     if listing.state == states.PUBLISHING:
-        _move(listing, back, changes)
+        move(listing, back, changes)
     db.commit()
-    _announce(changes)
+    announce(changes)
     changes.clear()
     raise RetryLater(at, listing.last_error) from exc
 

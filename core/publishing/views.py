@@ -6,13 +6,13 @@ from flask import jsonify
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from core.api import bp, json_body, load, require_user
+from core.api.base import bp, json_body, load, require_user
 from core.api.spec import operation
 from core.auth import policy
 from core.db import session
 from core.errors import NotFound
 from core.models import Product
-from core.publishing import services
+from core.publishing import adapters, moves, services
 from core.publishing.models import Listing
 from core.publishing.problems import describe, explain
 from core.publishing.schemas import ListingSchema, OverrideSchema, PublishSchema
@@ -46,7 +46,7 @@ def list_marketplaces():
     commune = request.args.get("commune")
     enabled = integrations.enabled_names(session(), commune, "marketplace") if commune else set()
     return jsonify({"items": [{"name": name, "display_name": cls.display_name, "enabled": name in enabled}
-                              for name, cls in services.marketplaces().items()]})
+                              for name, cls in adapters.marketplaces().items()]})
 
 
 @bp.get("/products/<int:product_id>/listings")
@@ -64,7 +64,7 @@ def product_listings(product_id: int):
 def publish_product(product_id: int):
     product = _editable_product(product_id)
     data = load(PublishSchema(), json_body())
-    names = services.marketplace_names(session(), product.commune_code, data["marketplaces"])
+    names = adapters.marketplace_names(session(), product.commune_code, data["marketplaces"])
     found = services.request_publish(session(), require_user(), product, names)
     rows = session().scalars(select(Listing).where(Listing.product_id == product.id).order_by(Listing.marketplace))
     return jsonify({"items": ListingSchema(many=True).dump(rows), "problems": _problems(found)}), 202
@@ -83,7 +83,7 @@ def override_listing(listing_id: int):
     for key, value in data.items():
         setattr(listing, key, value)
     session().commit()
-    services.product_changed(session(), listing.product)
+    moves.product_changed(session(), listing.product)
     return jsonify(ListingSchema().dump(listing))
 
 
@@ -110,7 +110,7 @@ def publish_shop(shop_id: int):
     shop = shops.get_shop(db, shop_id)
     require(policy.can_edit_shop(require_user(), shop))
     data = load(PublishSchema(), json_body())
-    names = services.marketplace_names(db, shop.commune_code, data["marketplaces"])
+    names = adapters.marketplace_names(db, shop.commune_code, data["marketplaces"])
     items = db.scalars(select(Product).where(Product.household_id == shop.id, Product.status == "active"))
     problems = {}
     count = 0

@@ -6,12 +6,12 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 
 from core import containment
-from core.api import Unauthorized, bp, error_response
+from core.api.base import Unauthorized, bp, error_response
 from core.api.spec import operation
 from core.db import session
 from core.errors import ChosoError, NotFound
 from core.orders.services import record_marketplace_order
-from core.publishing.services import adapter_for, parse_order
+from core.publishing.adapters import adapter_for, parse_order
 from plugins.sdk import ConnectionLapsed, RejectedError, TransientError
 
 

@@ -14,7 +14,7 @@ from core import catalog_cache, events
 from core.auth import policy
 from core.errors import NotFound
 from core.models import HouseholdBusiness, Product, ProductImage, User
-from core.publishing import services as publishing
+from core.publishing import moves as publishing
 from core.services import audit
 from core.services.shops import get_shop, require
 from core.snapshots import product_snapshot

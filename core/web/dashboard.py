@@ -20,7 +20,7 @@ from core.schemas.households import BankAccountSchema, HouseholdSchema
 from core.schemas.products import ProductSchema
 from core.services import bank_accounts, csv_io, helpers, images, products, shops
 from core.storage import storage
-from core.web import form_data, validate
+from core.web.forms import form_data, validate
 from payments.vietqr.banks import all_banks
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -115,12 +115,12 @@ def update_shop(shop_id: int):
 
 
 def _shop_page(found: HouseholdBusiness, **extra) -> str:
-    from core.publishing import connections
+    from core.publishing import adapters, connections
     from core.publishing import services as publishing
 
     db = session()
     items = db.scalars(products.catalog_query(current_user, household=found.id)).unique().all()
-    own_shops = [(name, publishing._shown(name), connections.row_of(db, found.id, name))
+    own_shops = [(name, adapters.shown_name(name), connections.row_of(db, found.id, name))
                  for name in connections.per_seller_names(db, found.commune_code)]
     context = {"errors": {}, "form": {}, "import_report": None, "listing_summary":
                publishing.summary(db, household=found.id), "own_shops": own_shops,
@@ -284,7 +284,7 @@ def delete_image(image_id: int):
 def _marketplace_rows(product: Product) -> list[dict]:
     from sqlalchemy import select
 
-    from core.publishing import services as publishing
+    from core.publishing import adapters
     from core.publishing.models import Listing
     from core.services import integrations
 
@@ -294,7 +294,7 @@ def _marketplace_rows(product: Product) -> list[dict]:
     from core.publishing import connections
 
     rows = []
-    for name, cls in publishing.marketplaces().items():
+    for name, cls in adapters.marketplaces().items():
         if name in enabled or name in listings:
             listing = listings.get(name)
             editable = listing is not None and policy.can_edit_shop(current_user, product.household)
@@ -306,11 +306,12 @@ def _marketplace_rows(product: Product) -> list[dict]:
 
 @bp.post("/products/<int:product_id>/publish")
 def publish_product(product_id: int):
+    from core.publishing import adapters
     from core.publishing import services as publishing
     from core.publishing.problems import describe, explain
 
     product = _editable_product(product_id)
-    names = publishing.marketplace_names(session(), product.commune_code, request.form.getlist("marketplace"))
+    names = adapters.marketplace_names(session(), product.commune_code, request.form.getlist("marketplace"))
     try:
         found = publishing.request_publish(session(), current_user, product, names)
     except ChosoError as exc:
@@ -318,7 +319,7 @@ def publish_product(product_id: int):
         return redirect(url_for("dashboard.edit_product", product_id=product.id))
     for name, problems in found.items():
         for problem in problems:
-            flash(f"{publishing.marketplaces()[name].display_name} — {describe(explain(problem))}", "error")
+            flash(f"{adapters.marketplaces()[name].display_name} — {describe(explain(problem))}", "error")
     if len(found) < len(names):
         flash(_("Sent to the marketplaces; the state below updates as they answer."), "info")
     return redirect(url_for("dashboard.edit_product", product_id=product.id))
@@ -342,12 +343,13 @@ def unpublish_listing(listing_id: int):
 def publish_shop(shop_id: int):
     from sqlalchemy import select
 
+    from core.publishing import adapters
     from core.publishing import services as publishing
 
     found = _shop(shop_id)
     if not policy.can_edit_shop(current_user, found):
         abort(403)
-    names = publishing.marketplace_names(session(), found.commune_code)
+    names = adapters.marketplace_names(session(), found.commune_code)
     if not names:
         flash(_("No marketplace is switched on for this commune yet; ask the commune staff."), "error")
         return redirect(url_for("dashboard.shop", shop_id=found.id))

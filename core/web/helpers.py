@@ -12,7 +12,7 @@ from core.db import session
 from core.errors import ChosoError
 from core.models import Commune, HouseholdBusiness, User
 from core.services import helpers
-from core.web import staff_commune
+from core.web.forms import staff_commune
 
 bp = Blueprint("helpers", __name__)
 

@@ -30,10 +30,10 @@ from payments.bills import states
 from payments.bills.models import Bill, BillPrint, CollectionAccount
 from payments.bills.references import grouped
 from payments.bills.services import bill_qr, fee_type, require_staff
-from payments.receipts.pdf import font_file
-from payments.receipts.words import amount_in_words
+from payments.fonts import font_file
 from payments.vietqr.banks import bank_by_bin
 from payments.vietqr.render import matrix
+from payments.words import amount_in_words
 
 PRINT_JOB = "bills.print"
 COLUMNS, ROWS = 2, 3  # six bills to an A4 page: 105 × 99 mm each, a QR of 38 mm scans from a phone or a desk

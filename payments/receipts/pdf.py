@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-from payments.vietqr.render import FONT_DIRS
-
-
-def font_file(bold: bool) -> str:
-    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    for folder in FONT_DIRS:
-        if (folder / name).exists():
-            return str(folder / name)
-    raise RuntimeError("receipt PDFs need the DejaVu fonts: apt-get install fonts-dejavu-core")
+from payments.fonts import font_file
 
 
 def render(title: str, commune: str, rows: list[tuple[str, str]], note: str | None = None) -> bytes:

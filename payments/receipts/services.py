@@ -11,7 +11,7 @@ from core.db import VIETNAM, upsert, utcnow
 from core.errors import Conflict
 from payments.bills.models import Bill
 from payments.receipts.models import Receipt, ReceiptCounter
-from payments.receipts.words import amount_in_words
+from payments.words import amount_in_words
 
 
 def _take_numbers(db: Session, commune_code: str, year: int, count: int = 1) -> range:

@@ -3,7 +3,7 @@
 import plugins
 from core.models.products import OCOP_GROUPS, PRODUCT_STATUSES
 from core.publishing import states
-from core.publishing.services import listing_snapshot
+from core.publishing.moves import listing_snapshot
 
 
 def test_product_groups_statuses_and_listing_states_are_the_sdks():

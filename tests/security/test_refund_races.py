@@ -64,3 +64,36 @@ def test_the_same_request_sent_ten_times_at_once_refunds_once(app, client, marke
     assert db.get(OrderPart, part["id"]).refunded_vnd == 180_000
     assert db.scalar(select(func.count()).select_from(OrderRefund)) == 1
     assert _stock(db, market.honey) == before + 1
+
+
+def test_ten_taps_on_confirm_at_once_move_the_part_once_and_never_over_a_refund(app, client, market, factory,
+                                                                                  db):
+    """Fulfilment locks the part and checks its state again (issue 13.5): ten parallel "confirmed" requests
+    take the step once (one event in the history); a refund and a step sent together leave the part refunded."""
+    from core.orders.models import OrderEvent
+
+    part = _paid_in_cash(client, market, factory, 2)
+    owner = bearer(factory.token(market.honey_shop.owner))
+    url = f"/api/v1/order-parts/{part['id']}/state"
+    with live_server(app) as base, ThreadPoolExecutor(10) as pool:
+        codes = list(pool.map(lambda _n: httpx.post(f"{base}{url}", json={"state": "confirmed"}, headers=owner,
+                                                    timeout=60).status_code, range(10)))
+    assert sorted(codes) == [200] + [409] * 9
+    db.expire_all()
+    moves = db.scalars(select(OrderEvent).where(OrderEvent.part_id == part["id"], OrderEvent.action == "state",
+                                                OrderEvent.to_state == "confirmed")).all()
+    assert len(moves) == 1
+
+    other = _paid_in_cash(client, market, factory, 1)
+    refund = {"items": {str(other["items"][0]["id"]): 1}, "reason": "hết hàng"}
+    with live_server(app) as base, ThreadPoolExecutor(2) as pool:
+        asks = [pool.submit(httpx.post, f"{base}/api/v1/order-parts/{other['id']}/refunds", json=refund,
+                            headers=owner, timeout=60),
+                pool.submit(httpx.post, f"{base}/api/v1/order-parts/{other['id']}/state",
+                            json={"state": "confirmed"}, headers=owner, timeout=60)]
+        answers = sorted(ask.result().status_code for ask in asks)
+    db.expire_all()
+    state = db.get(OrderPart, other["id"]).state
+    # whichever came first, the refund stands: refunded (refund first: the step is refused) or refunded after
+    # confirmation (a confirmed part can still be refunded)
+    assert state == "refunded" and answers in ([200, 201], [201, 409])
