@@ -17,14 +17,9 @@ from core.i18n import current_translations, grouping
 _ID, _SLUG = 9_876_543, "choso-slug-marker"
 
 
-def product_href(product: Any) -> str:
-    """`url_for("catalog.product", product_id=…, slug=…)`, from the route's path worked out once."""
-    before, between, after = _product_path(request.script_root)
-    return f"{before}{int(product.id)}{between}{_quote(product.slug)}{after}"
-
-
 @lru_cache(maxsize=8)
 def _product_path(_script_root: str) -> tuple[str, str, str]:
+    """The product page's path around its id and slug, from the router once per mount point."""
     path = url_for("catalog.product", product_id=_ID, slug=_SLUG)
     before, rest = path.split(str(_ID), 1)
     between, after = rest.split(_SLUG, 1)
