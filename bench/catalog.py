@@ -9,23 +9,23 @@ second for: the bare endpoint, the catalog API (a page of 20 products, a search)
 page phones load, with choso's catalog response cache on and off. Targets (issue 15.10): with the cache, at
 least 60% of the bare endpoint's rate; without it, at least 20%.
 
-Measured 2026-12-05 on a 2-core machine of this kind (10,000 products, wrk -c16, 10 s each; bare Flask 5,663–
-6,157 req/s between runs, 4,878–5,301 with a 17 KB answer as big as a catalog page):
-  catalog API, page of 20, cached        5,215–5,438 req/s = 85–91% of bare (target 60%: met)
-  catalog API, search, cached            5,055–5,221 req/s = 82–87% (met)
-  catalog page (HTML), cached            4,959–5,130 req/s = 81–85% (met)
-  catalog API, page of 20, cache off       702–787 req/s = 12–13% (target 20%: missed)
-  catalog page (HTML), cache off           481–489 req/s = 8% (missed)
-Before this round (2026-12-04, same machine kind): cached 28–37%, uncached 5–7%. What changed: gunicorn builds
-the app once and forks workers from it (a worker recycled every ~2,000 requests used to spend 0.8 s
-rebuilding it; that alone was a third of the cached throughput); repeated anonymous reads are answered in
-front of Flask (0.03 ms in-process against the bare endpoint's 0.095 ms); the commune's catalog version is
-read once a second, not once a request; uncached pages load plain rows with SQL built once per kind of
-filter and dump them with a dumper compiled from the schema (2.0 ms a request in-process, from 4.7 ms).
-What is left of an uncached API request (2.0 ms in-process): counting the commune's 10,000 products in the
-catalog index 0.35 ms, loading the page 0.38 ms, dumping 0.1 ms, JSON 0.15 ms, Flask with its extensions
-about 0.3 ms, the rest in the view's own Python; the HTML page adds Jinja (about 1.7 ms for 24 cards and the
-layout). Reaching 20% needs the count kept beside the catalog version rather than recounted; not done.
+Measured 2026-12-05 (second session) on a 2-core machine of this kind, whose bare Flask endpoint ran at only
+2,460-2,980 req/s (10,000 products, wrk -c16, 10 s each), four runs after this round's changes:
+  catalog API, page of 20, cached          88-100% of bare (target 60%: met)
+  catalog page (HTML), cached              87-101% (met)
+  catalog API, page of 20, cache off       22-25% of bare, 584-667 req/s (target 20%: met in every run)
+  catalog page (HTML), cache off           18-25% of bare, 447-637 req/s (met in three runs of four; this
+                                           page varies most between runs)
+Earlier the same day on this machine, before the round: API cache off 19%, HTML cache off 10%. In-process
+(cProfile-free, min of 5 batches): API 2.8 -> 1.95 ms a request, HTML 5.5 -> 2.1 ms. What changed: the count
+a page shows is kept beside the commune's catalog version (catalog_versions.on_sale, counted again by every
+change, read with the version); catalog cards come from one query with their cover and are written by
+core.web.cards, not a Jinja macro with url_for per card; translations are looked up once per request and
+language; the commune heading is one plain row. What is left of an uncached request: Flask with its
+extensions about 0.3 ms; the page of rows 0.3 ms (HTML) to 0.65 ms (API, with photos); JSON dump and encoding
+0.5 ms, or Jinja's layout 0.65 ms and the cards 0.5 ms.
+Before (2026-12-05, first session, a machine whose bare endpoint ran at 5,663-6,157 req/s): cached 85-91%,
+uncached API 12-13%, HTML 8%; and 2026-12-04: cached 28-37%, uncached 5-7%.
 Reference on a 2-core machine of this kind: bare Flask under gunicorn with 2 sync workers, wrk with 16
 connections, about 6,000 requests/s (shared/REFERENCES.md).
 """
