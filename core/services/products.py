@@ -14,7 +14,7 @@ from core import catalog_cache, events
 from core.auth import policy
 from core.errors import NotFound
 from core.models import HouseholdBusiness, Product, ProductImage, User
-from core.publishing import moves as publishing
+from core.publishing import moves
 from core.services import audit
 from core.services.shops import get_shop, require
 from core.snapshots import product_snapshot
@@ -69,7 +69,7 @@ def product_changed(product: Product, *, created: bool = False, archived: bool =
     """After the commit: listings follow the change, then plugins hear of it."""
     db = object_session(product)
     if db is not None and not created:
-        publishing.product_changed(db, product)
+        moves.product_changed(db, product)
     snapshot = product_snapshot(product)
     events.fire("product_archived" if archived else "product_saved",
                 product=snapshot, **({} if archived else {"created": created}))
