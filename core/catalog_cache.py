@@ -24,7 +24,7 @@ from collections.abc import Callable
 from functools import wraps
 from urllib.parse import parse_qsl
 
-from flask import Flask, current_app, has_app_context, make_response, request
+from flask import Flask, current_app, make_response, request
 from flask import session as http_session
 from flask_babel import get_locale
 from sqlalchemy import bindparam, event, func, select, update
@@ -85,13 +85,10 @@ def count_on_sale(conn, code: str) -> int:
     return listed
 
 
-def on_sale(conn, code: str) -> int:
+def on_sale(code: str) -> int:
     """The public catalog's count as the last change to the commune left it, read with the commune's version
     (so exactly as fresh: at once in the process that changed it, within a second in the others)."""
-    versions = current_app.extensions.get("choso.catalog_versions") if has_app_context() else None
-    if versions is not None:
-        return versions.on_sale(code)
-    return conn.scalar(_ON_SALE_KEPT, {"code": code}) or 0
+    return current_app.extensions["choso.catalog_versions"].on_sale(code)
 
 
 _ON_SALE_WHERE = (Product.commune_code == bindparam("commune")) & (Product.status == "active")
@@ -102,7 +99,6 @@ _ON_SALE_IN_SHOPS = select(func.count()).select_from(Product).where(
     _ON_SALE_WHERE, Product.household_id.in_(bindparam("shops", expanding=True)))
 _SET_ON_SALE = (update(CatalogVersion).where(CatalogVersion.commune_code == bindparam("code"))
                 .values(on_sale=bindparam("on_sale")))
-_ON_SALE_KEPT = select(CatalogVersion.on_sale).where(CatalogVersion.commune_code == bindparam("code"))
 
 
 class ResponseCache:

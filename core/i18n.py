@@ -96,13 +96,14 @@ def translate_errors(errors):
     return library_message(errors) if isinstance(errors, str) else str(errors)
 
 
-def money(amount: int | None) -> str:
-    """150000 -> '150.000 ₫' in Vietnamese, '150,000 ₫' in English; money is whole đồng."""
+def money(amount: int | None, separator: str | None = None) -> str:
+    """150000 -> '150.000 ₫' in Vietnamese, '150,000 ₫' in English; money is whole đồng. `separator`: the
+    language's, found once by a caller that prints many (`grouping()`)."""
     if amount is None:
         return ""
     # Whole numbers need only the language's grouping symbol; babel's full number formatting parses its
     # pattern on every call, and a catalog page prints dozens of prices.
-    return f"{int(amount):,} ₫".replace(",", grouping())
+    return f"{int(amount):,} ₫".replace(",", separator or grouping())
 
 
 def grouping() -> str:
@@ -118,18 +119,23 @@ def _babel_state():
         return None
 
 
-def _locale_code() -> str:
-    # flask-babel's get_locale walks the same context-local reads as its gettext; the chosen one is kept
+def _per_language(name: str, find):
+    """`find()`, kept beside flask-babel's request state under `name` while the language stays the same
+    (keyed by its locale object, so `force_locale` switches and switches back)."""
     state = _babel_state()
-    locale = getattr(state, "babel_locale", None)
-    kept = getattr(state, "choso_locale_code", None)
-    if kept is not None and kept[0] is locale:
+    kept = getattr(state, name, None)
+    if kept is not None and kept[0] is getattr(state, "babel_locale", None):
         return kept[1]
-    locale = locale or get_locale()
-    code = str(locale) if locale is not None else "vi"
+    value = find()
+    state = _babel_state()  # finding it may have chosen the language, and made the state
     if state is not None and getattr(state, "babel_locale", None) is not None:
-        state.choso_locale_code = (state.babel_locale, code)
-    return code
+        setattr(state, name, (state.babel_locale, value))
+    return value
+
+
+def _locale_code() -> str:
+    # flask-babel's get_locale walks the same context-local reads as its gettext
+    return _per_language("choso_locale_code", lambda: str(get_locale() or "vi"))
 
 
 @lru_cache(maxsize=16)
@@ -145,15 +151,7 @@ class RequestDomain(Domain):
     locale object, so `force_locale` (e-mails in the recipient's language) switches and switches back."""
 
     def get_translations(self):
-        state = _babel_state()
-        kept = getattr(state, "choso_translations", None)
-        if kept is not None and kept[0] is getattr(state, "babel_locale", None):
-            return kept[1]
-        translations = super().get_translations()
-        state = _babel_state()
-        if state is not None and getattr(state, "babel_locale", None) is not None:
-            state.choso_translations = (state.babel_locale, translations)
-        return translations
+        return _per_language("choso_translations", super().get_translations)
 
 
 def current_translations():

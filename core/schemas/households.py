@@ -32,7 +32,8 @@ def _holder_letters() -> str:
 
 
 # The same rule for the API document: at least two such letters, single spaces between words.
-HOLDER_PATTERN = f"^ *[{_holder_letters()}]( ?[{_holder_letters()}])+ *$"
+_LETTER = f"[{_holder_letters()}]"
+HOLDER_PATTERN = f"^ *{_LETTER}( ?{_LETTER})+ *$"
 
 
 def bank_bin(**kw) -> fields.String:

@@ -107,10 +107,10 @@ def catalog_total(db: Session, viewer: User | None, **filters: Any) -> int:
     load most, reads the count its last change left beside the catalog version (`catalog_versions.on_sale`)
     instead of counting thousands of products on every request."""
     shape, params = _shape(**filters)
-    conn = db.connection()  # Core statements on the session's connection: the ORM's execute path costs more
     if viewer is None and shape == _COMMUNE_ONLY:
-        return catalog_cache.on_sale(conn, params["commune"])
-    return conn.scalar(_statement("count", viewer, shape), params) or 0
+        return catalog_cache.on_sale(params["commune"])
+    # Core statements on the session's connection: the ORM's execute path costs more
+    return db.connection().scalar(_statement("count", viewer, shape), params) or 0
 
 
 def catalog_query(viewer: User | None, **filters: Any) -> Select:

@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app, request, url_for
 from markupsafe import Markup, escape
 
-from core.i18n import current_translations, grouping
+from core.i18n import current_translations, grouping, money
 
 _ID, _SLUG = 9_876_543, "choso-slug-marker"
 
@@ -69,10 +69,10 @@ def catalog_cards(cards: list, empty: str) -> Markup:
         else:
             picture = '<div class="noimg"></div>'
         href = escape(f"{before}{int(card.id)}{between}{_quote(card.slug)}{after}")
-        price = f"{int(card.price_vnd):,}".replace(",", separator)  # as core.i18n.money writes it
         badge = _badge(translations, int(card.ocop_stars)) if card.ocop_stars else ""
         parts.append(
             f'<li class="card"><a href="{href}">{picture}<strong>{name}</strong></a>'
-            f' <span class="price">{price} ₫</span> {badge} <small>{escape(card.shop_name)}</small></li>')
+            f' <span class="price">{money(card.price_vnd, separator)}</span> {badge}'
+            f' <small>{escape(card.shop_name)}</small></li>')
     parts.append("</ul>")
     return Markup("".join(parts))  # noqa: S704 (every value above is escaped)

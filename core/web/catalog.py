@@ -74,4 +74,4 @@ def shop(shop_id: int, slug: str | None = None):
     items = products.catalog_cards(db, None, 100, household=found.id)
     pictured = next((item for item in items if item.cover_thumb), None)
     photo = products.cover_path(db, pictured.id) if pictured else None
-    return render_template("catalog/shop.html", shop=found, items=items, photo=photo, groups=OCOP_GROUPS)
+    return render_template("catalog/shop.html", shop=found, items=items, photo=photo)
