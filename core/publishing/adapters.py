@@ -131,7 +131,8 @@ def _shape(answer: Any) -> str:
     return f"{type(answer).__name__} {text[:80]}{'…' if len(text) > 80 else ''}"
 
 
-def _validate(adapter: MarketplaceAdapter, name: str, snapshot: ProductSnapshot, commune_code: str) -> list[Problem]:
+def validate(adapter: MarketplaceAdapter, name: str, snapshot: ProductSnapshot, commune_code: str) -> list[Problem]:
+    """The adapter's own check of a product before anything is sent: contained, bounded, its answer checked."""
     # validate is meant to be a local check: a short deadline, so a seller never waits on it for long
     deadline = min(5.0, containment.deadline_for(getattr(adapter, "call_timeout", None)))
     return containment.call(plugin_of(name), f"marketplace {name}: validate", adapter.validate, snapshot,

@@ -138,7 +138,7 @@ def finish(db: Session, actor: User, name: str, args: dict[str, str]) -> ShopCon
                                                    ShopConnection.household_id != shop.id))
     if taken is not None and taken.state != DISCONNECTED:
         raise Invalid(_("This %(name)s shop is already connected to another household. Each household "
-                        "connects its own shop.", name=_shown(name)))
+                        "connects its own shop.", name=adapters.shown_name(name)))
     if taken is not None:  # given up by a household before: the shop moves, its old row goes
         db.delete(taken)
         db.flush()
@@ -157,7 +157,7 @@ def finish(db: Session, actor: User, name: str, args: dict[str, str]) -> ShopCon
     except IntegrityError as exc:  # the same marketplace shop connected for another household at this moment
         db.rollback()
         raise Invalid(_("This %(name)s shop is already connected to another household. Each household "
-                        "connects its own shop.", name=_shown(name))) from exc
+                        "connects its own shop.", name=adapters.shown_name(name))) from exc
     moves.announce(resumed)
     _tell(db, row, shop, "connected", actor)
     return row
@@ -171,7 +171,8 @@ def disconnect(db: Session, actor: User, shop: HouseholdBusiness, name: str) -> 
     row.state, row.sealed = DISCONNECTED, seal({})
     audit.record(db, actor, "shop_connection.disconnect", "shop_connection", row.id, shop=shop,
                  details={"marketplace": name, "marketplace_shop": row.remote_shop_id})
-    paused = pause(db, shop.id, name, _("The household disconnected its %(name)s shop.", name=_shown(name)))
+    paused = pause(db, shop.id, name,
+                   _("The household disconnected its %(name)s shop.", name=adapters.shown_name(name)))
     db.commit()
     moves.announce(paused)
     _tell(db, row, shop, "disconnected", actor)
@@ -240,7 +241,7 @@ def lapse(db: Session, row: ShopConnection, shop: HouseholdBusiness, detail: str
 
 def lapsed_reason(name: str) -> str:
     return _("Your %(name)s shop is not connected (or its authorisation has ended); connect it on your shop page "
-             "to go on selling there.", name=_shown(name))
+             "to go on selling there.", name=adapters.shown_name(name))
 
 
 # --- listings waiting for a connection ---------------------------------------------------------------------
@@ -500,10 +501,6 @@ def sweep(db: Session, now: datetime | None = None) -> dict[str, int]:
 
 # --- telling the household ---------------------------------------------------------------------------------
 
-def _shown(name: str) -> str:
-    return adapters.shown_name(name)
-
-
 def _tell(db: Session, row: ShopConnection, shop: HouseholdBusiness, change: str, actor: User | None) -> None:
     """E-mail the owner and the helpers assigned (except whoever acted), and fire the hook for SMS or Zalo."""
     snapshot = ShopConnectionChange(
@@ -527,7 +524,7 @@ def notice_message(change: ShopConnectionChange, recipient: str) -> EmailMessage
     message = EmailMessage()
     message["From"] = current_app.config.get("MAIL_FROM", "choso@localhost")
     message["To"] = recipient
-    shown = _shown(change.marketplace)
+    shown = adapters.shown_name(change.marketplace)
     subjects = {
         "connected": _("A %(name)s shop was connected to %(shop)s", name=shown, shop=change.shop_name),
         "expiring": _("%(shop)s: the %(name)s connection ends soon", name=shown, shop=change.shop_name),

@@ -10,7 +10,7 @@ from core import containment
 from core.db import session
 from core.errors import ChosoError, Forbidden, NotFound
 from core.models import HouseholdBusiness
-from core.publishing import connections
+from core.publishing import adapters, connections
 
 bp = Blueprint("connections", __name__, url_prefix="/dashboard")
 bp.before_request(login_required(lambda: None))
@@ -53,7 +53,7 @@ def back(name: str):
         db.rollback()
         flash(str(getattr(exc, "message", None) or getattr(exc, "for_people", "")), "error")
         return redirect(url_for("dashboard.index"))
-    flash(_("Your %(name)s shop “%(shop)s” is connected.", name=connections._shown(name),
+    flash(_("Your %(name)s shop “%(shop)s” is connected.", name=adapters.shown_name(name),
             shop=row.shop_name or row.remote_shop_id), "info")
     return _back_to(row.household_id)
 

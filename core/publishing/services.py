@@ -26,13 +26,13 @@ from core.jobs.queue import RetryLater, handler
 from core.models import Product, User
 from core.publishing import states
 from core.publishing.adapters import (
-    _validate,
     adapter_for,
     checked_remote,
     display_name,
     plugin_of,
     shown_name,
     snapshot_for,
+    validate,
 )
 from core.publishing.models import Listing
 from core.publishing.moves import JOB, announce, move, pause, queue
@@ -74,7 +74,7 @@ def _request_publish(db: Session, actor: User, product: Product, names: list[str
         snapshot = product_snapshot(product)
         try:
             adapter = adapter_for(db, product.commune_code, name)
-            problems = _validate(adapter, name, snapshot, product.commune_code)
+            problems = validate(adapter, name, snapshot, product.commune_code)
             if getattr(adapter, "per_seller", False) and not _connected(db, product.household_id, name):
                 problems = [*problems, Problem("marketplace", _(
                     "Connect your %(name)s shop first (on your shop page): choso sells there through your own shop.",
@@ -219,7 +219,7 @@ def _sync(db: Session, listing: Listing, changes: list[tuple[Listing, str, str]]
             listing.attempts, listing.last_error, listing.next_retry_at = 0, None, None
             move(listing, states.LIVE, changes)
             return
-    problems = _call(db, listing, changes, lambda: _validate(adapter, name, snapshot, commune))
+    problems = _call(db, listing, changes, lambda: validate(adapter, name, snapshot, commune))
     if problems:
         listing.problems = [explain(p) for p in problems]
         move(listing, states.REJECTED, changes)
